@@ -1,0 +1,38 @@
+"""Domain errors, raised where the rule lives and mapped to HTTP at the edge."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base of every error the business rules raise."""
+
+
+class OrderNotFound(DomainError):
+    def __init__(self, order_id: object) -> None:
+        super().__init__(f"order {order_id} not found")
+        self.order_id = order_id
+
+
+class Forbidden(DomainError):
+    """The caller may not see or change this resource."""
+
+
+class IllegalTransition(DomainError):
+    def __init__(self, current: str, new: str) -> None:
+        super().__init__(f"cannot change order status from {current} to {new}")
+        self.current = current
+        self.new = new
+
+
+class EmailTaken(DomainError):
+    def __init__(self) -> None:
+        super().__init__("email already registered")
+
+
+class InvalidCredentials(DomainError):
+    def __init__(self) -> None:
+        super().__init__("incorrect email or password")
+
+
+class InvalidToken(DomainError):
+    """A bearer token that is missing, malformed, expired or forged."""

@@ -1,0 +1,124 @@
+"""Event shapes and their one codec each.
+
+`new_order` is the contract's message on RabbitMQ; `order_status_changed` follows each
+status change; `order_processed` is written by the Celery task and tells the order's
+workflow that processing happened. Every writer and reader uses these functions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any, Final
+from uuid import UUID
+
+import orjson
+
+from core.lifecycle import OrderStatus
+from core.money import quantize, to_json_number
+from core.order import Order, OrderItem
+
+NEW_ORDER: Final = "new_order"
+STATUS_CHANGED: Final = "order_status_changed"
+ORDER_PROCESSED: Final = "order_processed"
+
+
+class InvalidEvent(ValueError):
+    """A message that cannot be parsed or does not have the event's shape."""
+
+
+@dataclass(frozen=True, slots=True)
+class NewOrderEvent:
+    event_id: UUID
+    order_id: UUID
+    user_id: int
+    items: tuple[OrderItem, ...]
+    total_price: Decimal
+    created_at: datetime
+
+    @classmethod
+    def for_order(cls, event_id: UUID, order: Order) -> NewOrderEvent:
+        return cls(event_id, order.id, order.user_id, order.items, order.total_price,
+                   order.created_at)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "event_id": str(self.event_id),
+            "event_type": NEW_ORDER,
+            "order_id": str(self.order_id),
+            "user_id": self.user_id,
+            "items": [i.to_dict() for i in self.items],
+            "total_price": to_json_number(self.total_price),
+            "created_at": self.created_at.isoformat(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChangedEvent:
+    event_id: UUID
+    order_id: UUID
+    user_id: int
+    old_status: OrderStatus
+    new_status: OrderStatus
+    changed_at: datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "event_id": str(self.event_id),
+            "event_type": STATUS_CHANGED,
+            "order_id": str(self.order_id),
+            "user_id": self.user_id,
+            "old_status": self.old_status.value,
+            "new_status": self.new_status.value,
+            "changed_at": self.changed_at.isoformat(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class OrderProcessedEvent:
+    event_id: UUID
+    order_id: UUID
+    processed_at: datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "event_id": str(self.event_id),
+            "event_type": ORDER_PROCESSED,
+            "order_id": str(self.order_id),
+            "processed_at": self.processed_at.isoformat(),
+        }
+
+
+Event = NewOrderEvent | StatusChangedEvent | OrderProcessedEvent
+
+
+def encode_event(event: Event) -> bytes:
+    return orjson.dumps(event.to_dict())
+
+
+def decode_new_order(raw: bytes) -> NewOrderEvent:
+    """Parse and validate a `new_order` message; InvalidEvent says why it is not one."""
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidEvent(f"not JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise InvalidEvent("not a JSON object")
+    if data.get("event_type") != NEW_ORDER:
+        raise InvalidEvent(f"event_type is {data.get('event_type')!r}, not {NEW_ORDER!r}")
+    try:
+        items = tuple(OrderItem.from_dict(i) for i in data["items"])
+        user_id = data["user_id"]
+        if not isinstance(user_id, int) or isinstance(user_id, bool):
+            raise InvalidEvent("user_id is not an integer")
+        return NewOrderEvent(
+            event_id=UUID(data["event_id"]),
+            order_id=UUID(data["order_id"]),
+            user_id=user_id,
+            items=items,
+            total_price=quantize(Decimal(str(data["total_price"]))),
+            created_at=datetime.fromisoformat(data["created_at"]),
+        )
+    except (KeyError, TypeError, ValueError, InvalidOperation) as exc:
+        raise InvalidEvent(f"bad field: {exc!r}") from exc

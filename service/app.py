@@ -1,0 +1,32 @@
+"""The composition root of the service process: one aiohttp application per process.
+
+Every process serves /health, /ready (and later /metrics); the roles in SERVICE_ROLES
+decide what else it runs: the order API, the Temporal worker, the outbox relay, the
+RabbitMQ consumer. All of them share one PostgreSQL pool and one Temporal client.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from api.errors import error_middleware
+from api.health import setup_health
+from api.routes import setup_api
+from service import resources
+from service.keys import PASSWORDS, SETTINGS
+from service.settings import Role, Settings
+from usecases.passwords import Passwords
+
+
+def create_app(settings: Settings) -> web.Application:
+    app = web.Application(middlewares=[error_middleware], client_max_size=256 * 1024)
+    app[SETTINGS] = settings
+    app[PASSWORDS] = Passwords()
+    app.cleanup_ctx.append(resources.database)
+    app.cleanup_ctx.append(resources.cache)
+    app.cleanup_ctx.append(resources.temporal)
+    setup_health(app)
+    roles = settings.service_roles
+    if Role.API in roles:
+        setup_api(app, settings)
+    return app

@@ -1,0 +1,75 @@
+"""The `orders` command: `serve` the service (with roles), `migrate`, run a `celery` worker."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+from collections.abc import Sequence
+
+from aiohttp import web
+
+from service.config import load_settings
+from service.logs import configure_logging
+from service.settings import Role
+from store.migrate import apply_migrations
+
+log = logging.getLogger(__name__)
+
+
+def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="orders", description=__doc__)
+    sub = parser.add_subparsers(dest="command")
+    serve = sub.add_parser("serve", help="run the service (default)")
+    serve.add_argument("--roles", help="comma-separated roles (default: SERVICE_ROLES)")
+    serve.add_argument("--port", type=int, help="HTTP port (default: HTTP_PORT)")
+    sub.add_parser("migrate", help="apply pending database migrations")
+    celery = sub.add_parser("celery", help="run a Celery worker for process_order")
+    celery.add_argument("celery_args", nargs=argparse.REMAINDER)
+    return parser.parse_args(argv)
+
+
+def _install_uvloop() -> None:
+    try:
+        import uvloop
+    except ImportError:  # uvloop is optional (not on Windows)
+        return
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = _parse(argv)
+    settings = load_settings()
+    overrides: dict[str, object] = {}
+    if getattr(args, "roles", None):
+        overrides["service_roles"] = frozenset(Role(r.strip()) for r in args.roles.split(","))
+    if getattr(args, "port", None):
+        overrides["http_port"] = args.port
+    if overrides:
+        settings = settings.model_copy(update=overrides)
+    configure_logging(settings.log_level, settings.log_format)
+
+    if args.command == "migrate":
+        apply_migrations(settings.dsn)
+        return
+    if args.command == "celery":
+        from relay.celery_app import run_worker
+
+        run_worker(settings, args.celery_args)
+        return
+
+    from service.app import create_app
+
+    _install_uvloop()
+    log.info(
+        "starting roles=%s http=%s:%d",
+        ",".join(sorted(settings.service_roles)), settings.http_host, settings.http_port,
+    )
+    web.run_app(
+        create_app(settings),
+        host=settings.http_host,
+        port=settings.http_port,
+        access_log=logging.getLogger("aiohttp.access"),
+        shutdown_timeout=15.0,
+        print=None,
+    )

@@ -1,0 +1,61 @@
+"""Shared resources, each opened and closed by an aiohttp cleanup context."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+
+import redis.asyncio as aioredis
+from aiohttp import web
+from temporalio.client import Client
+
+from service.keys import DB_POOL, ORDER_CACHE, SETTINGS, TEMPORAL
+from store.cache import OrderCache
+from store.db import create_pool
+from store.migrate import apply_migrations
+
+log = logging.getLogger(__name__)
+
+
+async def database(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    if settings.run_migrations_on_startup:
+        await asyncio.to_thread(apply_migrations, settings.dsn)
+    pool = await create_pool(
+        settings.dsn,
+        min_size=settings.db_pool_min_size,
+        max_size=settings.db_pool_max_size,
+        command_timeout=settings.db_command_timeout_seconds,
+    )
+    app[DB_POOL] = pool
+    log.info("postgres pool open max_size=%d", settings.db_pool_max_size)
+    yield
+    await pool.close()
+
+
+async def cache(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    client = aioredis.Redis(
+        host=settings.redis_host,
+        port=settings.redis_port,
+        db=settings.redis_db,
+        socket_timeout=settings.redis_timeout_seconds,
+        socket_connect_timeout=settings.redis_timeout_seconds,
+    )
+    app[ORDER_CACHE] = OrderCache(
+        client,
+        ttl_seconds=settings.redis_orders_ttl_seconds,
+        timeout_seconds=settings.redis_timeout_seconds,
+    )
+    yield
+    await client.aclose()
+
+
+async def temporal(app: web.Application) -> AsyncIterator[None]:
+    """A lazy client: the service starts, and accepts orders, while Temporal is down."""
+    settings = app[SETTINGS]
+    app[TEMPORAL] = await Client.connect(
+        settings.temporal_address, namespace=settings.temporal_namespace, lazy=True
+    )
+    yield

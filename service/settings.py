@@ -1,0 +1,151 @@
+"""One typed, immutable settings object, built once from the environment (and `.env`)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from enum import StrEnum
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from pydantic import Field, PostgresDsn, RedisDsn, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class Role(StrEnum):
+    """What one service process does; each can run alone so roles scale apart."""
+
+    API = "api"
+    WORKER = "worker"  # the Temporal worker: OrderWorkflow and its activities
+    RELAY = "relay"  # outbox -> Temporal
+    CONSUMER = "consumer"  # RabbitMQ new_order -> Celery process_order
+
+
+CommaList = Annotated[tuple[str, ...], NoDecode]
+
+
+def _split(value: Any) -> Any:
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+    return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True
+    )
+
+    # HTTP
+    http_host: str = "0.0.0.0"
+    http_port: int = Field(8000, ge=1, le=65535)
+    service_roles: Annotated[frozenset[Role], NoDecode] = frozenset(Role)
+    log_level: str = "INFO"
+    log_format: str = Field("text", pattern="^(text|json)$")
+
+    # Auth
+    secret_key: SecretStr = Field(min_length=32)
+    access_token_expire_minutes: int = Field(30, ge=1)
+    jwt_issuer: str = "orders"
+    jwt_audience: str = "orders-api"
+
+    # PostgreSQL
+    database_url: PostgresDsn | None = None
+    postgres_host: str = "localhost"
+    postgres_port: int = Field(5432, ge=1, le=65535)
+    postgres_db: str = "orders"
+    postgres_user: str = "postgres"
+    postgres_password: SecretStr = SecretStr("")
+    db_pool_min_size: int = Field(2, ge=1)
+    db_pool_max_size: int = Field(10, ge=1)
+    db_command_timeout_seconds: float = Field(10.0, gt=0)
+    run_migrations_on_startup: bool = False
+
+    # Redis (cache, and Celery's broker by default)
+    redis_host: str = "localhost"
+    redis_port: int = Field(6379, ge=1, le=65535)
+    redis_db: int = Field(0, ge=0)
+    redis_orders_ttl_seconds: int = Field(300, ge=1)
+    redis_timeout_seconds: float = Field(0.25, gt=0)
+    celery_broker_url: RedisDsn | None = None
+
+    # RabbitMQ
+    rabbitmq_host: str = "localhost"
+    rabbitmq_port: int = Field(5672, ge=1, le=65535)
+    rabbitmq_user: str = "guest"
+    rabbitmq_password: SecretStr = Field(min_length=1)
+    rabbitmq_vhost: str = "/"
+    rabbitmq_exchange: str = "orders"
+    rabbitmq_new_order_queue: str = Field("new_order", min_length=1)
+    rabbitmq_timeout_seconds: float = Field(10.0, gt=0)
+    consumer_prefetch: int = Field(100, ge=1)
+
+    # Temporal
+    temporal_address: str = "localhost:7233"
+    temporal_namespace: str = "default"
+    temporal_task_queue: str = Field("orders", min_length=1)
+    temporal_timeout_seconds: float = Field(10.0, gt=0)
+    payment_timeout: timedelta = timedelta(hours=24)
+
+    # Relay and processing
+    relay_batch_size: int = Field(100, ge=1, le=1000)
+    relay_poll_interval_seconds: float = Field(1.0, gt=0)
+    process_order_seconds: float = Field(2.0, ge=0)
+
+    # CORS
+    cors_allow_origins: CommaList = ()
+    cors_allow_methods: CommaList = ("GET", "POST", "PATCH", "OPTIONS")
+    cors_allow_headers: CommaList = ("Authorization", "Content-Type", "Idempotency-Key", "If-Match")
+    cors_allow_credentials: bool = False
+
+    # Rate limiting (token bucket)
+    rate_limit_enabled: bool = False
+    rate_limit_capacity: int = Field(100, ge=1)
+    rate_limit_refill_rate: float = Field(50.0, gt=0)
+
+    _split_lists = field_validator(
+        "cors_allow_origins", "cors_allow_methods", "cors_allow_headers", mode="before"
+    )(_split)
+
+    @field_validator("service_roles", mode="before")
+    @classmethod
+    def _roles(cls, value: Any) -> Any:
+        return frozenset(_split(value)) if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _no_wildcard_with_credentials(self) -> Settings:
+        if self.cors_allow_credentials and "*" in self.cors_allow_origins:
+            raise ValueError(
+                "CORS_ALLOW_CREDENTIALS cannot be true while CORS_ALLOW_ORIGINS contains '*'"
+            )
+        if self.db_pool_min_size > self.db_pool_max_size:
+            raise ValueError("DB_POOL_MIN_SIZE must not exceed DB_POOL_MAX_SIZE")
+        return self
+
+    @property
+    def dsn(self) -> str:
+        """The PostgreSQL URL, from DATABASE_URL or the POSTGRES_* parts."""
+        if self.database_url is not None:
+            return str(self.database_url)
+        password = self.postgres_password.get_secret_value()
+        auth = quote(self.postgres_user, safe="")
+        if password:
+            auth += ":" + quote(password, safe="")
+        return f"postgresql://{auth}@{self.postgres_host}:{self.postgres_port}/{self.postgres_db}"
+
+    @property
+    def redis_url(self) -> str:
+        return f"redis://{self.redis_host}:{self.redis_port}/{self.redis_db}"
+
+    @property
+    def broker_url(self) -> str:
+        return str(self.celery_broker_url) if self.celery_broker_url else self.redis_url
+
+    @property
+    def rabbitmq_url(self) -> str:
+        user = quote(self.rabbitmq_user, safe="")
+        password = quote(self.rabbitmq_password.get_secret_value(), safe="")
+        vhost = quote(self.rabbitmq_vhost, safe="")
+        return f"amqp://{user}:{password}@{self.rabbitmq_host}:{self.rabbitmq_port}/{vhost}"
+
+    @property
+    def dlq_name(self) -> str:
+        return f"{self.rabbitmq_new_order_queue}.dlq"

@@ -1,0 +1,1 @@
+"""Adapters to PostgreSQL and Redis: SQL grouped per aggregate, the order cache, migrations."""

@@ -1,0 +1,81 @@
+"""The Redis read cache of orders. Redis is optional: every failure degrades to PostgreSQL.
+
+Each call is bounded by a short timeout, so a hung Redis costs at most that much; after
+a failure the cache stays bypassed for a moment, so an outage does not add the timeout
+to every request. Failures are logged as warnings, never raised to the caller.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from uuid import UUID
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+from core.order import Order, decode_cache_entry, encode_cache_entry
+
+log = logging.getLogger(__name__)
+
+_FAILURES = (RedisError, OSError, asyncio.TimeoutError)
+
+
+def cache_key(order_id: UUID) -> str:
+    return f"order:{order_id}"
+
+
+class OrderCache:
+    def __init__(
+        self,
+        client: aioredis.Redis,
+        *,
+        ttl_seconds: int,
+        timeout_seconds: float,
+        bypass_seconds: float = 1.0,
+    ) -> None:
+        self._client = client
+        self._ttl = ttl_seconds
+        self._timeout = timeout_seconds
+        self._bypass = bypass_seconds
+        self._down_until = 0.0
+
+    @property
+    def available(self) -> bool:
+        return time.monotonic() >= self._down_until
+
+    def _failed(self, op: str, order_id: UUID, exc: BaseException) -> None:
+        self._down_until = time.monotonic() + self._bypass
+        log.warning(
+            "redis %s failed, falling back to PostgreSQL order_id=%s error=%r", op, order_id, exc
+        )
+
+    async def get(self, order_id: UUID) -> Order | None:
+        """The cached order, or None on a miss or any Redis failure."""
+        if not self.available:
+            return None
+        try:
+            async with asyncio.timeout(self._timeout):
+                raw = await self._client.get(cache_key(order_id))
+        except _FAILURES as exc:
+            self._failed("get", order_id, exc)
+            return None
+        return decode_cache_entry(raw) if raw is not None else None
+
+    async def put(self, order: Order) -> None:
+        """Write an order through; a failure only logs (an older entry then lives out its TTL)."""
+        if not self.available:
+            return
+        try:
+            async with asyncio.timeout(self._timeout):
+                await self._client.set(cache_key(order.id), encode_cache_entry(order), ex=self._ttl)
+        except _FAILURES as exc:
+            self._failed("set", order.id, exc)
+
+    async def ping(self) -> bool:
+        try:
+            async with asyncio.timeout(self._timeout):
+                return bool(await self._client.ping())
+        except _FAILURES:
+            return False

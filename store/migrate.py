@@ -1,0 +1,50 @@
+"""Schema migrations with yoyo, safe when several processes start at once."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+from psycopg import sql
+from yoyo import get_backend, read_migrations
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).resolve().parents[1] / "migrations"
+
+
+def _with_database(dsn: str, database: str) -> str:
+    parts = urlsplit(dsn)
+    return urlunsplit(parts._replace(path="/" + database))
+
+
+def ensure_database(dsn: str) -> None:
+    """Create the target database if it does not exist yet (a fresh machine has none)."""
+    name = urlsplit(dsn).path.lstrip("/")
+    if not name:
+        return
+    with psycopg.connect(_with_database(dsn, "postgres"), autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if exists:
+            return
+        try:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            log.info("created database %s", name)
+        except (psycopg.errors.DuplicateDatabase, psycopg.errors.UniqueViolation):
+            log.info("database %s was created concurrently", name)
+
+
+def apply_migrations(dsn: str, directory: Path = MIGRATIONS_DIR) -> int:
+    """Apply every pending migration under yoyo's lock; returns how many were applied."""
+    ensure_database(dsn)
+    scheme, rest = dsn.split("://", 1)
+    backend = get_backend(f"postgresql+psycopg://{rest}" if scheme.startswith("postgres") else dsn)
+    migrations = read_migrations(str(directory))
+    with backend.lock():
+        pending = backend.to_apply(migrations)
+        backend.apply_migrations(pending)
+    count = len(pending)
+    log.info("migrations applied: %d pending, schema up to date", count)
+    return count

@@ -1,0 +1,124 @@
+"""SQL for the orders aggregate. Each write also writes its outbox row, in one statement."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+import asyncpg
+
+from core.events import NEW_ORDER, STATUS_CHANGED, NewOrderEvent, StatusChangedEvent, encode_event
+from core.lifecycle import OrderStatus
+from core.order import Order, items_from_json, items_to_json
+from store.db import Executor
+
+_COLUMNS = "id, user_id, items, total_price, status, created_at, updated_at, version"
+
+# One statement, so one round trip and one implicit transaction: the order and its event.
+_INSERT_WITH_EVENT = f"""
+WITH new_order AS (
+    INSERT INTO orders ({_COLUMNS})
+    VALUES ($1, $2, $3, $4, $5, $6, $6, 1)
+    RETURNING id, created_at
+)
+INSERT INTO outbox (id, aggregate_id, event_type, payload, created_at)
+SELECT $7, id, '{NEW_ORDER}', $8, created_at FROM new_order
+"""
+
+_GET = f"SELECT {_COLUMNS} FROM orders WHERE id = $1"
+_LOCK = f"SELECT {_COLUMNS} FROM orders WHERE id = $1 FOR UPDATE"
+
+# Conditional on the current status: a concurrent change makes it update nothing.
+_SET_STATUS_WITH_EVENT = f"""
+WITH changed AS (
+    UPDATE orders SET status = $3, updated_at = $4, version = version + 1
+    WHERE id = $1 AND status = $2
+    RETURNING {_COLUMNS}
+), event AS (
+    INSERT INTO outbox (id, aggregate_id, event_type, payload, created_at)
+    SELECT $5, id, '{STATUS_CHANGED}', $6, $4 FROM changed
+)
+SELECT {_COLUMNS} FROM changed
+"""
+
+_LIST_BY_USER = f"""
+SELECT {_COLUMNS} FROM orders
+WHERE user_id = $1
+  AND ($2::text IS NULL OR status = $2)
+  AND ($3::timestamptz IS NULL OR (created_at, id) < ($3, $4::uuid))
+ORDER BY created_at DESC, id DESC
+LIMIT $5
+"""
+
+
+def _order(row: asyncpg.Record) -> Order:
+    return Order(
+        id=row["id"],
+        user_id=row["user_id"],
+        items=items_from_json(row["items"]),
+        total_price=row["total_price"],
+        status=OrderStatus(row["status"]),
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        version=row["version"],
+    )
+
+
+async def insert_order(conn: Executor, *, order: Order, event: NewOrderEvent) -> None:
+    """Write a new order and its `new_order` outbox row atomically."""
+    await conn.execute(
+        _INSERT_WITH_EVENT,
+        order.id,
+        order.user_id,
+        items_to_json(order.items),
+        order.total_price,
+        order.status.value,
+        order.created_at,
+        event.event_id,
+        encode_event(event).decode(),
+    )
+
+
+async def get_order(conn: Executor, *, order_id: UUID) -> Order | None:
+    row = await conn.fetchrow(_GET, order_id)
+    return _order(row) if row else None
+
+
+async def lock_order(conn: Executor, *, order_id: UUID) -> Order | None:
+    """The order, locked until the caller's transaction ends."""
+    row = await conn.fetchrow(_LOCK, order_id)
+    return _order(row) if row else None
+
+
+async def set_status(conn: Executor, *, event: StatusChangedEvent) -> Order | None:
+    """Apply `event` if the order still has `event.old_status`; None when it has not."""
+    row = await conn.fetchrow(
+        _SET_STATUS_WITH_EVENT,
+        event.order_id,
+        event.old_status.value,
+        event.new_status.value,
+        event.changed_at,
+        event.event_id,
+        encode_event(event).decode(),
+    )
+    return _order(row) if row else None
+
+
+async def list_by_user(
+    conn: Executor,
+    *,
+    user_id: int,
+    limit: int,
+    status: OrderStatus | None = None,
+    before: tuple[datetime, UUID] | None = None,
+) -> list[Order]:
+    """A user's orders, newest first; `before` is a keyset cursor (created_at, id)."""
+    rows = await conn.fetch(
+        _LIST_BY_USER,
+        user_id,
+        status.value if status else None,
+        before[0] if before else None,
+        before[1] if before else None,
+        limit,
+    )
+    return [_order(r) for r in rows]

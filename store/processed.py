@@ -1,0 +1,55 @@
+"""SQL for processed orders, run by the Celery task over a synchronous psycopg connection.
+
+Recording the effect and writing the `order_processed` outbox row happen in one
+statement: a task that runs twice records once and tells the workflow once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+import psycopg
+
+from core.events import ORDER_PROCESSED, OrderProcessedEvent, encode_event
+
+_RECORD = f"""
+WITH processed AS (
+    INSERT INTO processed_orders (order_id, event_id, processed_at)
+    VALUES (%(order_id)s, %(event_id)s, %(processed_at)s)
+    ON CONFLICT (order_id) DO NOTHING
+    RETURNING order_id, processed_at
+)
+INSERT INTO outbox (id, aggregate_id, event_type, payload, created_at)
+SELECT %(event_id)s, order_id, '{ORDER_PROCESSED}', %(payload)s::jsonb, processed_at
+FROM processed
+RETURNING aggregate_id
+"""
+_ORDER_EXISTS = "SELECT EXISTS (SELECT 1 FROM orders WHERE id = %s)"
+
+
+def record_processed(
+    conn: psycopg.Connection[tuple[object, ...]],
+    *,
+    order_id: UUID,
+    event_id: UUID,
+    processed_at: datetime,
+) -> bool:
+    """True when this call recorded the effect; False when it was recorded before."""
+    event = OrderProcessedEvent(event_id=event_id, order_id=order_id, processed_at=processed_at)
+    with conn.transaction():
+        cur = conn.execute(
+            _RECORD,
+            {
+                "order_id": order_id,
+                "event_id": event_id,
+                "processed_at": processed_at,
+                "payload": encode_event(event).decode(),
+            },
+        )
+        return cur.fetchone() is not None
+
+
+def order_exists(conn: psycopg.Connection[tuple[object, ...]], *, order_id: UUID) -> bool:
+    row = conn.execute(_ORDER_EXISTS, (order_id,)).fetchone()
+    return bool(row and row[0])

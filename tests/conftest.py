@@ -1,0 +1,49 @@
+"""Fixtures shared by every test layer: settings for the real local servers, the schema."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+
+from service.settings import Settings
+from store.db import create_pool
+from store.migrate import apply_migrations
+
+TEST_DSN = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/orders_test")
+
+
+def make_settings(**overrides: object) -> Settings:
+    """Settings for tests: the real local servers, a test database, no .env file."""
+    values: dict[str, object] = {
+        "secret_key": "test-secret-key-that-is-long-enough-0123456789",
+        "database_url": TEST_DSN,
+        "redis_host": "127.0.0.1",
+        "rabbitmq_host": "127.0.0.1",
+        "rabbitmq_password": "guest",
+        "temporal_address": "127.0.0.1:7233",
+        "process_order_seconds": 0,
+        "service_roles": "api",
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@pytest.fixture(scope="session")
+def migrated_dsn() -> str:
+    apply_migrations(TEST_DSN)
+    return TEST_DSN
+
+
+@pytest.fixture(scope="session")
+def settings(migrated_dsn: str) -> Settings:
+    return make_settings()
+
+
+@pytest.fixture(scope="session")
+async def pool(migrated_dsn: str) -> AsyncIterator[asyncpg.Pool]:
+    p = await create_pool(migrated_dsn, min_size=1, max_size=10)
+    yield p
+    await p.close()
