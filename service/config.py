@@ -13,7 +13,7 @@ class ConfigError(SystemExit):
 
 def load_settings() -> Settings:
     try:
-        return Settings()  # type: ignore[call-arg]  # read from the environment
+        return Settings()  # read from the environment
     except ValidationError as exc:
         lines = []
         for err in exc.errors():

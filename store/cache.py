@@ -61,7 +61,9 @@ class OrderCache:
         except _FAILURES as exc:
             self._failed("get", order_id, exc)
             return None
-        return decode_cache_entry(raw) if raw is not None else None
+        if raw is None:
+            return None
+        return decode_cache_entry(raw if isinstance(raw, bytes) else raw.encode())
 
     async def put(self, order: Order) -> None:
         """Write an order through; a failure only logs (an older entry then lives out its TTL)."""
