@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator
+from typing import Any
 
 import asyncpg
 import pytest
@@ -15,9 +16,9 @@ from store.migrate import apply_migrations
 TEST_DSN = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/orders_test")
 
 
-def make_settings(**overrides: object) -> Settings:
+def make_settings(**overrides: Any) -> Settings:
     """Settings for tests: the real local servers, a test database, no .env file."""
-    values: dict[str, object] = {
+    values: dict[str, Any] = {
         "secret_key": "test-secret-key-that-is-long-enough-0123456789",
         "database_url": TEST_DSN,
         "redis_host": "127.0.0.1",
@@ -28,7 +29,7 @@ def make_settings(**overrides: object) -> Settings:
         "service_roles": "api",
     }
     values.update(overrides)
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return Settings(_env_file=None, **values)
 
 
 @pytest.fixture(scope="session")
