@@ -24,9 +24,12 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     serve.add_argument("--roles", help="comma-separated roles (default: SERVICE_ROLES)")
     serve.add_argument("--port", type=int, help="HTTP port (default: HTTP_PORT)")
     sub.add_parser("migrate", help="apply pending database migrations")
-    celery = sub.add_parser("celery", help="run a Celery worker for process_order")
-    celery.add_argument("celery_args", nargs=argparse.REMAINDER)
-    return parser.parse_args(argv)
+    sub.add_parser("celery", help="run a Celery worker for process_order (args go to Celery)")
+    args, rest = parser.parse_known_args(argv)
+    if rest and args.command != "celery":
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    args.celery_args = rest
+    return args
 
 
 def _install_uvloop() -> None:

@@ -1,0 +1,100 @@
+"""A TCP proxy a test can cut and restore: kinder to the shared servers than stopping them.
+
+It runs its own event loop in a thread, so it keeps forwarding while the test blocks.
+`cut()` closes every open connection and stops listening (clients see refused
+connections); `restore()` listens again on the same port.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import threading
+from collections.abc import Coroutine, Iterator
+from typing import Any
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+class TcpProxy:
+    def __init__(self, target_host: str, target_port: int, listen_port: int | None = None) -> None:
+        self.target = (target_host, target_port)
+        self.port = listen_port or free_port()
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def start(self) -> TcpProxy:
+        self._thread.start()
+        self.restore()
+        return self
+
+    def restore(self) -> None:
+        self._call(self._listen())
+
+    def cut(self) -> None:
+        self._call(self._cut())
+
+    def stop(self) -> None:
+        self.cut()
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=5)
+
+    def _call(self, coro: Coroutine[Any, Any, None]) -> None:
+        fut = asyncio.run_coroutine_threadsafe(coro, self._loop)
+        fut.result(timeout=10)
+
+    async def _listen(self) -> None:
+        if self._server is None:
+            self._server = await asyncio.start_server(
+                self._handle, "127.0.0.1", self.port, reuse_address=True
+            )
+
+    async def _cut(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self._server = None
+        for writer in list(self._writers):
+            writer.transport.abort()
+        self._writers.clear()
+
+    async def _handle(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
+        try:
+            upstream_r, upstream_w = await asyncio.open_connection(*self.target)
+        except OSError:
+            client_w.transport.abort()
+            return
+        self._writers.update({client_w, upstream_w})
+        await asyncio.gather(
+            self._pipe(client_r, upstream_w), self._pipe(upstream_r, client_w)
+        )
+        self._writers.difference_update({client_w, upstream_w})
+
+    @staticmethod
+    async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(ConnectionError, OSError):
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        writer.transport.abort()
+
+
+@contextlib.contextmanager
+def tcp_proxy(target_host: str, target_port: int) -> Iterator[TcpProxy]:
+    proxy = TcpProxy(target_host, target_port).start()
+    try:
+        yield proxy
+    finally:
+        proxy.stop()
