@@ -66,6 +66,7 @@ class Settings(BaseSettings):
     redis_orders_ttl_seconds: int = Field(300, ge=1)
     redis_timeout_seconds: float = Field(0.25, gt=0)
     celery_broker_url: RedisDsn | None = None
+    celery_queue: str = Field("orders", min_length=1)
 
     # RabbitMQ
     rabbitmq_host: str = "localhost"
