@@ -1,0 +1,148 @@
+"""An order followed from POST /orders/ to process_order and its Temporal history."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+import aiohttp
+import asyncpg
+import orjson
+from aio_pika import DeliveryMode, Message, connect_robust
+
+from tests.e2e.conftest import Stack
+from tests.support.api import ApiUser, eventually
+
+DEADLINE_S = 60
+
+
+def processed_lines(output: str, order_id: str) -> int:
+    return len(re.findall(rf"Order processed order_id={re.escape(order_id)}\b", output))
+
+
+async def test_order_is_published_processed_and_has_a_history(
+    stack: Stack, http: aiohttp.ClientSession, db: asyncpg.Connection
+) -> None:
+    stack.start_service()
+    celery = stack.start_celery()
+    user = await ApiUser(http, stack.base_url).sign_up()
+
+    order = await user.create_order()
+    order_id = order["id"]
+
+    await eventually(
+        lambda: (processed_lines(celery.output(), order_id) == 1),
+        deadline_s=DEADLINE_S,
+        what="the log line 'Order processed order_id=...'",
+    )
+    rows = await db.fetchval(
+        "SELECT count(*) FROM processed_orders WHERE order_id = $1", uuid.UUID(order_id)
+    )
+    assert rows == 1
+    published = await db.fetchval(
+        "SELECT published_at FROM outbox WHERE aggregate_id = $1 AND event_type = 'new_order'",
+        uuid.UUID(order_id),
+    )
+    assert published is not None
+
+    async def history_kinds() -> set[str] | None:
+        status, body = await user.get(f"/orders/{order_id}/history/")
+        if status != 200:
+            return None
+        kinds = {entry["kind"] for entry in body}
+        return kinds if {"created", "published", "processed"} <= kinds else None
+
+    kinds = await eventually(history_kinds, deadline_s=DEADLINE_S, what="history")
+    assert {"created", "published", "processed"} <= kinds
+
+    # The workflow is visible by id and by customer, as the README tells people to look.
+    client = stack.temporal.client
+    desc = await client.get_workflow_handle(f"order-{order_id}").describe()
+    assert desc.id == f"order-{order_id}"
+    found = [
+        wf.id
+        async for wf in client.list_workflows(f"CustomerId={user.user_id}")
+    ]
+    assert f"order-{order_id}" in found
+
+
+async def test_status_changes_reach_the_workflow_and_complete_it(
+    stack: Stack, http: aiohttp.ClientSession
+) -> None:
+    stack.start_service()
+    celery = stack.start_celery()
+    user = await ApiUser(http, stack.base_url).sign_up()
+    order_id = (await user.create_order())["id"]
+    await eventually(
+        lambda: (processed_lines(celery.output(), order_id) == 1),
+        deadline_s=DEADLINE_S,
+        what="processing",
+    )
+    assert (await user.patch_status(order_id, "PAID"))[0] == 200
+    assert (await user.patch_status(order_id, "SHIPPED"))[0] == 200
+
+    handle = stack.temporal.client.get_workflow_handle(f"order-{order_id}")
+
+    async def completed() -> bool:
+        desc = await handle.describe()
+        return desc.status is not None and desc.status.name == "COMPLETED"
+
+    await eventually(completed, deadline_s=DEADLINE_S, what="workflow completion")
+    status, body = await user.get(f"/orders/{order_id}/history/")
+    assert status == 200
+    changes = [e for e in body if e["kind"] == "status_changed"]
+    assert [(c["details"]["old_status"], c["details"]["new_status"]) for c in changes] == [
+        ("PENDING", "PAID"),
+        ("PAID", "SHIPPED"),
+    ]
+
+
+async def test_duplicate_delivery_is_processed_once_and_garbage_goes_to_the_dlq(
+    stack: Stack, http: aiohttp.ClientSession, db: asyncpg.Connection
+) -> None:
+    stack.start_service()
+    celery = stack.start_celery()
+    user = await ApiUser(http, stack.base_url).sign_up()
+    order_id = (await user.create_order())["id"]
+    await eventually(
+        lambda: (processed_lines(celery.output(), order_id) == 1),
+        deadline_s=DEADLINE_S,
+        what="first processing",
+    )
+    payload: dict[str, Any] = await db.fetchval(
+        "SELECT payload FROM outbox WHERE aggregate_id = $1 AND event_type = 'new_order'",
+        uuid.UUID(order_id),
+    )
+    body = payload if isinstance(payload, (bytes, str)) else orjson.dumps(payload)
+    connection = await connect_robust("amqp://guest:guest@127.0.0.1:5672/")
+    async with connection:
+        channel = await connection.channel()
+        # The same event again, straight onto the queue: a redelivery.
+        await channel.default_exchange.publish(
+            Message(body if isinstance(body, bytes) else body.encode(),
+                    delivery_mode=DeliveryMode.PERSISTENT),
+            routing_key=stack.queue,
+        )
+        await channel.default_exchange.publish(
+            Message(b"{not json", delivery_mode=DeliveryMode.PERSISTENT), routing_key=stack.queue
+        )
+        dlq = await channel.declare_queue(f"{stack.queue}.dlq", durable=True, passive=True)
+
+        async def dead_lettered() -> bytes | None:
+            msg = await dlq.get(no_ack=True, fail=False)
+            return msg.body if msg else None
+
+        assert await eventually(dead_lettered, deadline_s=DEADLINE_S, what="DLQ") == b"{not json"
+
+    await eventually(
+        lambda: ("already processed" in celery.output()),
+        deadline_s=DEADLINE_S,
+        what="the duplicate to be seen and skipped",
+    )
+    assert processed_lines(celery.output(), order_id) == 1
+    assert await db.fetchval(
+        "SELECT count(*) FROM outbox WHERE aggregate_id = $1 AND event_type = 'order_processed'",
+        uuid.UUID(order_id),
+    ) == 1
+
