@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 
-.PHONY: install run test test-fast lint fmt migrate bench bench-smoke temporal clean
+.PHONY: install run test test-fast lint fmt migrate bench bench-smoke temporal services ci clean
 
 install: $(VENV)/.installed
 
@@ -36,6 +36,45 @@ fmt: install
 
 migrate: install .env
 	$(BIN)/orders migrate
+
+# Everything on a fresh machine: venv, .env, servers checked, migrations, then Temporal,
+# the service (all roles) and a Celery worker under honcho (Procfile). Ctrl-C stops them all.
+run: install .env
+	@bash .ci/services.sh check
+	$(BIN)/orders migrate
+	@port=$$($(PY) -c 'from service.config import load_settings; print(load_settings().http_port)'); \
+	echo; \
+	echo "  API              http://localhost:$$port"; \
+	echo "  Swagger UI       http://localhost:$$port/docs"; \
+	echo "  Temporal Web UI  http://localhost:$${TEMPORAL_DEV_UI_PORT:-8233}"; \
+	echo "  Ctrl-C stops everything (a Temporal server that was already running is left alone)"; \
+	echo
+	exec $(BIN)/honcho start -f Procfile
+
+# The Temporal dev server alone, in the foreground (temporal-dev/README.md).
+temporal: install
+	temporal-dev/start.sh
+
+# Start each local PostgreSQL, Redis or RabbitMQ that does not answer.
+services:
+	bash .ci/services.sh start
+
+# Load scenarios, each beside a bare aiohttp handler (bench/README.md). Uses wrk, installing
+# it from Debian's packages when missing and running as root; else a Python load generator.
+bench: install
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+		&& { apt-get install -y -qq wrk >/dev/null 2>&1 \
+		     || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null 2>&1; }; }; } \
+		|| echo "wrk not available: using the Python load generator"
+	$(PY) -m bench.run
+
+# A few seconds per scenario, low concurrency: proves the benchmark works (CI).
+bench-smoke: install
+	$(PY) -m bench.run --smoke
+
+# What CI runs, on this tree (CI itself runs it on a clean clone).
+ci:
+	CI=true bash .ci/run
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache *.egg-info
