@@ -6,6 +6,7 @@ import asyncpg
 from aiohttp import web
 from temporalio.client import Client
 
+from api.tokens import Tokens
 from service.settings import Settings
 from store.cache import OrderCache
 from usecases.passwords import Passwords
@@ -15,3 +16,4 @@ DB_POOL = web.AppKey("db_pool", asyncpg.Pool)
 ORDER_CACHE = web.AppKey("order_cache", OrderCache)
 TEMPORAL = web.AppKey("temporal_client", Client)
 PASSWORDS = web.AppKey("passwords", Passwords)
+TOKENS = web.AppKey("tokens", Tokens)

@@ -42,9 +42,12 @@ def apply_migrations(dsn: str, directory: Path = MIGRATIONS_DIR) -> int:
     scheme, rest = dsn.split("://", 1)
     backend = get_backend(f"postgresql+psycopg://{rest}" if scheme.startswith("postgres") else dsn)
     migrations = read_migrations(str(directory))
-    with backend.lock():
-        pending = backend.to_apply(migrations)
-        backend.apply_migrations(pending)
+    try:
+        with backend.lock():
+            pending = backend.to_apply(migrations)
+            backend.apply_migrations(pending)
+    finally:
+        backend.connection.close()  # yoyo never closes its connection itself
     count = len(pending)
     log.info("migrations applied: %d pending, schema up to date", count)
     return count

