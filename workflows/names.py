@@ -1,0 +1,26 @@
+"""Every name the workflow, its callers and its activities agree on: one place, constants."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from temporalio.common import SearchAttributeKey
+
+WORKFLOW_NAME: Final = "OrderWorkflow"
+WORKFLOW_ID_PREFIX: Final = "order-"
+
+SIGNAL_STATUS_CHANGED: Final = "status_changed"
+SIGNAL_PROCESSED: Final = "processed"
+QUERY_LIFECYCLE: Final = "lifecycle"
+
+ACTIVITY_PUBLISH_EVENT: Final = "publish_event"
+ACTIVITY_EXPIRE_ORDER: Final = "expire_order"
+
+# Custom search attributes, registered on the server at start (temporal-dev/, tests).
+CUSTOMER_ID: Final = SearchAttributeKey.for_int("CustomerId")
+ORDER_STATUS: Final = SearchAttributeKey.for_keyword("OrderStatus")
+
+
+def workflow_id(order_id: object) -> str:
+    """The id of an order's workflow: `order-<order id>`, as the contract states."""
+    return f"{WORKFLOW_ID_PREFIX}{order_id}"

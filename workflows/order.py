@@ -1,0 +1,166 @@
+"""OrderWorkflow: one order's durable life, from its `new_order` event to its final status.
+
+It publishes the order's events to RabbitMQ in order (retrying until the broker
+answers), cancels an order still unpaid after the payment timeout, follows the status
+changes and the `processed` signal the relay delivers from the outbox, and completes
+once the order is final and processed (or canceled before processing).
+Deterministic: time comes from `workflow.now()` and timers, I/O only through activities.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+from workflows.names import (
+    ACTIVITY_EXPIRE_ORDER,
+    ACTIVITY_PUBLISH_EVENT,
+    ORDER_STATUS,
+    QUERY_LIFECYCLE,
+    SIGNAL_PROCESSED,
+    SIGNAL_STATUS_CHANGED,
+    WORKFLOW_NAME,
+)
+from workflows.types import (
+    ExpireInput,
+    ExpireResult,
+    LifecycleEntry,
+    LifecycleView,
+    OrderWorkflowInput,
+    Processed,
+    PublishInput,
+    PublishResult,
+    StatusChanged,
+)
+
+with workflow.unsafe.imports_passed_through():
+    from core.events import NEW_ORDER, STATUS_CHANGED
+    from core.lifecycle import OrderStatus, is_final
+
+# No maximum_attempts: an outage of hours heals by itself, and every attempt stays
+# visible as the workflow's pending activity.
+RETRY_FOREVER = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=60),
+)
+ACTIVITY_TIMEOUT = timedelta(seconds=30)
+
+
+@workflow.defn(name=WORKFLOW_NAME)
+class OrderWorkflow:
+    @workflow.init
+    def __init__(self, order: OrderWorkflowInput) -> None:
+        self._order_id = order.order_id
+        self._status = OrderStatus.PENDING
+        self._processed = False
+        self._queue: list[StatusChanged] = []  # status events received, not yet published
+        self._seen: set[str] = set()  # event ids: the relay may deliver a signal twice
+        self._published: list[str] = []
+        self._timeline = [LifecycleEntry("created", order.created_at, order.event_id)]
+
+    @workflow.run
+    async def run(self, order: OrderWorkflowInput) -> LifecycleView:
+        await asyncio.gather(self._publish_all(order), self._watch_payment(order))
+        workflow.logger.info(
+            "order workflow complete order_id=%s status=%s processed=%s",
+            self._order_id,
+            self._status,
+            self._processed,
+        )
+        return self.lifecycle()
+
+    @workflow.signal(name=SIGNAL_STATUS_CHANGED)
+    def status_changed(self, change: StatusChanged) -> None:
+        if change.event_id in self._seen:
+            return
+        self._seen.add(change.event_id)
+        self._status = OrderStatus(change.new_status)
+        self._queue.append(change)
+        self._note("status_changed", change.changed_at, f"{change.old_status}->{change.new_status}")
+        workflow.upsert_search_attributes([ORDER_STATUS.value_set(change.new_status)])
+        workflow.logger.info(
+            "order status changed order_id=%s %s->%s",
+            self._order_id,
+            change.old_status,
+            change.new_status,
+        )
+
+    @workflow.signal(name=SIGNAL_PROCESSED)
+    def processed(self, done: Processed) -> None:
+        if self._processed:
+            return
+        self._processed = True
+        self._note("processed", done.processed_at, done.event_id)
+        workflow.logger.info("order processed order_id=%s", self._order_id)
+
+    @workflow.query(name=QUERY_LIFECYCLE)
+    def lifecycle(self) -> LifecycleView:
+        return LifecycleView(
+            order_id=self._order_id,
+            status=self._status.value,
+            processed=self._processed,
+            published_event_ids=tuple(self._published),
+            timeline=tuple(self._timeline),
+        )
+
+    def _over(self) -> bool:
+        """Final and processed, or canceled (before or after processing)."""
+        return is_final(self._status) and (self._processed or self._status is OrderStatus.CANCELED)
+
+    async def _publish_all(self, order: OrderWorkflowInput) -> None:
+        """Publish `new_order`, then every status event in the order it arrived."""
+        await self._publish(order.event_id, NEW_ORDER, order.event_json)
+        while True:
+            await workflow.wait_condition(lambda: bool(self._queue) or self._over())
+            if not self._queue:
+                return
+            change = self._queue[0]
+            await self._publish(change.event_id, STATUS_CHANGED, change.event_json)
+            self._queue.pop(0)
+
+    async def _publish(self, event_id: str, event_type: str, body: str) -> None:
+        result = await workflow.execute_activity(
+            ACTIVITY_PUBLISH_EVENT,
+            PublishInput(self._order_id, event_id, event_type, body),
+            result_type=PublishResult,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=RETRY_FOREVER,
+        )
+        self._published.append(event_id)
+        self._note("published", result.published_at, f"{event_type} {event_id}")
+
+    async def _watch_payment(self, order: OrderWorkflowInput) -> None:
+        """Cancel the order if it is still PENDING when the payment timeout runs out."""
+        deadline = order.created_at + timedelta(seconds=order.payment_timeout_seconds)
+        remaining = (deadline - workflow.now()).total_seconds()
+        if remaining > 0:
+            try:
+                await workflow.wait_condition(
+                    lambda: self._status is not OrderStatus.PENDING, timeout=remaining
+                )
+                return
+            except TimeoutError:
+                pass
+        if self._status is not OrderStatus.PENDING:
+            return
+        # A conditional update in PostgreSQL: a concurrent PAID wins. Either way the
+        # change that happened comes back as a status_changed signal from the outbox.
+        result = await workflow.execute_activity(
+            ACTIVITY_EXPIRE_ORDER,
+            ExpireInput(self._order_id, order.user_id),
+            result_type=ExpireResult,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=RETRY_FOREVER,
+        )
+        if result.canceled:
+            self._note("expired", workflow.now())
+        workflow.logger.info(
+            "payment timeout reached order_id=%s canceled=%s", self._order_id, result.canceled
+        )
+
+    def _note(self, kind: str, at: datetime, detail: str = "") -> None:
+        self._timeline.append(LifecycleEntry(kind, at, detail))
