@@ -1,0 +1,1 @@
+"""The order workflow's activities: the only place its I/O happens."""
