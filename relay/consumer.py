@@ -1,0 +1,148 @@
+"""The consumer: `new_order` messages from RabbitMQ handed to Celery's `process_order`.
+
+Manual acks with a prefetch: a message is acked only once Celery's broker took the task
+(task id = event id, so a redelivery is recognisable), or once an unparseable message
+sits in `<queue>.dlq` with its reason. While Celery's broker (Redis) is down, messages
+are held with a growing delay and requeued: none is lost, none spins.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Final
+
+import aio_pika
+from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractRobustConnection
+from celery import Celery
+from kombu.exceptions import OperationalError as KombuOperationalError
+
+from core.events import InvalidEvent, NewOrderEvent, decode_new_order
+from relay.backoff import Backoff
+from relay.celery_app import PROCESS_ORDER
+from relay.rabbit import Topology, declare_topology
+from service.settings import Settings
+
+log = logging.getLogger(__name__)
+
+DLQ_REASON_HEADER: Final = "x-dlq-reason"
+# kombu's own retries when Redis does not answer; the whole hand-off is bounded too.
+SEND_RETRY_POLICY: Final = {
+    "max_retries": 2,
+    "interval_start": 0.2,
+    "interval_step": 0.5,
+    "interval_max": 1.0,
+}
+HANDOFF_TIMEOUT_SECONDS: Final = 15.0
+_HANDOFF_ERRORS = (KombuOperationalError, OSError, TimeoutError)
+_AMQP_ERRORS = (aio_pika.exceptions.AMQPError, OSError, TimeoutError)
+
+
+class EventConsumer:
+    def __init__(self, settings: Settings, celery: Celery, *, topology: Topology | None = None):
+        self._settings = settings
+        self._celery = celery
+        self._topology = topology or Topology.from_settings(settings)
+        self._broker_backoff = Backoff(initial=0.5, maximum=30.0)
+        self._connection: AbstractRobustConnection | None = None
+        self._channel: AbstractChannel | None = None
+        self.handed_off = 0
+
+    async def run(self) -> None:
+        """Consume until cancelled; waits (with backoff) for RabbitMQ to answer at start."""
+        backoff = Backoff(initial=0.5, maximum=30.0)
+        while self._connection is None:
+            try:
+                await self._start()
+            except _AMQP_ERRORS as exc:
+                delay = backoff.next()
+                if backoff.failures == 1:
+                    log.warning("consumer cannot reach RabbitMQ, retrying error=%r", exc)
+                await asyncio.sleep(delay)
+        try:
+            await asyncio.Future()  # the robust connection consumes and reconnects by itself
+        finally:
+            await self._connection.close()
+
+    async def _start(self) -> None:
+        connection = await aio_pika.connect_robust(
+            self._settings.rabbitmq_url, timeout=self._settings.rabbitmq_timeout_seconds
+        )
+        try:
+            channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
+            await channel.set_qos(prefetch_count=self._settings.consumer_prefetch)
+            await declare_topology(channel, self._topology)
+            queue = await channel.get_queue(self._topology.new_order_queue)
+            await queue.consume(self._on_message, no_ack=False)
+        except BaseException:
+            await connection.close()
+            raise
+        self._connection, self._channel = connection, channel
+        log.info("consumer started queue=%s", self._topology.new_order_queue)
+
+    async def _on_message(self, message: AbstractIncomingMessage) -> None:
+        try:
+            event = decode_new_order(message.body)
+        except InvalidEvent as exc:
+            try:
+                await self._dead_letter(message, str(exc))
+            except _AMQP_ERRORS as error:
+                # Unacked, it comes back once the channel recovers: nothing is lost.
+                log.warning(
+                    "dead-lettering failed message_id=%s error=%r", message.message_id, error
+                )
+            return
+        try:
+            await self._hand_off(event)
+        except _HANDOFF_ERRORS as exc:
+            delay = self._broker_backoff.next()
+            if self._broker_backoff.failures == 1:
+                log.warning(
+                    "celery broker unreachable, holding messages order_id=%s error=%r",
+                    event.order_id,
+                    exc,
+                )
+            await asyncio.sleep(delay)  # hold it: no redelivery loop while Redis is down
+            await message.nack(requeue=True)
+            return
+        if self._broker_backoff.failures:
+            log.info("celery broker reachable again order_id=%s", event.order_id)
+        self._broker_backoff.reset()
+        await message.ack()
+        self.handed_off += 1
+
+    async def _hand_off(self, event: NewOrderEvent) -> None:
+        def send() -> None:
+            self._celery.send_task(
+                PROCESS_ORDER,
+                args=[str(event.order_id)],
+                task_id=str(event.event_id),
+                retry=True,
+                retry_policy=SEND_RETRY_POLICY,
+            )
+
+        async with asyncio.timeout(HANDOFF_TIMEOUT_SECONDS):
+            await asyncio.to_thread(send)  # kombu is synchronous
+        log.info("order handed to celery order_id=%s event_id=%s", event.order_id, event.event_id)
+
+    async def _dead_letter(self, message: AbstractIncomingMessage, reason: str) -> None:
+        """Park an unparseable message in the DLQ with its reason, then ack the original."""
+        assert self._channel is not None
+        parked = aio_pika.Message(
+            message.body,
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            content_type=message.content_type,
+            message_id=message.message_id,
+            headers={**(message.headers or {}), DLQ_REASON_HEADER: reason[:500]},
+        )
+        async with asyncio.timeout(self._settings.rabbitmq_timeout_seconds):
+            await self._channel.default_exchange.publish(
+                parked, routing_key=self._topology.dlq, mandatory=True
+            )
+        await message.ack()
+        log.warning(
+            "message dead-lettered queue=%s message_id=%s reason=%s",
+            self._topology.dlq,
+            message.message_id,
+            reason,
+        )
