@@ -13,6 +13,7 @@ from api.errors import error_middleware
 from api.health import setup_health
 from api.routes import setup_api
 from service import resources
+from service import roles as roles_ctx
 from service.keys import PASSWORDS, SETTINGS
 from service.settings import Role, Settings
 from usecases.passwords import Passwords
@@ -29,4 +30,11 @@ def create_app(settings: Settings) -> web.Application:
     roles = settings.service_roles
     if Role.API in roles:
         setup_api(app, settings)
+    if Role.WORKER in roles:
+        app.cleanup_ctx.append(roles_ctx.publisher)
+        app.cleanup_ctx.append(roles_ctx.temporal_worker)
+    if Role.RELAY in roles:
+        app.cleanup_ctx.append(roles_ctx.outbox_relay)
+    if Role.CONSUMER in roles:
+        app.cleanup_ctx.append(roles_ctx.event_consumer)
     return app

@@ -1,0 +1,74 @@
+"""The background roles of the service, each opened and closed by a cleanup context.
+
+WORKER runs the Temporal worker (with a RabbitMQ publisher for its activities), RELAY
+the outbox relay, CONSUMER the RabbitMQ consumer. Each runs as a background task that
+is stopped gracefully on shutdown, so the roles can run together or apart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from activities.order import OrderActivities
+from relay.celery_app import create_celery
+from relay.consumer import EventConsumer
+from relay.outbox import OutboxRelay
+from relay.rabbit import Publisher
+from service.keys import DB_POOL, ORDER_CACHE, SETTINGS, TEMPORAL
+from workflows.worker import WorkerRunner
+
+log = logging.getLogger(__name__)
+
+PUBLISHER = web.AppKey("publisher", Publisher)
+
+
+async def _stop(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def publisher(app: web.Application) -> AsyncIterator[None]:
+    """The RabbitMQ publisher; if RabbitMQ is down now, it connects on first publish."""
+    settings = app[SETTINGS]
+    app[PUBLISHER] = Publisher.from_settings(settings)
+    try:
+        await app[PUBLISHER].connect()
+    except (OSError, TimeoutError) as exc:  # aio-pika's connection errors are OSErrors
+        log.warning("RabbitMQ unreachable at start, publishing will retry error=%r", exc)
+    yield
+    await app[PUBLISHER].close()
+
+
+async def temporal_worker(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    runner = WorkerRunner(
+        address=settings.temporal_address,
+        namespace=settings.temporal_namespace,
+        task_queue=settings.temporal_task_queue,
+        activities=OrderActivities(app[DB_POOL], app[ORDER_CACHE], app[PUBLISHER]),
+    )
+    task = asyncio.create_task(runner.run(), name="temporal-worker")
+    yield
+    await runner.shutdown()
+    await _stop(task)
+
+
+async def outbox_relay(app: web.Application) -> AsyncIterator[None]:
+    relay = OutboxRelay(app[DB_POOL], app[TEMPORAL], app[SETTINGS])
+    task = asyncio.create_task(relay.run(), name="outbox-relay")
+    yield
+    await _stop(task)
+
+
+async def event_consumer(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    consumer = EventConsumer(settings, create_celery(settings))
+    task = asyncio.create_task(consumer.run(), name="event-consumer")
+    yield
+    await _stop(task)

@@ -1,0 +1,81 @@
+"""The Temporal worker for OrderWorkflow and its activities, kept running across outages.
+
+A worker needs a connected (not lazy) client, so this runner connects itself and, while
+Temporal is unreachable, keeps retrying in the background instead of failing the process.
+On shutdown the worker stops polling and lets in-flight activities finish.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+from typing import Final
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+from activities.order import OrderActivities
+from relay.backoff import Backoff
+from workflows.order import OrderWorkflow
+
+log = logging.getLogger(__name__)
+
+# Our pure core (and its JSON library) is deterministic: load it once, outside the sandbox.
+PASSTHROUGH_MODULES: Final = ("core", "orjson")
+GRACEFUL_SHUTDOWN: Final = timedelta(seconds=10)
+
+
+def workflow_runner() -> SandboxedWorkflowRunner:
+    return SandboxedWorkflowRunner(
+        restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH_MODULES)
+    )
+
+
+def build_worker(client: Client, task_queue: str, activities: OrderActivities) -> Worker:
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[OrderWorkflow],
+        activities=[activities.publish_event, activities.expire_order],
+        workflow_runner=workflow_runner(),
+        graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
+    )
+
+
+class WorkerRunner:
+    def __init__(
+        self, *, address: str, namespace: str, task_queue: str, activities: OrderActivities
+    ) -> None:
+        self._address = address
+        self._namespace = namespace
+        self._task_queue = task_queue
+        self._activities = activities
+        self._worker: Worker | None = None
+        self._stopping = False
+
+    async def run(self) -> None:
+        """Connect and run the worker; on failure wait (with backoff) and start again."""
+        backoff = Backoff(initial=1.0, maximum=30.0)
+        while not self._stopping:
+            try:
+                client = await Client.connect(self._address, namespace=self._namespace)
+                self._worker = build_worker(client, self._task_queue, self._activities)
+                log.info("temporal worker running task_queue=%s", self._task_queue)
+                backoff.reset()
+                await self._worker.run()
+            except RuntimeError as exc:  # what temporalio raises when the server is away
+                if self._stopping:
+                    return
+                if backoff.failures == 0:
+                    log.warning("temporal worker cannot run, retrying error=%s", exc)
+                await asyncio.sleep(backoff.next())
+            finally:
+                self._worker = None
+
+    async def shutdown(self) -> None:
+        """Stop polling and wait for in-flight activities (bounded by GRACEFUL_SHUTDOWN)."""
+        self._stopping = True
+        if self._worker is not None:
+            await self._worker.shutdown()
