@@ -65,8 +65,9 @@ async def ready(request: web.Request) -> web.Response:
         _postgres(app[DB_POOL]), _redis(app[ORDER_CACHE]), _temporal(app[TEMPORAL])
     )
     checks = {"postgres": postgres, "redis": redis, "temporal": temporal}
-    if "down" in (postgres, temporal):
-        return json_response({"status": "down", "checks": checks}, status=503)
+    if down := [name for name in ("postgres", "temporal") if checks[name] == "down"]:
+        detail = f"not ready: {', '.join(down)} unreachable"
+        return json_response({"status": "down", "checks": checks, "detail": detail}, status=503)
     status = "ok" if redis == "ok" else "degraded"
     return json_response({"status": status, "checks": checks})
 

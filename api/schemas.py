@@ -136,6 +136,7 @@ class HealthOut(BaseModel):
 class ReadyOut(BaseModel):
     status: Literal["ok", "degraded", "down"]
     checks: dict[str, Literal["ok", "down"]]
+    detail: Annotated[str | None, Field(description="why not ready (503 only)")] = None
 
 
 # Errors

@@ -1,0 +1,104 @@
+"""The Redis read cache of orders, and the fall back to PostgreSQL when Redis fails."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+import redis.asyncio as aioredis
+
+from core.order import decode_cache_entry
+from store.cache import cache_key
+from tests.integration.api.conftest import ITEMS, MakeClient, User, create_order, register
+from tests.integration.api.faults import closed_port, hung_server
+
+TTL = 123
+
+
+async def _cached(redis_client: aioredis.Redis, key: str) -> bytes | None:
+    raw = await redis_client.get(key)
+    assert raw is None or isinstance(raw, bytes)
+    return raw
+
+
+async def test_get_fills_the_cache_with_the_ttl(
+    make_client: MakeClient, redis_client: aioredis.Redis
+) -> None:
+    client = await make_client(redis_orders_ttl_seconds=TTL)
+    user = await register(client)
+    order = await create_order(client, user)
+    key = cache_key(uuid.UUID(order["id"]))
+    await redis_client.delete(key)
+    resp = await client.get(f"/orders/{order['id']}/", headers=user.headers)
+    assert resp.status == 200
+    raw = await _cached(redis_client, key)
+    assert raw is not None
+    assert decode_cache_entry(raw).to_public() == order
+    assert 0 < await redis_client.ttl(key) <= TTL
+
+
+async def test_get_reads_the_cache_first(
+    make_client: MakeClient, redis_client: aioredis.Redis
+) -> None:
+    client = await make_client()
+    user = await register(client)
+    order = await create_order(client, user)
+    key = cache_key(uuid.UUID(order["id"]))
+    raw = await _cached(redis_client, key)
+    assert raw is not None, "creating an order caches it"
+    # Only the cache says SHIPPED: a GET that answers SHIPPED read Redis, not PostgreSQL.
+    await redis_client.set(key, raw.replace(b'"PENDING"', b'"SHIPPED"'), ex=60)
+    resp = await client.get(f"/orders/{order['id']}/", headers=user.headers)
+    assert (await resp.json())["status"] == "SHIPPED"
+
+
+async def test_patch_refreshes_the_cache(
+    make_client: MakeClient, redis_client: aioredis.Redis
+) -> None:
+    client = await make_client(redis_orders_ttl_seconds=TTL)
+    user = await register(client)
+    order = await create_order(client, user)
+    assert (await client.get(f"/orders/{order['id']}/", headers=user.headers)).status == 200
+    resp = await client.patch(
+        f"/orders/{order['id']}/", json={"status": "PAID"}, headers=user.headers
+    )
+    assert resp.status == 200
+    key = cache_key(uuid.UUID(order["id"]))
+    raw = await _cached(redis_client, key)
+    assert raw is not None
+    cached = decode_cache_entry(raw)
+    assert cached.status == "PAID"
+    assert cached.to_public() == await resp.json()
+    assert 0 < await redis_client.ttl(key) <= TTL
+    resp = await client.get(f"/orders/{order['id']}/", headers=user.headers)
+    assert (await resp.json())["status"] == "PAID"
+
+
+async def _create_read_change(client: Any, user: User) -> None:
+    resp = await client.post("/orders/", json={"items": ITEMS}, headers=user.headers)
+    assert resp.status == 201, await resp.text()
+    order = await resp.json()
+    for _ in range(2):
+        resp = await client.get(f"/orders/{order['id']}/", headers=user.headers)
+        assert resp.status == 200
+        assert await resp.json() == order
+    resp = await client.patch(
+        f"/orders/{order['id']}/", json={"status": "PAID"}, headers=user.headers
+    )
+    assert resp.status == 200
+
+
+async def test_redis_down_falls_back_to_postgres(make_client: MakeClient) -> None:
+    client = await make_client(redis_port=closed_port())
+    user = await register(client)
+    await _create_read_change(client, user)
+
+
+async def test_hung_redis_falls_back_quickly(make_client: MakeClient) -> None:
+    async with hung_server() as port:
+        client = await make_client(redis_port=port)
+        user = await register(client)
+        started = time.monotonic()
+        await _create_read_change(client, user)
+        assert time.monotonic() - started < 2.0

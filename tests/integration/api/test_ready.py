@@ -1,0 +1,82 @@
+"""GET /health and GET /ready: dependencies' state, 503 without PostgreSQL or Temporal."""
+
+from __future__ import annotations
+
+import time
+from urllib.parse import urlsplit, urlunsplit
+
+from tests.conftest import TEST_DSN
+from tests.integration.api.conftest import Client, MakeClient
+from tests.integration.api.faults import closed_port, cuttable_proxy, hung_server
+
+
+async def test_health_is_ok_on_both_paths(client: Client) -> None:
+    for path in ("/health", "/health/"):
+        resp = await client.get(path)
+        assert resp.status == 200
+        assert await resp.json() == {"status": "ok"}
+
+
+async def test_ready_with_everything_up(make_client: MakeClient, temporal_address: str) -> None:
+    client = await make_client(temporal_address=temporal_address)
+    for path in ("/ready", "/ready/"):
+        resp = await client.get(path)
+        assert resp.status == 200
+        assert await resp.json() == {
+            "status": "ok",
+            "checks": {"postgres": "ok", "redis": "ok", "temporal": "ok"},
+        }
+
+
+async def test_ready_with_redis_down_is_degraded_200(
+    make_client: MakeClient, temporal_address: str
+) -> None:
+    client = await make_client(temporal_address=temporal_address, redis_port=closed_port())
+    resp = await client.get("/ready")
+    assert resp.status == 200
+    assert await resp.json() == {
+        "status": "degraded",
+        "checks": {"postgres": "ok", "redis": "down", "temporal": "ok"},
+    }
+
+
+async def test_ready_with_temporal_down_is_503(make_client: MakeClient) -> None:
+    client = await make_client(temporal_address=f"127.0.0.1:{closed_port()}")
+    resp = await client.get("/ready")
+    assert resp.status == 503
+    body = await resp.json()
+    assert body == {
+        "status": "down",
+        "checks": {"postgres": "ok", "redis": "ok", "temporal": "down"},
+        "detail": "not ready: temporal unreachable",
+    }
+
+
+async def test_ready_with_temporal_hung_is_503_within_the_timeout(make_client: MakeClient) -> None:
+    async with hung_server() as port:
+        client = await make_client(temporal_address=f"127.0.0.1:{port}")
+        started = time.monotonic()
+        resp = await client.get("/ready")
+        assert resp.status == 503
+        assert (await resp.json())["checks"]["temporal"] == "down"
+        assert time.monotonic() - started < 4.0
+
+
+async def test_ready_with_postgres_cut_is_503(
+    make_client: MakeClient, temporal_address: str
+) -> None:
+    parts = urlsplit(TEST_DSN)
+    async with cuttable_proxy(parts.hostname or "127.0.0.1", parts.port or 5432) as proxy:
+        userinfo = parts.netloc.rpartition("@")[0]
+        dsn = urlunsplit(parts._replace(netloc=f"{userinfo}@127.0.0.1:{proxy.port}"))
+        client = await make_client(database_url=dsn, temporal_address=temporal_address)
+        assert (await client.get("/ready")).status == 200
+        await proxy.cut()
+        resp = await client.get("/ready")
+        assert resp.status == 503
+        assert await resp.json() == {
+            "status": "down",
+            "checks": {"postgres": "down", "redis": "ok", "temporal": "ok"},
+            "detail": "not ready: postgres unreachable",
+        }
+        await client.close()
