@@ -15,30 +15,31 @@ from datetime import datetime, timedelta
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
-from workflows.names import (
-    ACTIVITY_EXPIRE_ORDER,
-    ACTIVITY_PUBLISH_EVENT,
-    ORDER_STATUS,
-    QUERY_LIFECYCLE,
-    SIGNAL_PROCESSED,
-    SIGNAL_STATUS_CHANGED,
-    WORKFLOW_NAME,
-)
-from workflows.types import (
-    ExpireInput,
-    ExpireResult,
-    LifecycleEntry,
-    LifecycleView,
-    OrderWorkflowInput,
-    Processed,
-    PublishInput,
-    PublishResult,
-    StatusChanged,
-)
-
+# Loaded once, outside the sandbox: deterministic modules, and the payload types must
+# be the real classes (with the real datetime) for the data converter.
 with workflow.unsafe.imports_passed_through():
     from core.events import NEW_ORDER, STATUS_CHANGED
     from core.lifecycle import OrderStatus, is_final
+    from workflows.names import (
+        ACTIVITY_EXPIRE_ORDER,
+        ACTIVITY_PUBLISH_EVENT,
+        ORDER_STATUS,
+        QUERY_LIFECYCLE,
+        SIGNAL_PROCESSED,
+        SIGNAL_STATUS_CHANGED,
+        WORKFLOW_NAME,
+    )
+    from workflows.types import (
+        ExpireInput,
+        ExpireResult,
+        LifecycleEntry,
+        LifecycleView,
+        OrderWorkflowInput,
+        Processed,
+        PublishInput,
+        PublishResult,
+        StatusChanged,
+    )
 
 # No maximum_attempts: an outage of hours heals by itself, and every attempt stays
 # visible as the workflow's pending activity.

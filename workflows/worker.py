@@ -23,7 +23,7 @@ from workflows.order import OrderWorkflow
 log = logging.getLogger(__name__)
 
 # Our pure core (and its JSON library) is deterministic: load it once, outside the sandbox.
-PASSTHROUGH_MODULES: Final = ("core", "orjson")
+PASSTHROUGH_MODULES: Final = ("core", "orjson", "workflows.types", "workflows.names")
 GRACEFUL_SHUTDOWN: Final = timedelta(seconds=10)
 
 
