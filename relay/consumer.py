@@ -46,7 +46,13 @@ class EventConsumer:
         self._broker_backoff = Backoff(initial=0.5, maximum=30.0)
         self._connection: AbstractRobustConnection | None = None
         self._channel: AbstractChannel | None = None
+        self.ready = asyncio.Event()  # set once consuming
         self.handed_off = 0
+
+    @property
+    def broker_failures(self) -> int:
+        """Consecutive failed hand-offs to Celery's broker (0 while it answers)."""
+        return self._broker_backoff.failures
 
     async def run(self) -> None:
         """Consume until cancelled; waits (with backoff) for RabbitMQ to answer at start."""
@@ -78,6 +84,7 @@ class EventConsumer:
             await connection.close()
             raise
         self._connection, self._channel = connection, channel
+        self.ready.set()
         log.info("consumer started queue=%s", self._topology.new_order_queue)
 
     async def _on_message(self, message: AbstractIncomingMessage) -> None:

@@ -18,6 +18,7 @@ from relay.backoff import Backoff
 log = logging.getLogger(__name__)
 
 CHANNEL: Final = "outbox"
+APPLICATION_NAME: Final = "orders-outbox-listener"
 _DB_ERRORS = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 
@@ -35,7 +36,11 @@ class OutboxListener:
         backoff = Backoff(initial=0.5, maximum=30.0)
         while True:
             try:
-                conn = await asyncpg.connect(self._dsn, timeout=self._timeout)
+                conn = await asyncpg.connect(
+                    self._dsn,
+                    timeout=self._timeout,
+                    server_settings={"application_name": APPLICATION_NAME},
+                )
             except _DB_ERRORS as exc:
                 if backoff.failures == 0:
                     log.warning("outbox listener cannot connect, relay keeps polling error=%r", exc)
