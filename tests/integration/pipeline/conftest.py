@@ -1,0 +1,106 @@
+"""Fixtures of the pipeline tests against real PostgreSQL, Redis, RabbitMQ and Temporal.
+
+The pipeline gets a database of its own for the session: a relay claims every
+unrelayed outbox row it can see, so sharing `orders_test` with other suites (or a
+running service) would let their relays take our rows and ours take theirs.
+Names on the shared brokers (exchange, queues, Celery queue, task queue) are unique
+per test and removed afterwards.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from urllib.parse import urlsplit, urlunsplit
+
+import aio_pika
+import asyncpg
+import psycopg
+import pytest
+import redis.asyncio as aioredis
+from psycopg import sql
+
+from relay.rabbit import Topology
+from service.settings import Settings
+from store.cache import OrderCache
+from store.db import create_pool
+from store.migrate import apply_migrations
+from tests.conftest import TEST_DSN, make_settings
+
+RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672/"
+CELERY_BROKER_URL = "redis://127.0.0.1:6379/15"
+
+
+def _database_url(dsn: str, name: str) -> str:
+    return urlunsplit(urlsplit(dsn)._replace(path="/" + name))
+
+
+@pytest.fixture(scope="session")
+def pipeline_dsn() -> Iterator[str]:
+    name = f"orders_pipeline_{uuid.uuid4().hex[:8]}"
+    dsn = _database_url(TEST_DSN, name)
+    apply_migrations(dsn)  # creates the database first
+    yield dsn
+    with psycopg.connect(_database_url(TEST_DSN, "postgres"), autocommit=True) as conn:
+        drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
+        conn.execute(drop.format(sql.Identifier(name)))
+
+
+@pytest.fixture(scope="session")
+async def pool(pipeline_dsn: str) -> AsyncIterator[asyncpg.Pool]:
+    p = await create_pool(pipeline_dsn, min_size=1, max_size=10)
+    yield p
+    await p.close()
+
+
+@pytest.fixture(scope="session")
+async def cache() -> AsyncIterator[OrderCache]:
+    client = aioredis.Redis(host="127.0.0.1", port=6379, socket_timeout=1.0)
+    yield OrderCache(client, ttl_seconds=60, timeout_seconds=1.0)
+    await client.aclose()
+
+
+@pytest.fixture
+def suffix() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+@pytest.fixture
+def settings(pipeline_dsn: str, suffix: str) -> Settings:
+    return make_settings(
+        database_url=pipeline_dsn,
+        temporal_task_queue=f"orders-test-{suffix}",
+        rabbitmq_exchange=f"orders.test.{suffix}",
+        rabbitmq_new_order_queue=f"new_order.test.{suffix}",
+        celery_queue=f"orders.test.{suffix}",
+        celery_broker_url=CELERY_BROKER_URL,
+        relay_poll_interval_seconds=0.2,
+        temporal_timeout_seconds=5.0,
+        rabbitmq_timeout_seconds=5.0,
+    )
+
+
+@pytest.fixture
+async def topology(settings: Settings, suffix: str) -> AsyncIterator[Topology]:
+    """Unique RabbitMQ names for this test; deleted afterwards."""
+    names = Topology(
+        settings.rabbitmq_exchange,
+        settings.rabbitmq_new_order_queue,
+        status_queue=f"order_status_changed.test.{suffix}",
+    )
+    yield names
+    connection = await aio_pika.connect(RABBITMQ_URL)
+    async with connection:
+        channel = await connection.channel()
+        for queue in (names.new_order_queue, names.status_queue, names.dlq):
+            await channel.queue_delete(queue)
+        await channel.exchange_delete(names.exchange)
+
+
+@pytest.fixture
+async def celery_redis(settings: Settings) -> AsyncIterator[aioredis.Redis]:
+    """Redis as Celery's broker sees it; the test's Celery queue is removed afterwards."""
+    client = aioredis.Redis.from_url(CELERY_BROKER_URL)
+    yield client
+    await client.delete(settings.celery_queue, f"_kombu.binding.{settings.celery_queue}")
+    await client.aclose()

@@ -1,0 +1,355 @@
+"""OrderWorkflow on the time-skipping server, with its real activities on real PostgreSQL.
+
+The relay (real, pointed at the test server) carries each outbox row back to the
+workflow, as in production; only the payment timeout's hours are skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Iterator
+from datetime import timedelta
+
+import aio_pika
+import asyncpg
+import orjson
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import WorkflowHandle
+from temporalio.converter import DataConverter
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from activities.order import EventPublisher, OrderActivities
+from core.events import NEW_ORDER, ORDER_PROCESSED, STATUS_CHANGED, NewOrderEvent, encode_event
+from core.lifecycle import OrderStatus
+from relay.outbox import OutboxRelay
+from relay.rabbit import Publisher, Topology
+from relay.tasks import WorkerConnection, process
+from service.settings import Settings
+from store import orders
+from store.cache import OrderCache
+from tests.support.proxy import TcpProxy, tcp_proxy
+from usecases.history import order_history
+from usecases.orders import change_status
+from workflows.names import ACTIVITY_EXPIRE_ORDER, ORDER_STATUS, workflow_id
+from workflows.order import OrderWorkflow
+from workflows.types import ExpireResult, LifecycleView, OrderWorkflowInput
+from workflows.worker import build_worker
+
+from .conftest import RABBITMQ_URL
+from .orders import PlacedOrder, RecordingPublisher, eventually, outbox_rows, place_order
+
+PAYMENT_TIMEOUT = timedelta(hours=1)
+
+
+async def start(
+    env: WorkflowEnvironment, settings: Settings, placed: PlacedOrder
+) -> WorkflowHandle[OrderWorkflow, LifecycleView]:
+    event = NewOrderEvent.for_order(placed.event_id, placed.order)
+    return await env.client.start_workflow(
+        OrderWorkflow.run,
+        OrderWorkflowInput(
+            order_id=str(placed.id),
+            user_id=placed.order.user_id,
+            event_id=str(placed.event_id),
+            event_json=encode_event(event).decode(),
+            created_at=await env.get_current_time(),
+            payment_timeout_seconds=PAYMENT_TIMEOUT.total_seconds(),
+        ),
+        id=workflow_id(placed.id),
+        task_queue=settings.temporal_task_queue,
+    )
+
+
+def worker(
+    env: WorkflowEnvironment,
+    settings: Settings,
+    pool: asyncpg.Pool,
+    cache: OrderCache,
+    publisher: EventPublisher,
+) -> Worker:
+    activities = OrderActivities(pool, cache, publisher)
+    return build_worker(env.client, settings.temporal_task_queue, activities)
+
+
+async def relay_all(relay: OutboxRelay, pool: asyncpg.Pool, placed: PlacedOrder) -> None:
+    """Run the relay until every outbox row of this order was handed to Temporal."""
+
+    async def probe() -> bool:
+        await relay.relay_once()
+        return all(row.relayed for row in await outbox_rows(pool, placed.id))
+
+    await eventually(probe, what="the order's outbox rows to be relayed")
+
+
+async def status_of(pool: asyncpg.Pool, placed: PlacedOrder) -> OrderStatus:
+    order = await orders.get_order(pool, order_id=placed.id)
+    assert order is not None
+    return order.status
+
+
+async def expire_results(handle: WorkflowHandle[OrderWorkflow, LifecycleView]) -> list[bool]:
+    """The `canceled` result of every completed expire_order activity, from the history."""
+    history = await handle.fetch_history()
+    names = {
+        e.event_id: e.activity_task_scheduled_event_attributes.activity_type.name
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+    }
+    convert = DataConverter.default.payload_converter
+    return [
+        convert.from_payloads(done.result.payloads, [ExpireResult])[0].canceled
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED
+        and names[(done := e.activity_task_completed_event_attributes).scheduled_event_id]
+        == ACTIVITY_EXPIRE_ORDER
+    ]
+
+
+async def test_payment_timeout_cancels_a_pending_order(
+    time_skipping_env: WorkflowEnvironment,
+    settings: Settings,
+    pool: asyncpg.Pool,
+    cache: OrderCache,
+) -> None:
+    env = time_skipping_env
+    placed = await place_order(pool, cache, relayed=True)
+    publisher = RecordingPublisher()
+    relay = OutboxRelay(pool, env.client, settings)
+    async with worker(env, settings, pool, cache, publisher):
+        handle = await start(env, settings, placed)
+        await eventually(
+            lambda: _true(str(placed.event_id) in publisher.event_ids()), what="new_order published"
+        )
+        assert await status_of(pool, placed) is OrderStatus.PENDING
+
+        await env.sleep(PAYMENT_TIMEOUT + timedelta(seconds=1))
+
+        async def canceled() -> bool:
+            return await status_of(pool, placed) is OrderStatus.CANCELED
+
+        await eventually(canceled, what="the order to be canceled in PostgreSQL")
+        rows = await outbox_rows(pool, placed.id)
+        assert [r.event_type for r in rows] == [NEW_ORDER, STATUS_CHANGED]
+        cancel = await pool.fetchrow(
+            "SELECT id, payload FROM outbox WHERE aggregate_id = $1 AND event_type = $2",
+            placed.id,
+            STATUS_CHANGED,
+        )
+        assert cancel is not None
+        assert (cancel["payload"]["old_status"], cancel["payload"]["new_status"]) == (
+            "PENDING",
+            "CANCELED",
+        )
+        assert await expire_results(handle) == [True]
+
+        # The cancel comes back through the outbox like any change: published, then done.
+        await relay_all(relay, pool, placed)
+        async with asyncio.timeout(30):
+            view = await handle.result()
+    assert view.status == "CANCELED"
+    assert not view.processed
+    assert view.published_event_ids == (str(placed.event_id), str(cancel["id"]))
+    assert [e.kind for e in view.timeline].count("expired") == 1
+    assert all(r.published for r in await outbox_rows(pool, placed.id))
+
+
+async def test_payment_timeout_spares_an_order_paid_meanwhile(
+    time_skipping_env: WorkflowEnvironment,
+    settings: Settings,
+    pool: asyncpg.Pool,
+    cache: OrderCache,
+) -> None:
+    """Paid in PostgreSQL, its signal not yet relayed when the timer fires: PAID wins."""
+    env = time_skipping_env
+    placed = await place_order(pool, cache, relayed=True)
+    publisher = RecordingPublisher()
+    relay = OutboxRelay(pool, env.client, settings)
+    async with worker(env, settings, pool, cache, publisher):
+        handle = await start(env, settings, placed)
+        await eventually(lambda: _true(bool(publisher.published)), what="new_order published")
+        await change_status(
+            pool, cache, order_id=placed.id, user_id=placed.order.user_id, new=OrderStatus.PAID
+        )
+
+        await env.sleep(PAYMENT_TIMEOUT + timedelta(seconds=1))
+
+        async def expired() -> list[bool]:
+            return await expire_results(handle)
+
+        assert await eventually(expired, what="expire_order to complete") == [False]
+        assert await status_of(pool, placed) is OrderStatus.PAID
+        assert [r.event_type for r in await outbox_rows(pool, placed.id)] == [
+            NEW_ORDER,
+            STATUS_CHANGED,
+        ]
+
+        await relay_all(relay, pool, placed)
+
+        async def paid() -> LifecycleView | None:
+            view = await handle.query(OrderWorkflow.lifecycle)
+            return view if view.status == "PAID" and len(view.published_event_ids) == 2 else None
+
+        view = await eventually(paid, what="the workflow to follow PAID")
+        assert "expired" not in [e.kind for e in view.timeline]
+        await handle.terminate("test done")
+
+
+async def test_paid_in_time_never_runs_the_expiry(
+    time_skipping_env: WorkflowEnvironment,
+    settings: Settings,
+    pool: asyncpg.Pool,
+    cache: OrderCache,
+) -> None:
+    env = time_skipping_env
+    placed = await place_order(pool, cache, relayed=True)
+    relay = OutboxRelay(pool, env.client, settings)
+    async with worker(env, settings, pool, cache, RecordingPublisher()):
+        handle = await start(env, settings, placed)
+        await change_status(
+            pool, cache, order_id=placed.id, user_id=placed.order.user_id, new=OrderStatus.PAID
+        )
+        await relay_all(relay, pool, placed)
+
+        async def paid() -> bool:
+            return (await handle.query(OrderWorkflow.lifecycle)).status == "PAID"
+
+        await eventually(paid, what="the workflow to see PAID")
+        await env.sleep(PAYMENT_TIMEOUT * 2)
+        history = await handle.fetch_history()
+        scheduled = [
+            e.activity_task_scheduled_event_attributes.activity_type.name
+            for e in history.events
+            if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+        ]
+        assert ACTIVITY_EXPIRE_ORDER not in scheduled
+        assert await status_of(pool, placed) is OrderStatus.PAID
+        await handle.terminate("test done")
+
+
+async def test_publishing_retries_until_the_broker_answers(
+    time_skipping_env: WorkflowEnvironment,
+    settings: Settings,
+    pool: asyncpg.Pool,
+    cache: OrderCache,
+    topology: Topology,
+) -> None:
+    """A real Publisher behind a cut TCP proxy: attempts pile up, then RabbitMQ is back."""
+    env = time_skipping_env
+    placed = await place_order(pool, cache, relayed=True)
+    with closed_after(tcp_proxy("127.0.0.1", 5672)) as proxy:
+        proxy.cut()
+        publisher = Publisher(f"amqp://guest:guest@{proxy.address}/", topology, timeout=2.0)
+        async with worker(env, settings, pool, cache, publisher):
+            handle = await start(env, settings, placed)
+
+            async def failed_attempts() -> int:
+                await env.sleep(timedelta(seconds=5))  # skip the retry backoff
+                pending = (await handle.describe()).raw_description.pending_activities
+                return pending[0].attempt if pending and pending[0].attempt >= 3 else 0
+
+            attempts = await eventually(failed_attempts, what="3 failed publish attempts")
+            assert attempts >= 3
+            assert not (await outbox_rows(pool, placed.id))[0].published
+
+            proxy.restore()
+
+            async def published() -> bool:
+                await env.sleep(timedelta(seconds=60))
+                return (await outbox_rows(pool, placed.id))[0].published
+
+            await eventually(published, what="the publish to succeed", deadline_s=30)
+            await handle.terminate("test done")
+        await publisher.close()
+
+    message = await _get_message(topology.new_order_queue)
+    assert message.message_id == str(placed.event_id)
+    assert message.delivery_mode == aio_pika.DeliveryMode.PERSISTENT
+    assert (
+        orjson.loads(message.body)
+        == NewOrderEvent.for_order(placed.event_id, placed.order).to_dict()
+    )
+
+
+async def test_processed_and_final_status_complete_the_workflow(
+    time_skipping_env: WorkflowEnvironment,
+    settings: Settings,
+    pool: asyncpg.Pool,
+    cache: OrderCache,
+) -> None:
+    env = time_skipping_env
+    placed = await place_order(pool, cache, relayed=True)
+    publisher = RecordingPublisher()
+    relay = OutboxRelay(pool, env.client, settings)
+    user_id = placed.order.user_id
+    async with worker(env, settings, pool, cache, publisher):
+        handle = await start(env, settings, placed)
+        paid = await change_status(
+            pool, cache, order_id=placed.id, user_id=user_id, new=OrderStatus.PAID
+        )
+        await change_status(
+            pool, cache, order_id=placed.id, user_id=user_id, new=OrderStatus.SHIPPED
+        )
+        await relay_all(relay, pool, placed)
+        # SHIPPED alone does not end it: the order is not processed yet.
+        view = await handle.query(OrderWorkflow.lifecycle)
+        assert (view.status, view.processed) == ("SHIPPED", False)
+
+        # process_order's effect, as the Celery task records it: one outbox row more.
+        connection = WorkerConnection(settings.dsn)
+        try:
+            await asyncio.to_thread(process, connection, order_id=str(placed.id), work_seconds=0)
+        finally:
+            connection.reset()
+        await relay_all(relay, pool, placed)
+        async with asyncio.timeout(30):
+            view = await handle.result()
+        desc = await handle.describe()
+
+    assert (view.status, view.processed) == ("SHIPPED", True)
+    assert paid.status is OrderStatus.PAID
+    ours = [(t, e) for t, _, e in publisher.published if e in view.published_event_ids]
+    assert [t for t, _ in ours] == [NEW_ORDER, STATUS_CHANGED, STATUS_CHANGED]
+    assert ours[0][1] == str(placed.event_id)
+    assert desc.typed_search_attributes.get(ORDER_STATUS) == "SHIPPED"
+    rows = await outbox_rows(pool, placed.id)
+    assert all(r.published for r in rows if r.event_type != ORDER_PROCESSED)
+
+    timeline = [e.to_dict() for e in await order_history(env.client, placed.id)]
+    kinds = [e["kind"] for e in timeline]
+    assert kinds[0] == "created"
+    assert kinds.count("published") == 3
+    assert kinds.count("processed") == 1
+    assert kinds[-1] == "completed"
+    changes = [
+        (e["details"]["old_status"], e["details"]["new_status"])
+        for e in timeline
+        if e["kind"] == "status_changed"
+    ]
+    assert changes == [("PENDING", "PAID"), ("PAID", "SHIPPED")]
+
+
+@contextlib.contextmanager
+def closed_after(proxied: contextlib.AbstractContextManager[TcpProxy]) -> Iterator[TcpProxy]:
+    """tests/support/proxy.py stops its thread's event loop without closing it, which
+    filterwarnings=error reports as an unclosed loop; close it once the proxy stopped."""
+    with proxied as proxy:
+        yield proxy
+    proxy._loop.close()
+
+
+async def _true(value: bool) -> bool:
+    return value
+
+
+async def _get_message(queue_name: str) -> aio_pika.abc.AbstractIncomingMessage:
+    connection = await aio_pika.connect(RABBITMQ_URL)
+    async with connection:
+        channel = await connection.channel()
+        queue = await channel.get_queue(queue_name)
+
+        async def get() -> aio_pika.abc.AbstractIncomingMessage | None:
+            return await queue.get(no_ack=True, fail=False)
+
+        return await eventually(get, what=f"a message on {queue_name}")
