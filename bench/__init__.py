@@ -1,0 +1,1 @@
+"""Benchmarks: the service beside a bare aiohttp handler (`make bench`)."""

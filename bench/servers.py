@@ -1,0 +1,152 @@
+"""The two servers under test, started by the benchmark itself, and their database.
+
+The service runs as a user runs it (`orders serve --roles api`), on a dedicated database
+(orders_bench by default) migrated first and emptied at each run; the bare baseline runs
+`python -m bench.bare_server` on the same database and Redis.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import psycopg
+
+from store.migrate import apply_migrations
+
+ROOT = Path(__file__).resolve().parents[1]
+ORDERS = Path(sys.executable).with_name("orders")
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    dsn: str
+    redis_host: str
+    redis_port: int
+    redis_db: int
+    service_port: int
+    bare_port: int
+    log_dir: Path = ROOT / ".run" / "bench"
+    secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(48))
+
+    @classmethod
+    def from_env(cls) -> BenchConfig:
+        env = os.environ.get
+        return cls(
+            dsn=env("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/orders_bench"),
+            redis_host=env("BENCH_REDIS_HOST", "127.0.0.1"),
+            redis_port=int(env("BENCH_REDIS_PORT", "6379")),
+            redis_db=int(env("BENCH_REDIS_DB", "0")),
+            service_port=int(env("BENCH_SERVICE_PORT", "18100")),
+            bare_port=int(env("BENCH_BARE_PORT", "18101")),
+        )
+
+    @property
+    def redis_url(self) -> str:
+        return f"redis://{self.redis_host}:{self.redis_port}/{self.redis_db}"
+
+    def url(self, port: int) -> str:
+        return f"http://127.0.0.1:{port}"
+
+
+def prepare_database(config: BenchConfig) -> None:
+    """Migrate the bench database and empty it, so every run starts from the same state."""
+    name = urlsplit(config.dsn).path.lstrip("/")
+    if not name.endswith("_bench"):
+        raise SystemExit(f"refusing to empty database {name!r}: its name must end in _bench")
+    apply_migrations(config.dsn)
+    with psycopg.connect(config.dsn, autocommit=True) as conn:
+        conn.execute("TRUNCATE users, orders, outbox RESTART IDENTITY CASCADE")
+        conn.execute("VACUUM ANALYZE")
+
+
+def _service_env(config: BenchConfig) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        SECRET_KEY=config.secret_key,
+        ACCESS_TOKEN_EXPIRE_MINUTES="240",
+        DATABASE_URL=config.dsn,
+        RUN_MIGRATIONS_ON_STARTUP="false",
+        REDIS_HOST=config.redis_host,
+        REDIS_PORT=str(config.redis_port),
+        REDIS_DB=str(config.redis_db),
+        RABBITMQ_PASSWORD=env.get("RABBITMQ_PASSWORD", "guest"),
+        SERVICE_ROLES="api",
+        HTTP_HOST="127.0.0.1",
+        PROCESS_ORDER_SECONDS="0",
+        RATE_LIMIT_ENABLED="false",
+        LOG_LEVEL="WARNING",
+        LOG_FORMAT="text",
+    )
+    return env
+
+
+def _wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"{url} exited with {process.returncode}; log:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=2) as resp:
+                if resp.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"{url} did not answer /health within 60 s; log: {log}")
+
+
+@contextmanager
+def _running(
+    name: str, argv: list[str], env: dict[str, str], url: str, log_dir: Path
+) -> Iterator[None]:
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log = log_dir / f"{name}.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            _wait_healthy(url, process, log)
+            yield
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+@contextmanager
+def service(config: BenchConfig) -> Iterator[str]:
+    url = config.url(config.service_port)
+    argv = [str(ORDERS), "serve", "--roles", "api", "--port", str(config.service_port)]
+    with _running("service", argv, _service_env(config), url, config.log_dir):
+        yield url
+
+
+@contextmanager
+def bare(config: BenchConfig) -> Iterator[str]:
+    url = config.url(config.bare_port)
+    argv = [
+        sys.executable,
+        "-m",
+        "bench.bare_server",
+        "--port",
+        str(config.bare_port),
+        "--dsn",
+        config.dsn,
+        "--redis-url",
+        config.redis_url,
+    ]
+    with _running("bare", argv, _service_env(config), url, config.log_dir):
+        yield url
