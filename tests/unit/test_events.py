@@ -1,0 +1,109 @@
+"""Event codecs: `new_order` round trips, the other events' shapes, bad messages refused."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import orjson
+import pytest
+
+from core.events import (
+    InvalidEvent,
+    NewOrderEvent,
+    OrderProcessedEvent,
+    StatusChangedEvent,
+    decode_new_order,
+    encode_event,
+)
+from core.lifecycle import OrderStatus
+from core.order import Order, OrderItem, total_of
+
+NOW = datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=UTC)
+ITEMS = (OrderItem(1, 3, Decimal("19.99")), OrderItem(2, 1, Decimal("0.01")))
+
+
+def _new_order() -> NewOrderEvent:
+    order = Order(uuid.uuid4(), 7, ITEMS, total_of(ITEMS), OrderStatus.PENDING, NOW, NOW)
+    return NewOrderEvent.for_order(uuid.uuid4(), order)
+
+
+def test_new_order_round_trips() -> None:
+    event = _new_order()
+    assert decode_new_order(encode_event(event)) == event
+
+
+def test_new_order_has_the_contracts_fields() -> None:
+    event = _new_order()
+    data = orjson.loads(encode_event(event))
+    assert data == {
+        "event_id": str(event.event_id),
+        "event_type": "new_order",
+        "order_id": str(event.order_id),
+        "user_id": 7,
+        "items": [
+            {"product_id": 1, "quantity": 3, "price": 19.99},
+            {"product_id": 2, "quantity": 1, "price": 0.01},
+        ],
+        "total_price": 59.98,
+        "created_at": NOW.isoformat(),
+    }
+
+
+def test_status_changed_shape() -> None:
+    event = StatusChangedEvent(
+        uuid.uuid4(), uuid.uuid4(), 7, OrderStatus.PENDING, OrderStatus.PAID, NOW
+    )
+    data = orjson.loads(encode_event(event))
+    assert data["event_type"] == "order_status_changed"
+    assert (data["old_status"], data["new_status"]) == ("PENDING", "PAID")
+    assert data["order_id"] == str(event.order_id)
+    assert data["changed_at"] == NOW.isoformat()
+
+
+def test_order_processed_shape() -> None:
+    event = OrderProcessedEvent(uuid.uuid4(), uuid.uuid4(), NOW)
+    assert orjson.loads(encode_event(event)) == {
+        "event_id": str(event.event_id),
+        "event_type": "order_processed",
+        "order_id": str(event.order_id),
+        "processed_at": NOW.isoformat(),
+    }
+
+
+def _valid() -> dict[str, object]:
+    data: dict[str, object] = orjson.loads(encode_event(_new_order()))
+    return data
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"not json",
+        b"[1, 2]",
+        orjson.dumps({**_valid(), "event_type": "order_processed"}),
+        orjson.dumps({k: v for k, v in _valid().items() if k != "order_id"}),
+        orjson.dumps({**_valid(), "order_id": "nope"}),
+        orjson.dumps({**_valid(), "user_id": "7"}),
+        orjson.dumps({**_valid(), "user_id": True}),
+        orjson.dumps({**_valid(), "total_price": "lots"}),
+        orjson.dumps({**_valid(), "created_at": "yesterday"}),
+        orjson.dumps({**_valid(), "items": [{"product_id": 1}]}),
+    ],
+    ids=[
+        "not-json",
+        "not-object",
+        "other-type",
+        "no-order-id",
+        "bad-order-id",
+        "user-id-string",
+        "user-id-bool",
+        "bad-total",
+        "bad-date",
+        "bad-item",
+    ],
+)
+def test_bad_messages_are_invalid_events(raw: bytes) -> None:
+    with pytest.raises(InvalidEvent):
+        decode_new_order(raw)

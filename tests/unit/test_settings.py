@@ -1,0 +1,104 @@
+"""Settings from the environment: bad values stop start-up naming the variable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from service.config import ConfigError, load_settings
+from service.settings import Role, Settings
+
+SECRET = "s" * 32
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
+    """An environment with only the required variables, and no .env file to read."""
+    monkeypatch.chdir(tmp_path)
+    for name in Settings.model_fields:
+        monkeypatch.delenv(name.upper(), raising=False)
+    monkeypatch.setenv("SECRET_KEY", SECRET)
+    monkeypatch.setenv("RABBITMQ_PASSWORD", "guest")
+    return monkeypatch
+
+
+def _refused(monkeypatch: pytest.MonkeyPatch, **env: str) -> str:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    return str(info.value)
+
+
+def test_defaults_load() -> None:
+    settings = load_settings()
+    assert settings.secret_key.get_secret_value() == SECRET
+    assert settings.access_token_expire_minutes == 30
+    assert settings.rabbitmq_new_order_queue == "new_order"
+    assert settings.temporal_address == "localhost:7233"
+    assert settings.temporal_namespace == "default"
+    assert settings.redis_orders_ttl_seconds == 300
+    assert settings.cors_allow_origins == ()
+    assert settings.dsn == "postgresql://postgres@localhost:5432/orders"
+
+
+def test_short_secret_key_is_refused_naming_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    message = _refused(monkeypatch, SECRET_KEY="x" * 31)
+    assert "SECRET_KEY" in message
+    assert "x" * 31 not in message  # the secret itself is never printed
+
+
+def test_missing_secret_key_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SECRET_KEY")
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        load_settings()
+
+
+def test_malformed_database_url_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert "DATABASE_URL" in _refused(monkeypatch, DATABASE_URL="not a url")
+
+
+def test_database_url_wins_over_parts(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u:p@db.example:6543/orders")
+    monkeypatch.setenv("POSTGRES_HOST", "ignored")
+    assert load_settings().dsn == "postgresql://u:p@db.example:6543/orders"
+
+
+def test_bad_number_is_refused_naming_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert "REDIS_PORT" in _refused(monkeypatch, REDIS_PORT="sixty")
+    monkeypatch.setenv("REDIS_PORT", "6379")
+    assert "ACCESS_TOKEN_EXPIRE_MINUTES" in _refused(monkeypatch, ACCESS_TOKEN_EXPIRE_MINUTES="0")
+
+
+def test_cors_wildcard_with_credentials_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    message = _refused(monkeypatch, CORS_ALLOW_ORIGINS="*", CORS_ALLOW_CREDENTIALS="true")
+    assert "CORS_ALLOW_CREDENTIALS" in message
+    assert "CORS_ALLOW_ORIGINS" in message
+
+
+def test_cors_wildcard_without_credentials_is_accepted(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CORS_ALLOW_ORIGINS", "*")
+    assert load_settings().cors_allow_origins == ("*",)
+
+
+def test_comma_separated_lists_are_parsed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CORS_ALLOW_ORIGINS", "https://a.example, https://b.example,")
+    monkeypatch.setenv("CORS_ALLOW_METHODS", "GET,POST")
+    monkeypatch.setenv("CORS_ALLOW_HEADERS", " Authorization ,Content-Type")
+    monkeypatch.setenv("SERVICE_ROLES", "api, worker")
+    settings = load_settings()
+    assert settings.cors_allow_origins == ("https://a.example", "https://b.example")
+    assert settings.cors_allow_methods == ("GET", "POST")
+    assert settings.cors_allow_headers == ("Authorization", "Content-Type")
+    assert settings.service_roles == frozenset({Role.API, Role.WORKER})
+
+
+def test_unknown_role_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert "SERVICE_ROLES" in _refused(monkeypatch, SERVICE_ROLES="api,chef")
+
+
+def test_settings_are_immutable() -> None:
+    settings = load_settings()
+    with pytest.raises(ValueError, match="frozen"):
+        settings.http_port = 1  # type: ignore[misc]  # the point: assignment is refused
