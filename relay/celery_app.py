@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Final
 
 from celery import Celery
+from celery.signals import worker_process_shutdown
 
 from service.settings import Settings
 
@@ -50,5 +51,8 @@ def create_celery(settings: Settings) -> Celery:
 
 def run_worker(settings: Settings, argv: Sequence[str]) -> None:
     """Run a Celery worker for `process_order` (the `orders celery` command)."""
+    from relay.tasks import close_connection
+
     app = create_celery(settings)
+    worker_process_shutdown.connect(lambda **_: close_connection(app), weak=False)
     app.worker_main(["worker", "--loglevel", settings.log_level, *argv])

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+import weakref
 from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
@@ -73,11 +74,22 @@ def process(connection: WorkerConnection, *, order_id: str, work_seconds: float)
     return recorded
 
 
+_connections: weakref.WeakKeyDictionary[Celery, WorkerConnection] = weakref.WeakKeyDictionary()
+
+
+def close_connection(app: Celery) -> None:
+    """Close this process's connection of `app`'s tasks (worker shutdown, tests)."""
+    connection = _connections.get(app)
+    if connection is not None:
+        connection.reset()
+
+
 def register_tasks(app: Celery, settings: Settings) -> None:
     """Register `process_order` on `app`, bound to these settings."""
-    connection = WorkerConnection(settings.dsn)
+    connection = _connections[app] = WorkerConnection(settings.dsn)
 
-    @app.task(name=PROCESS_ORDER, bind=True, max_retries=None, acks_late=True)
+    # shared=False: the task belongs to this app (and these settings) only.
+    @app.task(name=PROCESS_ORDER, bind=True, max_retries=None, acks_late=True, shared=False)
     def process_order(task: Task[[str], bool], order_id: str) -> bool:
         try:
             return process(
