@@ -1,0 +1,149 @@
+"""The consumer against real RabbitMQ, handing events to a real Celery app on Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import time
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import aio_pika
+import orjson
+import redis.asyncio as aioredis
+
+from core.events import NewOrderEvent, encode_event
+from core.order import OrderItem
+from relay.celery_app import PROCESS_ORDER, create_celery
+from relay.consumer import DLQ_REASON_HEADER, EventConsumer
+from relay.rabbit import Topology
+from service.settings import Settings
+from tests.support.proxy import free_port
+
+from .conftest import RABBITMQ_URL
+from .orders import eventually
+from .test_publisher import count, take
+
+
+def new_order_event() -> NewOrderEvent:
+    return NewOrderEvent(
+        event_id=uuid.uuid4(),
+        order_id=uuid.uuid4(),
+        user_id=42,
+        items=(OrderItem(1, 2, Decimal("9.99")),),
+        total_price=Decimal("19.98"),
+        created_at=datetime.now(UTC),
+    )
+
+
+async def send(queue: str, body: bytes) -> None:
+    """Put a message on the queue the way the exchange would."""
+    connection = await aio_pika.connect(RABBITMQ_URL)
+    async with connection:
+        channel = await connection.channel()
+        message = aio_pika.Message(body, delivery_mode=aio_pika.DeliveryMode.PERSISTENT)
+        await channel.default_exchange.publish(message, routing_key=queue)
+
+
+@contextlib.asynccontextmanager
+async def consuming(settings: Settings, topology: Topology) -> AsyncIterator[EventConsumer]:
+    celery = create_celery(settings)
+    consumer = EventConsumer(settings, celery, topology=topology)
+    task = asyncio.create_task(consumer.run())
+    try:
+        await asyncio.wait_for(consumer.ready.wait(), timeout=10)
+        yield consumer
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        celery.close()
+
+
+async def celery_tasks(redis: aioredis.Redis, queue: str) -> list[dict[str, Any]]:
+    """The tasks waiting in Celery's Redis queue: headers plus decoded arguments."""
+    tasks = []
+    for raw in await redis.lrange(queue, 0, -1):
+        message = orjson.loads(raw)
+        args, _kwargs, _embed = orjson.loads(base64.b64decode(message["body"]))
+        tasks.append({**message["headers"], "args": args})
+    return tasks
+
+
+async def test_a_valid_event_becomes_a_celery_task_with_the_event_id(
+    settings: Settings, topology: Topology, celery_redis: aioredis.Redis
+) -> None:
+    event = new_order_event()
+    async with consuming(settings, topology) as consumer:
+        await send(topology.new_order_queue, encode_event(event))
+
+        async def queued() -> list[dict[str, Any]]:
+            return await celery_tasks(celery_redis, settings.celery_queue)
+
+        [task] = await eventually(queued, what="the task in Celery's queue")
+        assert task["task"] == PROCESS_ORDER
+        assert task["id"] == str(event.event_id)
+        assert task["args"] == [str(event.order_id)]
+        assert await eventually(
+            lambda: _value(consumer.handed_off == 1), what="the hand-off to be counted"
+        )
+    assert await count(topology.new_order_queue) == 0  # acked
+    assert await count(topology.dlq) == 0
+
+
+async def test_a_malformed_message_lands_in_the_dlq_with_its_reason(
+    settings: Settings, topology: Topology, celery_redis: aioredis.Redis
+) -> None:
+    no_type = orjson.dumps({**new_order_event().to_dict(), "event_type": None})
+    async with consuming(settings, topology):
+        await send(topology.new_order_queue, b"{not json")
+        first = await take(topology.dlq)
+        await send(topology.new_order_queue, no_type)
+        second = await take(topology.dlq)
+    assert first is not None
+    assert second is not None
+    assert first.body == b"{not json"
+    assert "not JSON" in str((first.headers or {})[DLQ_REASON_HEADER])
+    assert second.body == no_type
+    assert "event_type" in str((second.headers or {})[DLQ_REASON_HEADER])
+    assert await count(topology.new_order_queue) == 0  # not back in a loop
+    assert await celery_tasks(celery_redis, settings.celery_queue) == []
+
+
+async def test_a_celery_broker_outage_holds_messages_and_loses_none(
+    settings: Settings, topology: Topology, celery_redis: aioredis.Redis
+) -> None:
+    down = settings.model_copy(update={"celery_broker_url": f"redis://127.0.0.1:{free_port()}/0"})
+    event = new_order_event()
+    async with consuming(down, topology) as consumer:
+        await send(topology.new_order_queue, encode_event(event))
+        await eventually(lambda: _value(consumer.broker_failures >= 1), what="a first failure")
+        first = time.monotonic()
+        await eventually(
+            lambda: _value(consumer.broker_failures >= 3), what="more failures", deadline_s=30
+        )
+        # Backing off, not spinning: three attempts took more than the first two delays.
+        assert time.monotonic() - first > 1.0
+        assert consumer.handed_off == 0
+
+    async def requeued() -> bool:
+        return await count(topology.new_order_queue) == 1
+
+    await eventually(requeued, what="the message back on its queue")
+
+    async with consuming(settings, topology) as consumer:
+
+        async def queued() -> list[dict[str, Any]]:
+            return await celery_tasks(celery_redis, settings.celery_queue)
+
+        [task] = await eventually(queued, what="the task once Redis answers")
+    assert task["id"] == str(event.event_id)
+    assert await count(topology.new_order_queue) == 0
+
+
+async def _value(value: bool) -> bool:
+    return value
