@@ -63,7 +63,12 @@ class OrderCache:
             return None
         if raw is None:
             return None
-        return decode_cache_entry(raw if isinstance(raw, bytes) else raw.encode())
+        try:
+            return decode_cache_entry(raw if isinstance(raw, bytes) else raw.encode())
+        except (ValueError, KeyError, TypeError) as exc:
+            # An entry we cannot read (an older shape, corruption) is a miss, not a 500.
+            log.warning("unreadable cache entry, ignoring it order_id=%s error=%r", order_id, exc)
+            return None
 
     async def put(self, order: Order) -> None:
         """Write an order through; a failure only logs (an older entry then lives out its TTL)."""

@@ -54,6 +54,7 @@ async def test_order_is_published_processed_and_has_a_history(
         return kinds if {"created", "published", "processed"} <= kinds else None
 
     kinds = await eventually(history_kinds, deadline_s=DEADLINE_S, what="history")
+    assert kinds is not None
     assert {"created", "published", "processed"} <= kinds
 
     # The workflow is visible by id and by customer, as the README tells people to look.

@@ -7,7 +7,7 @@ import inspect
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 import aiohttp
 
@@ -60,16 +60,24 @@ class ApiUser:
             return resp.status, await resp.json()
 
 
+@overload
 async def eventually(
-    probe: Callable[[], Awaitable[T | None] | T | None],
-    *,
-    deadline_s: float,
-    what: str,
-    every_s: float = 0.2,
-) -> T:
+    probe: Callable[[], Awaitable[T]], *, deadline_s: float, what: str, every_s: float = 0.2
+) -> T: ...
+
+
+@overload
+async def eventually(
+    probe: Callable[[], T], *, deadline_s: float, what: str, every_s: float = 0.2
+) -> T: ...
+
+
+async def eventually(
+    probe: Callable[[], Any], *, deadline_s: float, what: str, every_s: float = 0.2
+) -> Any:
     """Poll `probe` (sync or async) until it returns something truthy, or fail at the deadline."""
     end = time.monotonic() + deadline_s
-    last: T | None = None
+    last: Any = None
     while time.monotonic() < end:
         result = probe()
         last = await result if inspect.isawaitable(result) else result
