@@ -65,7 +65,7 @@ class OrderCache:
             return None
         try:
             return decode_cache_entry(raw if isinstance(raw, bytes) else raw.encode())
-        except (ValueError, KeyError, TypeError) as exc:
+        except (ValueError, KeyError, TypeError, ArithmeticError) as exc:
             # An entry we cannot read (an older shape, corruption) is a miss, not a 500.
             log.warning("unreadable cache entry, ignoring it order_id=%s error=%r", order_id, exc)
             return None

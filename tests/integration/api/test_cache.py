@@ -102,3 +102,18 @@ async def test_hung_redis_falls_back_quickly(make_client: MakeClient) -> None:
         started = time.monotonic()
         await _create_read_change(client, user)
         assert time.monotonic() - started < 2.0
+
+
+async def test_an_unreadable_cache_entry_is_a_miss(
+    make_client: MakeClient, redis_client: aioredis.Redis
+) -> None:
+    client = await make_client()
+    user = await register(client)
+    order = await create_order(client, user)
+    key = cache_key(uuid.UUID(order["id"]))
+    await redis_client.set(key, b'{"id": "garbage"', ex=60)
+    resp = await client.get(f"/orders/{order['id']}/", headers=user.headers)
+    assert resp.status == 200
+    assert await resp.json() == order
+    raw = await _cached(redis_client, key)
+    assert raw is not None and decode_cache_entry(raw).to_public() == order, "refilled"
