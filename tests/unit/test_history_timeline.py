@@ -1,0 +1,53 @@
+"""The order timeline people read, built from recorded workflow histories (no server)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from temporalio.client import WorkflowHistory
+
+from usecases.history import TimelineEntry, timeline
+
+HISTORIES = Path(__file__).parents[1] / "histories"
+
+
+def entries(name: str) -> list[TimelineEntry]:
+    path = HISTORIES / f"{name}.json"
+    return timeline(WorkflowHistory.from_json(name, path.read_text()).events)
+
+
+def test_a_shipped_and_processed_order() -> None:
+    found = entries("shipped_and_processed")
+    kinds = [e.kind for e in found]
+    assert kinds[0] == "created"
+    assert kinds[-1] == "completed"
+    assert kinds.count("processed") == 1
+    # The duplicate SHIPPED signal in this history shows once.
+    changes = [
+        (e.details["old_status"], e.details["new_status"])
+        for e in found
+        if e.kind == "status_changed"
+    ]
+    assert changes == [("PENDING", "PAID"), ("PAID", "SHIPPED")]
+    published = [e.details["event_type"] for e in found if e.kind == "published"]
+    assert published == ["new_order", "order_status_changed", "order_status_changed"]
+    times = [e.time for e in found]
+    assert times == sorted(times)
+
+
+def test_an_expired_order_shows_its_expiry() -> None:
+    kinds = [e.kind for e in entries("expired_unpaid")]
+    assert kinds.count("expired") == 1
+    assert kinds.index("expired") < kinds.index("status_changed")
+
+
+def test_an_order_paid_before_expiry_was_not_expired() -> None:
+    assert "expired" not in [e.kind for e in entries("paid_before_expiry")]
+
+
+def test_entries_serialise_for_the_api() -> None:
+    first = entries("publish_retried")[0].to_dict()
+    assert set(first) == {"time", "kind", "details"}
+    assert first["kind"] == "created"
+    assert first["details"]["user_id"] == 7
+    assert "T" in first["time"]
