@@ -1,0 +1,86 @@
+"""The service's background roles wired by create_app: worker, relay and consumer in one
+process, against the real dev server, PostgreSQL, RabbitMQ and Redis (Celery's worker is
+stood in for by running its task in-process)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+import redis.asyncio as aioredis
+from aiohttp import web
+from temporalio.client import WorkflowExecutionStatus
+from temporalio.testing import WorkflowEnvironment
+
+from core.lifecycle import OrderStatus
+from relay.celery_app import PROCESS_ORDER, create_celery
+from relay.rabbit import Topology
+from relay.tasks import close_connection
+from service.app import create_app
+from service.settings import Role, Settings
+from store.cache import OrderCache
+from usecases.orders import change_status
+from workflows.names import workflow_id
+
+from .orders import eventually, outbox_rows, place_order
+from .test_consumer import celery_tasks
+
+
+@pytest.fixture
+async def service(
+    temporal_env: WorkflowEnvironment, settings: Settings, topology: Topology
+) -> AsyncIterator[Settings]:
+    address = temporal_env.client.service_client.config.target_host
+    roles = settings.model_copy(
+        update={
+            "service_roles": frozenset({Role.WORKER, Role.RELAY, Role.CONSUMER}),
+            "temporal_address": address,
+        }
+    )
+    runner = web.AppRunner(create_app(roles))
+    await runner.setup()  # runs every cleanup context's start-up
+    yield roles
+    started = time.monotonic()
+    await runner.cleanup()
+    assert time.monotonic() - started < 15, "roles must stop promptly"
+
+
+async def test_an_order_travels_the_whole_pipeline(
+    service: Settings,
+    temporal_env: WorkflowEnvironment,
+    pool: asyncpg.Pool,
+    cache: OrderCache,
+    celery_redis: aioredis.Redis,
+) -> None:
+    placed = await place_order(pool, cache)
+
+    async def handed_to_celery() -> list[dict[str, object]]:
+        tasks = await celery_tasks(celery_redis, service.celery_queue)
+        return [t for t in tasks if t["id"] == str(placed.event_id)]
+
+    [task] = await eventually(handed_to_celery, what="outbox -> workflow -> RabbitMQ -> Celery")
+    assert task["args"] == [str(placed.id)]
+    assert (await outbox_rows(pool, placed.id))[0].published
+
+    celery = create_celery(service)
+    try:
+        await asyncio.to_thread(celery.tasks[PROCESS_ORDER].apply, args=(str(placed.id),))
+    finally:
+        close_connection(celery)
+        celery.close()
+    user_id = placed.order.user_id
+    await change_status(pool, cache, order_id=placed.id, user_id=user_id, new=OrderStatus.PAID)
+    await change_status(pool, cache, order_id=placed.id, user_id=user_id, new=OrderStatus.SHIPPED)
+
+    handle = temporal_env.client.get_workflow_handle(workflow_id(placed.id))
+
+    async def completed() -> bool:
+        return (await handle.describe()).status == WorkflowExecutionStatus.COMPLETED
+
+    await eventually(completed, what="the workflow to complete", deadline_s=30)
+    rows = await outbox_rows(pool, placed.id)
+    assert all(r.relayed for r in rows)
+    assert [r.published for r in rows if r.event_type != "order_processed"] == [True] * 3
