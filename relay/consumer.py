@@ -9,11 +9,17 @@ are held with a growing delay and requeued: none is lost, none spins.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import Final
 
 import aio_pika
-from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractRobustConnection
+from aio_pika.abc import (
+    AbstractChannel,
+    AbstractIncomingMessage,
+    AbstractQueue,
+    AbstractRobustConnection,
+)
 from celery import Celery
 from kombu.exceptions import OperationalError as KombuOperationalError
 
@@ -34,6 +40,8 @@ SEND_RETRY_POLICY: Final = {
     "interval_max": 1.0,
 }
 HANDOFF_TIMEOUT_SECONDS: Final = 15.0
+# On shutdown, in-flight hand-offs get this long to finish and ack; the rest are requeued.
+SHUTDOWN_GRACE_SECONDS: Final = 5.0
 _HANDOFF_ERRORS = (KombuOperationalError, OSError, TimeoutError)
 _AMQP_ERRORS = (aio_pika.exceptions.AMQPError, OSError, TimeoutError)
 
@@ -46,6 +54,12 @@ class EventConsumer:
         self._broker_backoff = Backoff(initial=0.5, maximum=30.0)
         self._connection: AbstractRobustConnection | None = None
         self._channel: AbstractChannel | None = None
+        self._queue: AbstractQueue | None = None
+        self._consumer_tag = ""
+        self._in_flight = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._stopping = asyncio.Event()
         self.ready = asyncio.Event()  # set once consuming
         self.handed_off = 0
 
@@ -68,7 +82,20 @@ class EventConsumer:
         try:
             await asyncio.Future()  # the robust connection consumes and reconnects by itself
         finally:
-            await self._connection.close()
+            await self._stop(self._connection)
+
+    async def _stop(self, connection: AbstractRobustConnection) -> None:
+        """Stop receiving, let in-flight hand-offs finish and ack (bounded), then close."""
+        self._stopping.set()  # messages held for a broker outage go back at once
+        try:
+            async with asyncio.timeout(SHUTDOWN_GRACE_SECONDS):
+                if self._queue is not None:
+                    await self._queue.cancel(self._consumer_tag)
+                await self._idle.wait()
+        except _AMQP_ERRORS as exc:
+            log.warning("consumer stopped before its in-flight messages finished error=%r", exc)
+        finally:
+            await connection.close()
 
     async def _start(self) -> None:
         connection = await aio_pika.connect_robust(
@@ -79,15 +106,25 @@ class EventConsumer:
             await channel.set_qos(prefetch_count=self._settings.consumer_prefetch)
             await declare_topology(channel, self._topology)
             queue = await channel.get_queue(self._topology.new_order_queue)
-            await queue.consume(self._on_message, no_ack=False)
+            self._consumer_tag = await queue.consume(self._on_message, no_ack=False)
         except BaseException:
             await connection.close()
             raise
-        self._connection, self._channel = connection, channel
+        self._connection, self._channel, self._queue = connection, channel, queue
         self.ready.set()
         log.info("consumer started queue=%s", self._topology.new_order_queue)
 
     async def _on_message(self, message: AbstractIncomingMessage) -> None:
+        self._in_flight += 1
+        self._idle.clear()
+        try:
+            await self._handle(message)
+        finally:
+            self._in_flight -= 1
+            if not self._in_flight:
+                self._idle.set()
+
+    async def _handle(self, message: AbstractIncomingMessage) -> None:
         try:
             event = decode_new_order(message.body)
         except InvalidEvent as exc:
@@ -109,7 +146,10 @@ class EventConsumer:
                     event.order_id,
                     exc,
                 )
-            await asyncio.sleep(delay)  # hold it: no redelivery loop while Redis is down
+            # Hold it (no redelivery loop while Redis is down), unless shutting down.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(delay):
+                    await self._stopping.wait()
             await message.nack(requeue=True)
             return
         if self._broker_backoff.failures:

@@ -144,6 +144,7 @@ async def test_a_celery_broker_outage_holds_messages_and_loses_none(
             return await celery_tasks(celery_redis, settings.celery_queue)
 
         [task] = await eventually(queued, what="the task once Redis answers")
+        await eventually(lambda: _value(consumer.handed_off == 1), what="the ack")
     assert task["id"] == str(event.event_id)
     assert await count(topology.new_order_queue) == 0
 
