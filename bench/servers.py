@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import signal
 import subprocess
 import sys
 import time
@@ -36,6 +37,7 @@ class BenchConfig:
     redis_db: int
     service_port: int
     bare_port: int
+    temporal_port: int
     log_dir: Path = ROOT / ".run" / "bench"
     secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(48))
 
@@ -49,6 +51,7 @@ class BenchConfig:
             redis_db=int(env("BENCH_REDIS_DB", "0")),
             service_port=int(env("BENCH_SERVICE_PORT", "18100")),
             bare_port=int(env("BENCH_BARE_PORT", "18101")),
+            temporal_port=int(env("BENCH_TEMPORAL_PORT", "17233")),
         )
 
     @property
@@ -70,7 +73,7 @@ def prepare_database(config: BenchConfig) -> None:
         conn.execute("VACUUM ANALYZE")
 
 
-def _service_env(config: BenchConfig) -> dict[str, str]:
+def service_env(config: BenchConfig) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         SECRET_KEY=config.secret_key,
@@ -107,30 +110,40 @@ def _wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None
 
 
 @contextmanager
-def _running(
-    name: str, argv: list[str], env: dict[str, str], url: str, log_dir: Path
+def running(
+    name: str, argv: list[str], env: dict[str, str], log_dir: Path, url: str | None = None
 ) -> Iterator[None]:
+    """A child process (in its own process group) for the block; waits for `url`/health."""
     log_dir.mkdir(parents=True, exist_ok=True)
     log = log_dir / f"{name}.log"
     with log.open("wb") as out:
-        process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            argv, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
         try:
-            _wait_healthy(url, process, log)
+            if url:
+                _wait_healthy(url, process, log)
             yield
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            _stop(process)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
 @contextmanager
 def service(config: BenchConfig) -> Iterator[str]:
     url = config.url(config.service_port)
     argv = [str(ORDERS), "serve", "--roles", "api", "--port", str(config.service_port)]
-    with _running("service", argv, _service_env(config), url, config.log_dir):
+    with running("service", argv, service_env(config), config.log_dir, url):
         yield url
 
 
@@ -148,5 +161,5 @@ def bare(config: BenchConfig) -> Iterator[str]:
         "--redis-url",
         config.redis_url,
     ]
-    with _running("bare", argv, _service_env(config), url, config.log_dir):
+    with running("bare", argv, service_env(config), config.log_dir, url):
         yield url

