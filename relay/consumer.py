@@ -26,7 +26,7 @@ from kombu.exceptions import OperationalError as KombuOperationalError
 from core.events import InvalidEvent, NewOrderEvent, decode_new_order
 from relay.backoff import Backoff
 from relay.celery_app import PROCESS_ORDER
-from relay.rabbit import Topology, declare_topology
+from relay.rabbit import Topology, declare_topology, open_robust
 from service.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -98,8 +98,8 @@ class EventConsumer:
             await connection.close()
 
     async def _start(self) -> None:
-        connection = await aio_pika.connect_robust(
-            self._settings.rabbitmq_url, timeout=self._settings.rabbitmq_timeout_seconds
+        connection = await open_robust(
+            self._settings.rabbitmq_url, connect_timeout=self._settings.rabbitmq_timeout_seconds
         )
         try:
             channel = await connection.channel(publisher_confirms=True, on_return_raises=True)

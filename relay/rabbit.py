@@ -15,6 +15,7 @@ from typing import Final
 
 import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractRobustConnection
+from aio_pika.connection import make_url
 
 from core.events import NEW_ORDER, STATUS_CHANGED
 from service.settings import Settings
@@ -56,6 +57,21 @@ async def declare_topology(channel: AbstractChannel, topology: Topology) -> Abst
     return exchange
 
 
+async def open_robust(url: str, *, connect_timeout: float) -> AbstractRobustConnection:
+    """`aio_pika.connect_robust`, except that a failed first connect is closed here.
+
+    aio-pika leaves that connection to `__del__`, which cannot close it when the garbage
+    collector runs outside the event loop (an un-awaited coroutine, a warning).
+    """
+    connection = aio_pika.RobustConnection(make_url(url))
+    try:
+        await connection.connect(timeout=connect_timeout)
+    except BaseException:
+        await connection.close()
+        raise
+    return connection
+
+
 def event_message(body: bytes, *, event_id: str, event_type: str) -> aio_pika.Message:
     return aio_pika.Message(
         body,
@@ -94,7 +110,7 @@ class Publisher:
         async with self._lock:
             if self._exchange is not None:
                 return self._exchange
-            connection = await aio_pika.connect_robust(self._url, timeout=self._timeout)
+            connection = await open_robust(self._url, connect_timeout=self._timeout)
             try:
                 async with asyncio.timeout(self._timeout):
                     channel = await connection.channel(

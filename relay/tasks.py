@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 MAX_RETRY_DELAY_SECONDS = 60
 DB_CONNECT_TIMEOUT_SECONDS = 5
+DB_STATEMENT_TIMEOUT_MS = 30_000
 
 
 class WorkerConnection:
@@ -38,7 +39,10 @@ class WorkerConnection:
     def get(self) -> psycopg.Connection[tuple[object, ...]]:
         if self._conn is None or self._conn.closed or self._pid != os.getpid():
             self._conn = psycopg.connect(
-                self._dsn, autocommit=True, connect_timeout=DB_CONNECT_TIMEOUT_SECONDS
+                self._dsn,
+                autocommit=True,
+                connect_timeout=DB_CONNECT_TIMEOUT_SECONDS,
+                options=f"-c statement_timeout={DB_STATEMENT_TIMEOUT_MS}",
             )
             self._pid = os.getpid()
         return self._conn

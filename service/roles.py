@@ -52,6 +52,7 @@ async def temporal_worker(app: web.Application) -> AsyncIterator[None]:
         namespace=settings.temporal_namespace,
         task_queue=settings.temporal_task_queue,
         activities=OrderActivities(app[DB_POOL], app[ORDER_CACHE], app[PUBLISHER]),
+        connect_timeout=settings.temporal_timeout_seconds,
     )
     task = asyncio.create_task(runner.run(), name="temporal-worker")
     yield

@@ -46,8 +46,15 @@ def build_worker(client: Client, task_queue: str, activities: OrderActivities) -
 
 class WorkerRunner:
     def __init__(
-        self, *, address: str, namespace: str, task_queue: str, activities: OrderActivities
+        self,
+        *,
+        address: str,
+        namespace: str,
+        task_queue: str,
+        activities: OrderActivities,
+        connect_timeout: float = 10.0,
     ) -> None:
+        self._connect_timeout = connect_timeout
         self._address = address
         self._namespace = namespace
         self._task_queue = task_queue
@@ -60,12 +67,13 @@ class WorkerRunner:
         backoff = Backoff(initial=1.0, maximum=30.0)
         while not self._stopping:
             try:
-                client = await Client.connect(self._address, namespace=self._namespace)
+                async with asyncio.timeout(self._connect_timeout):
+                    client = await Client.connect(self._address, namespace=self._namespace)
                 self._worker = build_worker(client, self._task_queue, self._activities)
                 log.info("temporal worker running task_queue=%s", self._task_queue)
                 backoff.reset()
                 await self._worker.run()
-            except RuntimeError as exc:  # what temporalio raises when the server is away
+            except (RuntimeError, TimeoutError) as exc:  # temporalio: RuntimeError when away
                 if self._stopping:
                     return
                 if backoff.failures == 0:

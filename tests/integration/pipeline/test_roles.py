@@ -63,7 +63,11 @@ async def test_an_order_travels_the_whole_pipeline(
 
     [task] = await eventually(handed_to_celery, what="outbox -> workflow -> RabbitMQ -> Celery")
     assert task["args"] == [str(placed.id)]
-    assert (await outbox_rows(pool, placed.id))[0].published
+
+    async def published() -> bool:  # confirmed by RabbitMQ first, then recorded
+        return (await outbox_rows(pool, placed.id))[0].published
+
+    await eventually(published, what="the outbox row marked published")
 
     celery = create_celery(service)
     try:
