@@ -149,9 +149,14 @@ background() {
     mapfile -t args < <(server_args)
     say "starting in the background; log in $data/temporal.log"
     nohup setsid "$bin" "${args[@]}" >>"$data/temporal.log" 2>&1 </dev/null &
-    echo $! >"$data/temporal.pid"
-    wait_healthy "${TEMPORAL_DEV_WAIT_SECONDS:-60}" \
-        || die "the server did not answer on $address in time; see $data/temporal.log"
+    local pid=$!
+    echo "$pid" >"$data/temporal.pid"
+    local deadline=$((SECONDS + ${TEMPORAL_DEV_WAIT_SECONDS:-60}))
+    until healthy; do
+        kill -0 "$pid" 2>/dev/null || die "the server exited; see $data/temporal.log"
+        ((SECONDS < deadline)) || die "the server did not answer on $address in time; see $data/temporal.log"
+        sleep 0.5
+    done
     say "ready on $address, $ui_note"
 }
 
@@ -163,6 +168,9 @@ stop() {
         kill -TERM "$pid"
         local deadline=$((SECONDS + 20))
         while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.2; done
+        if kill -0 "$pid" 2>/dev/null; then
+            kill -KILL "$pid"  # the WAL database survives this
+        fi
         say "stopped pid $pid"
     fi
     rm -f "$pidfile"
