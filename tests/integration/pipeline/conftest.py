@@ -102,5 +102,6 @@ async def celery_redis(settings: Settings) -> AsyncIterator[aioredis.Redis]:
     """Redis as Celery's broker sees it; the test's Celery queue is removed afterwards."""
     client = aioredis.Redis.from_url(CELERY_BROKER_URL)
     yield client
-    await client.delete(settings.celery_queue, f"_kombu.binding.{settings.celery_queue}")
+    queue = settings.celery_queue
+    await client.delete(queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
     await client.aclose()
