@@ -17,6 +17,7 @@ from api.validation import RequestValidationError
 from core.errors import (
     EmailTaken,
     Forbidden,
+    HistoryUnavailable,
     IllegalTransition,
     InvalidCredentials,
     InvalidToken,
@@ -30,25 +31,29 @@ BEARER = {"WWW-Authenticate": "Bearer"}
 _KEPT_HEADERS = ("Allow", "WWW-Authenticate", "Retry-After")
 
 
+# Domain errors with a fixed answer: status, detail, headers.
+_FIXED: dict[type[Exception], tuple[int, str, dict[str, str] | None]] = {
+    OrderNotFound: (404, "order not found", None),
+    Forbidden: (403, "forbidden", None),
+    EmailTaken: (400, "email already registered", None),
+    InvalidCredentials: (401, "incorrect email or password", BEARER),
+    MissingToken: (401, "Not authenticated", BEARER),
+    InvalidToken: (401, "could not validate credentials", BEARER),
+    HistoryUnavailable: (503, "order history unavailable: Temporal is unreachable", None),
+}
+
+
 def to_response(exc: Exception) -> web.Response | None:
     """The response for an error we know how to answer; None for anything else."""
+    fixed = _FIXED.get(type(exc))
+    if fixed is not None:
+        status, detail, headers = fixed
+        return error_response(status, detail, headers=headers)
     match exc:
         case RequestValidationError():
             return error_response(422, exc.errors)
-        case OrderNotFound():
-            return error_response(404, "order not found")
-        case Forbidden():
-            return error_response(403, "forbidden")
         case IllegalTransition():
             return error_response(409, str(exc))
-        case EmailTaken():
-            return error_response(400, "email already registered")
-        case InvalidCredentials():
-            return error_response(401, "incorrect email or password", headers=BEARER)
-        case MissingToken():
-            return error_response(401, "Not authenticated", headers=BEARER)
-        case InvalidToken():
-            return error_response(401, "could not validate credentials", headers=BEARER)
         case web.HTTPException():
             headers = {h: exc.headers[h] for h in _KEPT_HEADERS if h in exc.headers}
             return error_response(exc.status, exc.reason, headers=headers)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
@@ -124,6 +124,14 @@ class OrderOut(BaseModel):
     status: OrderStatus
     created_at: datetime
     updated_at: datetime
+
+
+class TimelineEntryOut(BaseModel):
+    """One step of an order's life, read from its Temporal workflow's history."""
+
+    time: datetime
+    kind: Literal["created", "published", "status_changed", "processed", "expired", "completed"]
+    details: dict[str, Any]
 
 
 # Health

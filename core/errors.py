@@ -36,3 +36,7 @@ class InvalidCredentials(DomainError):
 
 class InvalidToken(DomainError):
     """A bearer token that is missing, malformed, expired or forged."""
+
+
+class HistoryUnavailable(DomainError):
+    """The order's history lives on the Temporal server, which cannot be reached now."""

@@ -8,6 +8,7 @@ also works for closed workflows.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -20,7 +21,7 @@ from temporalio.client import Client
 from temporalio.converter import DataConverter
 from temporalio.service import RPCError, RPCStatusCode
 
-from core.errors import OrderNotFound
+from core.errors import HistoryUnavailable, OrderNotFound
 from workflows.names import (
     ACTIVITY_EXPIRE_ORDER,
     ACTIVITY_PUBLISH_EVENT,
@@ -47,14 +48,20 @@ class TimelineEntry:
 async def order_history(
     client: Client, order_id: object, *, timeout_seconds: float = 10.0
 ) -> list[TimelineEntry]:
-    """The order's timeline; OrderNotFound when it has no workflow."""
+    """The order's timeline; OrderNotFound when it has no workflow (yet).
+
+    HistoryUnavailable when the Temporal server cannot be reached in time.
+    """
     handle = client.get_workflow_handle(workflow_id(order_id))
     try:
-        history = await handle.fetch_history(rpc_timeout=timedelta(seconds=timeout_seconds))
+        async with asyncio.timeout(timeout_seconds):
+            history = await handle.fetch_history(rpc_timeout=timedelta(seconds=timeout_seconds))
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
             raise OrderNotFound(order_id) from exc
-        raise
+        raise HistoryUnavailable(str(exc)) from exc
+    except (TimeoutError, RuntimeError) as exc:  # RuntimeError: the lazy client cannot connect
+        raise HistoryUnavailable(str(exc)) from exc
     return timeline(history.events)
 
 

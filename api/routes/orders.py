@@ -10,12 +10,12 @@ from aiohttp import web
 from api.auth import bearer_user
 from api.cursor import encode_cursor
 from api.operations import Operation, PathParam
-from api.responses import order_response, orders_response
-from api.schemas import OrderIn, OrderListQuery, OrderOut, StatusIn, UserPath
+from api.responses import json_response, order_response, orders_response
+from api.schemas import OrderIn, OrderListQuery, OrderOut, StatusIn, TimelineEntryOut, UserPath
 from api.validation import json_body, query_params, validate
 from core.errors import Forbidden, OrderNotFound
-from service.keys import DB_POOL, ORDER_CACHE
-from usecases import orders
+from service.keys import DB_POOL, ORDER_CACHE, TEMPORAL
+from usecases import history, orders
 
 
 def _order_id(request: web.Request) -> UUID:
@@ -83,6 +83,20 @@ async def list_orders(request: web.Request) -> web.Response:
     return orders_response(page, headers=headers)
 
 
+async def order_history(request: web.Request) -> web.Response:
+    user_id = bearer_user(request)
+    order_id = _order_id(request)
+    # Ownership first (cache or PostgreSQL), so another user's order is a 403.
+    await orders.get_order(
+        request.app[DB_POOL], request.app[ORDER_CACHE], order_id=order_id, user_id=user_id
+    )
+    try:
+        entries = await history.order_history(request.app[TEMPORAL], order_id)
+    except OrderNotFound:
+        entries = []  # the relay has not handed the order to Temporal yet
+    return json_response([e.to_dict() for e in entries])
+
+
 _ORDER_ID = PathParam("order_id", {"type": "string", "format": "uuid"}, "the order's id")
 _USER_ID = PathParam("user_id", {"type": "integer"}, "the user's id (the caller's own)")
 
@@ -140,5 +154,18 @@ OPERATIONS = [
         errors=(401, 403, 422),
         auth=True,
         response_headers=(("Link", 'the next page, rel="next", when this one is full'),),
+    ),
+    Operation(
+        "GET",
+        "/orders/{order_id}/history/",
+        order_history,
+        "get_order_history",
+        "An order's timeline, from its Temporal workflow",
+        "orders",
+        response=TimelineEntryOut,
+        response_list=True,
+        path_params=(_ORDER_ID,),
+        errors=(401, 403, 404, 503),
+        auth=True,
     ),
 ]

@@ -116,4 +116,5 @@ async def test_an_unreadable_cache_entry_is_a_miss(
     assert resp.status == 200
     assert await resp.json() == order
     raw = await _cached(redis_client, key)
-    assert raw is not None and decode_cache_entry(raw).to_public() == order, "refilled"
+    assert raw is not None, "refilled"
+    assert decode_cache_entry(raw).to_public() == order

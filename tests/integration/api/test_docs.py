@@ -16,6 +16,7 @@ CONTRACT = {
     "/orders/": {"post"},
     "/orders/{order_id}/": {"get", "patch"},
     "/orders/user/{user_id}/": {"get"},
+    "/orders/{order_id}/history/": {"get"},
 }
 ERRORS = {
     ("/register/", "post"): {"400", "422"},
@@ -24,6 +25,7 @@ ERRORS = {
     ("/orders/{order_id}/", "get"): {"401", "403", "404"},
     ("/orders/{order_id}/", "patch"): {"401", "403", "404", "409", "422"},
     ("/orders/user/{user_id}/", "get"): {"401", "403", "422"},
+    ("/orders/{order_id}/history/", "get"): {"401", "403", "404", "503"},
 }
 
 

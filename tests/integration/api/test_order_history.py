@@ -1,0 +1,50 @@
+"""GET /orders/{order_id}/history/: the owner's timeline from Temporal; 403, 404, 503."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from tests.integration.api.conftest import Client, MakeClient, User, create_order, register
+from tests.integration.api.faults import closed_port
+
+
+async def test_history_of_an_order_not_yet_in_temporal_is_empty(
+    make_client: MakeClient, temporal_address: str
+) -> None:
+    # Only the API role runs here: no relay hands the order to Temporal.
+    client = await make_client(temporal_address=temporal_address)
+    user = await register(client)
+    order = await create_order(client, user)
+    resp = await client.get(f"/orders/{order['id']}/history/", headers=user.headers)
+    assert resp.status == 200
+    assert await resp.json() == []
+
+
+async def test_history_of_another_users_order_is_403(
+    client: Client, other_user: User, order: dict[str, Any]
+) -> None:
+    resp = await client.get(f"/orders/{order['id']}/history", headers=other_user.headers)
+    assert resp.status == 403
+    assert await resp.json() == {"detail": "forbidden"}
+
+
+async def test_history_of_an_unknown_order_is_404(client: Client, user: User) -> None:
+    resp = await client.get(f"/orders/{uuid.uuid4()}/history/", headers=user.headers)
+    assert resp.status == 404
+    resp = await client.get("/orders/not-a-uuid/history/", headers=user.headers)
+    assert resp.status == 404
+
+
+async def test_history_needs_a_token(client: Client, order: dict[str, Any]) -> None:
+    resp = await client.get(f"/orders/{order['id']}/history/")
+    assert resp.status == 401
+
+
+async def test_history_while_temporal_is_unreachable_is_503(make_client: MakeClient) -> None:
+    client = await make_client(temporal_address=f"127.0.0.1:{closed_port()}")
+    user = await register(client)
+    order = await create_order(client, user)
+    resp = await client.get(f"/orders/{order['id']}/history/", headers=user.headers)
+    assert resp.status == 503
+    assert "Temporal" in (await resp.json())["detail"]
