@@ -39,8 +39,9 @@ class NewOrderEvent:
 
     @classmethod
     def for_order(cls, event_id: UUID, order: Order) -> NewOrderEvent:
-        return cls(event_id, order.id, order.user_id, order.items, order.total_price,
-                   order.created_at)
+        return cls(
+            event_id, order.id, order.user_id, order.items, order.total_price, order.created_at
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {

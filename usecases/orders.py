@@ -37,7 +37,10 @@ async def create_order(
     await orders.insert_order(db, order=order, event=event)
     log.info(
         "order created order_id=%s user_id=%s total_price=%s event_id=%s",
-        order.id, user_id, order.total_price, event.event_id,
+        order.id,
+        user_id,
+        order.total_price,
+        event.event_id,
     )
     await cache.put(order)
     return order
