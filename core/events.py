@@ -7,6 +7,7 @@ workflow that processing happened. Every writer and reader uses these functions.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -98,28 +99,78 @@ def encode_event(event: Event) -> bytes:
     return orjson.dumps(event.to_dict())
 
 
-def decode_new_order(raw: bytes) -> NewOrderEvent:
-    """Parse and validate a `new_order` message; InvalidEvent says why it is not one."""
+def _object(raw: bytes) -> Mapping[str, Any]:
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise InvalidEvent(f"not JSON: {exc}") from exc
     if not isinstance(data, dict):
         raise InvalidEvent("not a JSON object")
-    if data.get("event_type") != NEW_ORDER:
-        raise InvalidEvent(f"event_type is {data.get('event_type')!r}, not {NEW_ORDER!r}")
+    return data
+
+
+def _expect_type(data: Mapping[str, Any], event_type: str) -> None:
+    if data.get("event_type") != event_type:
+        raise InvalidEvent(f"event_type is {data.get('event_type')!r}, not {event_type!r}")
+
+
+def _int(value: Any, name: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise InvalidEvent(f"{name} is not an integer")
+    return value
+
+
+def _timestamp(value: Any, name: str) -> datetime:
+    if not isinstance(value, str):
+        raise InvalidEvent(f"{name} is not a string")
+    at = datetime.fromisoformat(value)
+    if at.tzinfo is None:
+        raise InvalidEvent(f"{name} has no UTC offset")
+    return at
+
+
+def decode_new_order(raw: bytes) -> NewOrderEvent:
+    """Parse and validate a `new_order` message; InvalidEvent says why it is not one."""
+    return parse_new_order(_object(raw))
+
+
+def parse_new_order(data: Mapping[str, Any]) -> NewOrderEvent:
+    _expect_type(data, NEW_ORDER)
     try:
-        items = tuple(OrderItem.from_dict(i) for i in data["items"])
-        user_id = data["user_id"]
-        if not isinstance(user_id, int) or isinstance(user_id, bool):
-            raise InvalidEvent("user_id is not an integer")
         return NewOrderEvent(
             event_id=UUID(data["event_id"]),
             order_id=UUID(data["order_id"]),
-            user_id=user_id,
-            items=items,
+            user_id=_int(data["user_id"], "user_id"),
+            items=tuple(OrderItem.from_dict(i) for i in data["items"]),
             total_price=quantize(Decimal(str(data["total_price"]))),
-            created_at=datetime.fromisoformat(data["created_at"]),
+            created_at=_timestamp(data["created_at"], "created_at"),
         )
     except (KeyError, TypeError, ValueError, InvalidOperation) as exc:
+        raise InvalidEvent(f"bad field: {exc!r}") from exc
+
+
+def parse_status_changed(data: Mapping[str, Any]) -> StatusChangedEvent:
+    _expect_type(data, STATUS_CHANGED)
+    try:
+        return StatusChangedEvent(
+            event_id=UUID(data["event_id"]),
+            order_id=UUID(data["order_id"]),
+            user_id=_int(data["user_id"], "user_id"),
+            old_status=OrderStatus(data["old_status"]),
+            new_status=OrderStatus(data["new_status"]),
+            changed_at=_timestamp(data["changed_at"], "changed_at"),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InvalidEvent(f"bad field: {exc!r}") from exc
+
+
+def parse_order_processed(data: Mapping[str, Any]) -> OrderProcessedEvent:
+    _expect_type(data, ORDER_PROCESSED)
+    try:
+        return OrderProcessedEvent(
+            event_id=UUID(data["event_id"]),
+            order_id=UUID(data["order_id"]),
+            processed_at=_timestamp(data["processed_at"], "processed_at"),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
         raise InvalidEvent(f"bad field: {exc!r}") from exc

@@ -8,10 +8,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
-import orjson
 from temporalio.client import Client
 from temporalio.common import (
     SearchAttributePair,
@@ -22,8 +21,16 @@ from temporalio.common import (
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from core.events import NEW_ORDER, ORDER_PROCESSED, STATUS_CHANGED, decode_new_order, encode_event
-from core.lifecycle import INITIAL_STATUS, OrderStatus
+from core.events import (
+    NEW_ORDER,
+    ORDER_PROCESSED,
+    STATUS_CHANGED,
+    encode_event,
+    parse_new_order,
+    parse_order_processed,
+    parse_status_changed,
+)
+from core.lifecycle import INITIAL_STATUS
 from store.outbox import OutboxRow
 from workflows.names import (
     CUSTOMER_ID,
@@ -66,7 +73,7 @@ class TemporalHandoff:
                 raise UnknownEventType(f"unknown outbox event type {row.event_type!r}")
 
     async def _start(self, row: OutboxRow) -> None:
-        event = decode_new_order(orjson.dumps(row.payload))
+        event = parse_new_order(row.payload)
         order = OrderWorkflowInput(
             order_id=str(event.order_id),
             user_id=event.user_id,
@@ -112,21 +119,16 @@ class TemporalHandoff:
 
 
 def _status_changed(row: OutboxRow) -> StatusChanged:
-    payload = row.payload
+    event = parse_status_changed(row.payload)
     return StatusChanged(
-        event_id=str(row.id),
-        old_status=OrderStatus(payload["old_status"]).value,
-        new_status=OrderStatus(payload["new_status"]).value,
-        changed_at=_timestamp(payload["changed_at"]),
-        event_json=orjson.dumps(payload).decode(),
+        event_id=str(event.event_id),
+        old_status=event.old_status.value,
+        new_status=event.new_status.value,
+        changed_at=event.changed_at,
+        event_json=encode_event(event).decode(),
     )
 
 
 def _processed(row: OutboxRow) -> Processed:
-    return Processed(event_id=str(row.id), processed_at=_timestamp(row.payload["processed_at"]))
-
-
-def _timestamp(value: Any) -> datetime:
-    if not isinstance(value, str):
-        raise TypeError(f"timestamp is not a string: {value!r}")
-    return datetime.fromisoformat(value)
+    event = parse_order_processed(row.payload)
+    return Processed(event_id=str(event.event_id), processed_at=event.processed_at)

@@ -16,6 +16,8 @@ from core.events import (
     StatusChangedEvent,
     decode_new_order,
     encode_event,
+    parse_order_processed,
+    parse_status_changed,
 )
 from core.lifecycle import OrderStatus
 from core.order import Order, OrderItem, total_of
@@ -107,3 +109,38 @@ def _valid() -> dict[str, object]:
 def test_bad_messages_are_invalid_events(raw: bytes) -> None:
     with pytest.raises(InvalidEvent):
         decode_new_order(raw)
+
+
+def test_status_changed_and_processed_round_trip() -> None:
+    changed = StatusChangedEvent(
+        uuid.uuid4(), uuid.uuid4(), 7, OrderStatus.PAID, OrderStatus.SHIPPED, NOW
+    )
+    assert parse_status_changed(orjson.loads(encode_event(changed))) == changed
+    done = OrderProcessedEvent(uuid.uuid4(), uuid.uuid4(), NOW)
+    assert parse_order_processed(orjson.loads(encode_event(done))) == done
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("event_type", "new_order"),
+        ("new_status", "LOST"),
+        ("user_id", "7"),
+        ("changed_at", "2024-05-06T07:08:09"),  # no offset
+        ("order_id", "not-a-uuid"),
+    ],
+)
+def test_bad_status_changed_is_an_invalid_event(field: str, value: object) -> None:
+    changed = StatusChangedEvent(
+        uuid.uuid4(), uuid.uuid4(), 7, OrderStatus.PENDING, OrderStatus.PAID, NOW
+    )
+    data = {**orjson.loads(encode_event(changed)), field: value}
+    with pytest.raises(InvalidEvent):
+        parse_status_changed(data)
+
+
+def test_processed_without_a_time_is_an_invalid_event() -> None:
+    data = orjson.loads(encode_event(OrderProcessedEvent(uuid.uuid4(), uuid.uuid4(), NOW)))
+    del data["processed_at"]
+    with pytest.raises(InvalidEvent):
+        parse_order_processed(data)
