@@ -22,7 +22,6 @@ from service.settings import Settings
 
 log = logging.getLogger(__name__)
 
-STATUS_QUEUE: Final = STATUS_CHANGED
 # Nobody in this service consumes status events yet: cap the queue so it cannot grow forever.
 STATUS_QUEUE_MAX_LENGTH: Final = 100_000
 
@@ -31,7 +30,7 @@ STATUS_QUEUE_MAX_LENGTH: Final = 100_000
 class Topology:
     exchange: str
     new_order_queue: str
-    status_queue: str = STATUS_QUEUE
+    status_queue: str
 
     @property
     def dlq(self) -> str:
@@ -39,7 +38,11 @@ class Topology:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Topology:
-        return cls(settings.rabbitmq_exchange, settings.rabbitmq_new_order_queue)
+        return cls(
+            settings.rabbitmq_exchange,
+            settings.rabbitmq_new_order_queue,
+            settings.rabbitmq_status_queue,
+        )
 
 
 async def declare_topology(channel: AbstractChannel, topology: Topology) -> AbstractExchange:

@@ -76,6 +76,7 @@ class Settings(BaseSettings):
     rabbitmq_vhost: str = "/"
     rabbitmq_exchange: str = "orders"
     rabbitmq_new_order_queue: str = Field("new_order", min_length=1)
+    rabbitmq_status_queue: str = Field("order_status_changed", min_length=1)
     rabbitmq_timeout_seconds: float = Field(10.0, gt=0)
     consumer_prefetch: int = Field(100, ge=1)
 

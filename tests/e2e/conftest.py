@@ -3,53 +3,43 @@ started as processes, with their own RabbitMQ names, task queue and Celery queue
 
 from __future__ import annotations
 
-import shutil
 import sys
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import aio_pika
 import aiohttp
 import asyncpg
 import pytest
 from temporalio.client import Client
-from temporalio.common import SearchAttributeKey
 from temporalio.testing import WorkflowEnvironment
 
 from tests.conftest import TEST_DSN
+from tests.support.databases import create_database, drop_database
+from tests.support.faults import free_port
 from tests.support.processes import Process, celery_worker, service, wait_http_ok
-from tests.support.proxy import free_port
 
-
-def _bin(name: str) -> str:
-    path = shutil.which(name, path=str(Path(sys.executable).parent))
-    assert path, f"{name} not installed in the venv (pip install -e '.[dev]')"
-    return path
+RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672/"
 
 
 @dataclass
 class TemporalServer:
     env: WorkflowEnvironment
-    address: str
 
     @property
     def client(self) -> Client:
         return self.env.client
 
+    @property
+    def address(self) -> str:
+        return self.env.client.service_client.config.target_host
+
 
 @pytest.fixture(scope="session")
-async def temporal_server() -> AsyncIterator[TemporalServer]:
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=_bin("temporal"),
-        search_attributes=[
-            SearchAttributeKey.for_int("CustomerId"),
-            SearchAttributeKey.for_keyword("OrderStatus"),
-        ],
-    )
-    address = env.client.service_client.config.target_host
-    yield TemporalServer(env, address)
-    await env.shutdown()
+def temporal_server(temporal_env: WorkflowEnvironment) -> TemporalServer:
+    return TemporalServer(temporal_env)
 
 
 @dataclass
@@ -58,6 +48,7 @@ class Stack:
 
     tmp: Path
     temporal: TemporalServer
+    dsn: str
     suffix: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
     http_port: int = field(default_factory=free_port)
     overrides: dict[str, str] = field(default_factory=dict)
@@ -75,7 +66,7 @@ class Stack:
         return {
             "PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin",
             "SECRET_KEY": "e2e-secret-key-that-is-long-enough-0123456789",
-            "DATABASE_URL": TEST_DSN,
+            "DATABASE_URL": self.dsn,
             "RUN_MIGRATIONS_ON_STARTUP": "true",
             "REDIS_HOST": "127.0.0.1",
             "CELERY_BROKER_URL": "redis://127.0.0.1:6379/15",
@@ -84,6 +75,7 @@ class Stack:
             "RABBITMQ_PASSWORD": "guest",
             "RABBITMQ_EXCHANGE": f"orders.e2e.{self.suffix}",
             "RABBITMQ_NEW_ORDER_QUEUE": self.queue,
+            "RABBITMQ_STATUS_QUEUE": f"order_status_changed.e2e.{self.suffix}",
             "TEMPORAL_ADDRESS": self.temporal.address,
             "TEMPORAL_TASK_QUEUE": f"orders-e2e-{self.suffix}",
             "PROCESS_ORDER_SECONDS": "0.05",
@@ -110,10 +102,19 @@ class Stack:
 
 
 @pytest.fixture
-def stack(tmp_path: Path, temporal_server: TemporalServer) -> Iterator[Stack]:
-    s = Stack(tmp=tmp_path, temporal=temporal_server)
+async def stack(tmp_path: Path, temporal_server: TemporalServer) -> AsyncIterator[Stack]:
+    """A database, RabbitMQ names, a task queue and a Celery queue of the test's own."""
+    s = Stack(tmp=tmp_path, temporal=temporal_server, dsn=create_database(TEST_DSN, "orders_e2e"))
     yield s
     s.stop_all()
+    drop_database(s.dsn)
+    env = s.env()
+    connection = await aio_pika.connect(RABBITMQ_URL)
+    async with connection:
+        channel = await connection.channel()
+        for queue in (s.queue, f"{s.queue}.dlq", env["RABBITMQ_STATUS_QUEUE"]):
+            await channel.queue_delete(queue)
+        await channel.exchange_delete(env["RABBITMQ_EXCHANGE"])
 
 
 @pytest.fixture
@@ -123,7 +124,7 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
 
 
 @pytest.fixture
-async def db() -> AsyncIterator[asyncpg.Connection]:
-    conn = await asyncpg.connect(TEST_DSN)
+async def db(stack: Stack) -> AsyncIterator[asyncpg.Connection]:
+    conn = await asyncpg.connect(stack.dsn)
     yield conn
     await conn.close()

@@ -17,8 +17,8 @@ import pytest
 
 from tests.e2e.conftest import Stack
 from tests.support.api import ApiUser, eventually
+from tests.support.faults import tcp_proxy
 from tests.support.processes import Process
-from tests.support.proxy import tcp_proxy
 
 pytestmark = pytest.mark.slow
 
@@ -81,11 +81,14 @@ async def test_rabbitmq_unreachable_during_50_orders(
 
         # Accepted and handed to Temporal, but nothing can reach RabbitMQ yet.
         await eventually(all_handed_to_temporal, deadline_s=DEADLINE_S, what="relay")
-        assert await db.fetchval(
-            "SELECT count(*) FROM outbox WHERE aggregate_id = ANY($1::uuid[])"
-            " AND published_at IS NOT NULL",
-            wanted,
-        ) == 0
+        assert (
+            await db.fetchval(
+                "SELECT count(*) FROM outbox WHERE aggregate_id = ANY($1::uuid[])"
+                " AND published_at IS NOT NULL",
+                wanted,
+            )
+            == 0
+        )
 
         rabbit.restore()
         await assert_processed_exactly_once(db, celery, ids)
@@ -132,7 +135,7 @@ async def test_service_killed_with_200_orders_in_flight(
         async with gate:
             try:
                 accepted.append(str((await user.create_order(n_items=1))["id"]))
-            except (aiohttp.ClientError, AssertionError, asyncio.TimeoutError):
+            except (TimeoutError, aiohttp.ClientError, AssertionError):
                 return  # the service died under this request: no 201, no promise
 
     tasks = [asyncio.create_task(one()) for _ in range(200)]

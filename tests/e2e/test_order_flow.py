@@ -32,7 +32,7 @@ async def test_order_is_published_processed_and_has_a_history(
     order_id = order["id"]
 
     await eventually(
-        lambda: (processed_lines(celery.output(), order_id) == 1),
+        lambda: processed_lines(celery.output(), order_id) == 1,
         deadline_s=DEADLINE_S,
         what="the log line 'Order processed order_id=...'",
     )
@@ -61,10 +61,7 @@ async def test_order_is_published_processed_and_has_a_history(
     client = stack.temporal.client
     desc = await client.get_workflow_handle(f"order-{order_id}").describe()
     assert desc.id == f"order-{order_id}"
-    found = [
-        wf.id
-        async for wf in client.list_workflows(f"CustomerId={user.user_id}")
-    ]
+    found = [wf.id async for wf in client.list_workflows(f"CustomerId={user.user_id}")]
     assert f"order-{order_id}" in found
 
 
@@ -76,7 +73,7 @@ async def test_status_changes_reach_the_workflow_and_complete_it(
     user = await ApiUser(http, stack.base_url).sign_up()
     order_id = (await user.create_order())["id"]
     await eventually(
-        lambda: (processed_lines(celery.output(), order_id) == 1),
+        lambda: processed_lines(celery.output(), order_id) == 1,
         deadline_s=DEADLINE_S,
         what="processing",
     )
@@ -107,7 +104,7 @@ async def test_duplicate_delivery_is_processed_once_and_garbage_goes_to_the_dlq(
     user = await ApiUser(http, stack.base_url).sign_up()
     order_id = (await user.create_order())["id"]
     await eventually(
-        lambda: (processed_lines(celery.output(), order_id) == 1),
+        lambda: processed_lines(celery.output(), order_id) == 1,
         deadline_s=DEADLINE_S,
         what="first processing",
     )
@@ -121,8 +118,10 @@ async def test_duplicate_delivery_is_processed_once_and_garbage_goes_to_the_dlq(
         channel = await connection.channel()
         # The same event again, straight onto the queue: a redelivery.
         await channel.default_exchange.publish(
-            Message(body if isinstance(body, bytes) else body.encode(),
-                    delivery_mode=DeliveryMode.PERSISTENT),
+            Message(
+                body if isinstance(body, bytes) else body.encode(),
+                delivery_mode=DeliveryMode.PERSISTENT,
+            ),
             routing_key=stack.queue,
         )
         await channel.default_exchange.publish(
@@ -137,13 +136,16 @@ async def test_duplicate_delivery_is_processed_once_and_garbage_goes_to_the_dlq(
         assert await eventually(dead_lettered, deadline_s=DEADLINE_S, what="DLQ") == b"{not json"
 
     await eventually(
-        lambda: ("already processed" in celery.output()),
+        lambda: "already processed" in celery.output(),
         deadline_s=DEADLINE_S,
         what="the duplicate to be seen and skipped",
     )
     assert processed_lines(celery.output(), order_id) == 1
-    assert await db.fetchval(
-        "SELECT count(*) FROM outbox WHERE aggregate_id = $1 AND event_type = 'order_processed'",
-        uuid.UUID(order_id),
-    ) == 1
-
+    assert (
+        await db.fetchval(
+            "SELECT count(*) FROM outbox"
+            " WHERE aggregate_id = $1 AND event_type = 'order_processed'",
+            uuid.UUID(order_id),
+        )
+        == 1
+    )

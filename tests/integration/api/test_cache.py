@@ -11,7 +11,7 @@ import redis.asyncio as aioredis
 from core.order import decode_cache_entry
 from store.cache import cache_key
 from tests.integration.api.conftest import ITEMS, MakeClient, User, create_order, register
-from tests.integration.api.faults import closed_port, hung_server
+from tests.support.faults import closed_port, hung_server
 
 TTL = 123
 

@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 
 from tests.integration.api.conftest import Client, MakeClient, User, create_order, register
-from tests.integration.api.faults import closed_port
+from tests.support.faults import closed_port
 
 
 async def test_history_of_an_order_not_yet_in_temporal_is_empty(

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from tests.conftest import TEST_DSN
 from tests.integration.api.conftest import Client, MakeClient
-from tests.integration.api.faults import closed_port, cuttable_proxy, hung_server
+from tests.support.faults import closed_port, hung_server, tcp_proxy
 
 
 async def test_health_is_ok_on_both_paths(client: Client) -> None:
@@ -66,12 +66,12 @@ async def test_ready_with_postgres_cut_is_503(
     make_client: MakeClient, temporal_address: str
 ) -> None:
     parts = urlsplit(TEST_DSN)
-    async with cuttable_proxy(parts.hostname or "127.0.0.1", parts.port or 5432) as proxy:
+    with tcp_proxy(parts.hostname or "127.0.0.1", parts.port or 5432) as proxy:
         userinfo = parts.netloc.rpartition("@")[0]
         dsn = urlunsplit(parts._replace(netloc=f"{userinfo}@127.0.0.1:{proxy.port}"))
         client = await make_client(database_url=dsn, temporal_address=temporal_address)
         assert (await client.get("/ready")).status == 200
-        await proxy.cut()
+        proxy.cut()
         resp = await client.get("/ready")
         assert resp.status == 503
         assert await resp.json() == {

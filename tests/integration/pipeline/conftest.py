@@ -11,39 +11,28 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from urllib.parse import urlsplit, urlunsplit
 
 import aio_pika
 import asyncpg
-import psycopg
 import pytest
 import redis.asyncio as aioredis
-from psycopg import sql
 
 from relay.rabbit import Topology
 from service.settings import Settings
 from store.cache import OrderCache
 from store.db import create_pool
-from store.migrate import apply_migrations
 from tests.conftest import TEST_DSN, make_settings
+from tests.support.databases import create_database, drop_database
 
 RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672/"
 CELERY_BROKER_URL = "redis://127.0.0.1:6379/15"
 
 
-def _database_url(dsn: str, name: str) -> str:
-    return urlunsplit(urlsplit(dsn)._replace(path="/" + name))
-
-
 @pytest.fixture(scope="session")
 def pipeline_dsn() -> Iterator[str]:
-    name = f"orders_pipeline_{uuid.uuid4().hex[:8]}"
-    dsn = _database_url(TEST_DSN, name)
-    apply_migrations(dsn)  # creates the database first
+    dsn = create_database(TEST_DSN, "orders_pipeline")
     yield dsn
-    with psycopg.connect(_database_url(TEST_DSN, "postgres"), autocommit=True) as conn:
-        drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
-        conn.execute(drop.format(sql.Identifier(name)))
+    drop_database(dsn)
 
 
 @pytest.fixture(scope="session")
@@ -72,6 +61,7 @@ def settings(pipeline_dsn: str, suffix: str) -> Settings:
         temporal_task_queue=f"orders-test-{suffix}",
         rabbitmq_exchange=f"orders.test.{suffix}",
         rabbitmq_new_order_queue=f"new_order.test.{suffix}",
+        rabbitmq_status_queue=f"order_status_changed.test.{suffix}",
         celery_queue=f"orders.test.{suffix}",
         celery_broker_url=CELERY_BROKER_URL,
         relay_poll_interval_seconds=0.2,
@@ -83,11 +73,7 @@ def settings(pipeline_dsn: str, suffix: str) -> Settings:
 @pytest.fixture
 async def topology(settings: Settings, suffix: str) -> AsyncIterator[Topology]:
     """Unique RabbitMQ names for this test; deleted afterwards."""
-    names = Topology(
-        settings.rabbitmq_exchange,
-        settings.rabbitmq_new_order_queue,
-        status_queue=f"order_status_changed.test.{suffix}",
-    )
+    names = Topology.from_settings(settings)
     yield names
     connection = await aio_pika.connect(RABBITMQ_URL)
     async with connection:

@@ -22,7 +22,7 @@ from relay.celery_app import PROCESS_ORDER, create_celery
 from relay.consumer import DLQ_REASON_HEADER, EventConsumer
 from relay.rabbit import Topology
 from service.settings import Settings
-from tests.support.proxy import free_port
+from tests.support.faults import free_port
 
 from .conftest import RABBITMQ_URL
 from .orders import eventually

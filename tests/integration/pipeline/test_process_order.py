@@ -16,7 +16,7 @@ from relay.celery_app import PROCESS_ORDER, create_celery
 from relay.tasks import WorkerConnection, close_connection, process
 from service.settings import Settings
 from store.cache import OrderCache
-from tests.support.proxy import free_port
+from tests.support.faults import free_port
 
 from .orders import place_order
 

@@ -21,7 +21,7 @@ from relay.outbox import OutboxRelay
 from relay.tasks import WorkerConnection, process
 from service.settings import Settings
 from store.cache import OrderCache
-from tests.support.proxy import free_port
+from tests.support.faults import free_port
 from usecases.orders import change_status
 from workflows.names import CUSTOMER_ID, ORDER_STATUS, workflow_id
 from workflows.types import OrderWorkflowInput, Processed, StatusChanged

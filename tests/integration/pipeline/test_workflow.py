@@ -7,8 +7,6 @@ workflow, as in production; only the payment timeout's hours are skipped.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import Iterator
 from datetime import timedelta
 
 import aio_pika
@@ -29,7 +27,7 @@ from relay.tasks import WorkerConnection, process
 from service.settings import Settings
 from store import orders
 from store.cache import OrderCache
-from tests.support.proxy import TcpProxy, tcp_proxy
+from tests.support.faults import tcp_proxy
 from usecases.history import order_history
 from usecases.orders import change_status
 from workflows.names import ACTIVITY_EXPIRE_ORDER, ORDER_STATUS, workflow_id
@@ -238,7 +236,7 @@ async def test_publishing_retries_until_the_broker_answers(
     """A real Publisher behind a cut TCP proxy: attempts pile up, then RabbitMQ is back."""
     env = time_skipping_env
     placed = await place_order(pool, cache, relayed=True)
-    with closed_after(tcp_proxy("127.0.0.1", 5672)) as proxy:
+    with tcp_proxy("127.0.0.1", 5672) as proxy:
         proxy.cut()
         publisher = Publisher(f"amqp://guest:guest@{proxy.address}/", topology, timeout=2.0)
         async with worker(env, settings, pool, cache, publisher):
@@ -328,15 +326,6 @@ async def test_processed_and_final_status_complete_the_workflow(
         if e["kind"] == "status_changed"
     ]
     assert changes == [("PENDING", "PAID"), ("PAID", "SHIPPED")]
-
-
-@contextlib.contextmanager
-def closed_after(proxied: contextlib.AbstractContextManager[TcpProxy]) -> Iterator[TcpProxy]:
-    """tests/support/proxy.py stops its thread's event loop without closing it, which
-    filterwarnings=error reports as an unclosed loop; close it once the proxy stopped."""
-    with proxied as proxy:
-        yield proxy
-    proxy._loop.close()
 
 
 async def _true(value: bool) -> bool:

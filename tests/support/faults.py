@@ -1,4 +1,5 @@
-"""A TCP proxy a test can cut and restore: kinder to the shared servers than stopping them.
+"""Broken dependencies on purpose: a closed port, a server that never answers, and a TCP
+proxy a test can cut and restore (kinder to the shared servers than stopping them).
 
 It runs its own event loop in a thread, so it keeps forwarding while the test blocks.
 `cut()` closes every open connection and stops listening (clients see refused
@@ -11,15 +12,40 @@ import asyncio
 import contextlib
 import socket
 import threading
-from collections.abc import Coroutine, Iterator
+from collections.abc import AsyncIterator, Coroutine, Iterator
 from typing import Any
 
 
 def free_port() -> int:
+    """A port nothing listens on (bound, then closed): connections to it are refused."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
         return port
+
+
+closed_port = free_port
+
+
+@contextlib.asynccontextmanager
+async def hung_server() -> AsyncIterator[int]:
+    """A TCP server that accepts connections and never sends a byte; yields its port."""
+    writers: set[asyncio.StreamWriter] = set()
+
+    async def swallow(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writers.add(writer)
+        with contextlib.suppress(ConnectionError):
+            while await reader.read(65536):
+                pass
+
+    server = await asyncio.start_server(swallow, "127.0.0.1", 0)
+    try:
+        yield server.sockets[0].getsockname()[1]
+    finally:
+        server.close()
+        for writer in writers:
+            writer.transport.abort()
+        await server.wait_closed()
 
 
 class TcpProxy:
@@ -78,9 +104,7 @@ class TcpProxy:
             client_w.transport.abort()
             return
         self._writers.update({client_w, upstream_w})
-        await asyncio.gather(
-            self._pipe(client_r, upstream_w), self._pipe(upstream_r, client_w)
-        )
+        await asyncio.gather(self._pipe(client_r, upstream_w), self._pipe(upstream_r, client_w))
         self._writers.difference_update({client_w, upstream_w})
 
     @staticmethod
