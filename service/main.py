@@ -66,7 +66,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     _install_uvloop()
     log.info(
         "starting roles=%s http=%s:%d",
-        ",".join(sorted(settings.service_roles)), settings.http_host, settings.http_port,
+        ",".join(sorted(settings.service_roles)),
+        settings.http_host,
+        settings.http_port,
     )
     web.run_app(
         create_app(settings),

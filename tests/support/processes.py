@@ -27,8 +27,14 @@ class Process:
 
     def start(self) -> Process:
         log = self.log_path.open("ab")
+        # Run from the log folder: a developer's .env in the checkout must not leak in.
         self.proc = subprocess.Popen(
-            self.argv, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            self.argv,
+            env=self.env,
+            cwd=self.log_path.parent,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         log.close()
         return self
