@@ -26,7 +26,7 @@ from kombu.exceptions import OperationalError as KombuOperationalError
 from core.events import InvalidEvent, NewOrderEvent, decode_new_order
 from relay.backoff import Backoff
 from relay.celery_app import PROCESS_ORDER
-from relay.rabbit import Topology, declare_topology, open_robust
+from relay.rabbit import Topology, closed_on_failure, declare_topology, open_robust
 from service.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -101,15 +101,12 @@ class EventConsumer:
         connection = await open_robust(
             self._settings.rabbitmq_url, connect_timeout=self._settings.rabbitmq_timeout_seconds
         )
-        try:
+        async with closed_on_failure(connection):
             channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
             await channel.set_qos(prefetch_count=self._settings.consumer_prefetch)
             await declare_topology(channel, self._topology)
             queue = await channel.get_queue(self._topology.new_order_queue)
             self._consumer_tag = await queue.consume(self._on_message, no_ack=False)
-        except BaseException:
-            await connection.close()
-            raise
         self._connection, self._channel, self._queue = connection, channel, queue
         self.ready.set()
         log.info("consumer started queue=%s", self._topology.new_order_queue)

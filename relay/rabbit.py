@@ -9,12 +9,19 @@ persistent, confirmed by the broker, and mandatory: an unroutable message is an 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Final
 
 import aio_pika
-from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractRobustConnection
+from aio_pika.abc import (
+    AbstractChannel,
+    AbstractConnection,
+    AbstractExchange,
+    AbstractRobustConnection,
+)
 from aio_pika.connection import make_url
 
 from core.events import NEW_ORDER, STATUS_CHANGED
@@ -67,12 +74,21 @@ async def open_robust(url: str, *, connect_timeout: float) -> AbstractRobustConn
     collector runs outside the event loop (an un-awaited coroutine, a warning).
     """
     connection = aio_pika.RobustConnection(make_url(url))
-    try:
+    async with closed_on_failure(connection):
         await connection.connect(timeout=connect_timeout)
-    except BaseException:
-        await connection.close()
-        raise
     return connection
+
+
+@contextlib.asynccontextmanager
+async def closed_on_failure(connection: AbstractConnection) -> AsyncIterator[None]:
+    """Close `connection` when the block fails, however it fails (cancellation too)."""
+    done = False
+    try:
+        yield
+        done = True
+    finally:
+        if not done:
+            await connection.close()
 
 
 def event_message(body: bytes, *, event_id: str, event_type: str) -> aio_pika.Message:
@@ -114,15 +130,9 @@ class Publisher:
             if self._exchange is not None:
                 return self._exchange
             connection = await open_robust(self._url, connect_timeout=self._timeout)
-            try:
-                async with asyncio.timeout(self._timeout):
-                    channel = await connection.channel(
-                        publisher_confirms=True, on_return_raises=True
-                    )
-                    self._exchange = await declare_topology(channel, self._topology)
-            except BaseException:
-                await connection.close()
-                raise
+            async with closed_on_failure(connection), asyncio.timeout(self._timeout):
+                channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
+                self._exchange = await declare_topology(channel, self._topology)
             self._connection = connection
             log.info("rabbitmq publisher connected exchange=%s", self._topology.exchange)
             return self._exchange
