@@ -23,6 +23,7 @@ from core.errors import (
     InvalidToken,
     OrderNotFound,
 )
+from store.db import UNAVAILABLE as DB_UNAVAILABLE
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,11 @@ def to_response(exc: Exception) -> web.Response | None:
     if fixed is not None:
         status, detail, headers = fixed
         return error_response(status, detail, headers=headers)
+    if isinstance(exc, DB_UNAVAILABLE):
+        log.warning("database unavailable error=%r", exc)
+        return error_response(
+            503, "service unavailable: database unreachable", headers={"Retry-After": "1"}
+        )
     match exc:
         case RequestValidationError():
             return error_response(422, exc.errors)

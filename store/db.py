@@ -34,3 +34,12 @@ async def create_pool(
 
 # Anything that runs a query: a pool (one implicit transaction per call) or a connection.
 Executor = asyncpg.Pool | asyncpg.Connection | asyncpg.pool.PoolConnectionProxy
+
+# What asyncpg raises when PostgreSQL cannot be reached or drops the connection: the
+# edge answers these with 503, since retrying later can succeed.
+UNAVAILABLE: tuple[type[Exception], ...] = (
+    OSError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.ConnectionDoesNotExistError,
+)

@@ -6,7 +6,7 @@ import time
 from urllib.parse import urlsplit, urlunsplit
 
 from tests.conftest import TEST_DSN
-from tests.integration.api.conftest import Client, MakeClient
+from tests.integration.api.conftest import ITEMS, Client, MakeClient, create_order, register
 from tests.support.faults import closed_port, hung_server, tcp_proxy
 
 
@@ -79,4 +79,28 @@ async def test_ready_with_postgres_cut_is_503(
             "checks": {"postgres": "down", "redis": "ok", "temporal": "ok"},
             "detail": "not ready: postgres unreachable",
         }
+        await client.close()
+
+
+async def test_requests_while_postgres_is_cut_get_503_then_recover(
+    make_client: MakeClient,
+) -> None:
+    parts = urlsplit(TEST_DSN)
+    with tcp_proxy(parts.hostname or "127.0.0.1", parts.port or 5432) as proxy:
+        userinfo = parts.netloc.rpartition("@")[0]
+        dsn = urlunsplit(parts._replace(netloc=f"{userinfo}@127.0.0.1:{proxy.port}"))
+        client = await make_client(database_url=dsn)
+        user = await register(client)
+        order = await create_order(client, user)
+        proxy.cut()
+        resp = await client.post("/orders/", json={"items": ITEMS}, headers=user.headers)
+        assert resp.status == 503
+        assert resp.headers["Retry-After"] == "1"
+        assert await resp.json() == {"detail": "service unavailable: database unreachable"}
+        # A cached order is still served while PostgreSQL is away.
+        resp = await client.get(f"/orders/{order['id']}/", headers=user.headers)
+        assert resp.status == 200
+        proxy.restore()
+        resp = await client.post("/orders/", json={"items": ITEMS}, headers=user.headers)
+        assert resp.status == 201
         await client.close()
