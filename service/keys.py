@@ -7,6 +7,7 @@ from aiohttp import web
 from temporalio.client import Client
 
 from api.tokens import Tokens
+from relay.rabbit import Publisher
 from service.settings import Settings
 from store.cache import OrderCache
 from usecases.passwords import Passwords
@@ -17,3 +18,4 @@ ORDER_CACHE = web.AppKey("order_cache", OrderCache)
 TEMPORAL = web.AppKey("temporal_client", Client)
 PASSWORDS = web.AppKey("passwords", Passwords)
 TOKENS = web.AppKey("tokens", Tokens)
+PUBLISHER = web.AppKey("publisher", Publisher)

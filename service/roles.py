@@ -19,13 +19,10 @@ from relay.celery_app import create_celery
 from relay.consumer import EventConsumer
 from relay.outbox import OutboxRelay
 from relay.rabbit import Publisher
-from service.keys import DB_POOL, ORDER_CACHE, SETTINGS, TEMPORAL
+from service.keys import DB_POOL, ORDER_CACHE, PUBLISHER, SETTINGS, TEMPORAL
 from workflows.worker import WorkerRunner
 
 log = logging.getLogger(__name__)
-
-PUBLISHER = web.AppKey("publisher", Publisher)
-
 
 async def _stop(task: asyncio.Task[None]) -> None:
     task.cancel()
