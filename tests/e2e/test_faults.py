@@ -16,9 +16,10 @@ import asyncpg
 import pytest
 
 from tests.e2e.conftest import Stack
-from tests.support.api import ApiUser, eventually
+from tests.support.api import ApiUser
 from tests.support.faults import tcp_proxy
 from tests.support.processes import Process
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.slow
 

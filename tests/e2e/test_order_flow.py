@@ -12,7 +12,8 @@ import orjson
 from aio_pika import DeliveryMode, Message, connect_robust
 
 from tests.e2e.conftest import Stack
-from tests.support.api import ApiUser, eventually
+from tests.support.api import ApiUser
+from tests.support.waiting import eventually
 
 DEADLINE_S = 60
 

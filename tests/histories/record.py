@@ -16,17 +16,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from temporalio import activity
-from temporalio.api.enums.v1 import IndexedValueType
-from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-from tests.conftest import venv_bin
+from tests.support.temporal import start_time_skipping_server
 from workflows.names import (
     ACTIVITY_EXPIRE_ORDER,
     ACTIVITY_PUBLISH_EVENT,
-    CUSTOMER_ID,
-    ORDER_STATUS,
     workflow_id,
 )
 from workflows.order import OrderWorkflow
@@ -137,19 +133,8 @@ async def record(env: WorkflowEnvironment, name: str, stand_ins: StandIns, run: 
 
 
 async def main() -> None:
-    env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=venv_bin("temporal-test-server")
-    )
+    env = await start_time_skipping_server()
     async with env:
-        await env.client.operator_service.add_search_attributes(
-            AddSearchAttributesRequest(
-                namespace=env.client.namespace,
-                search_attributes={
-                    CUSTOMER_ID.name: IndexedValueType.INDEXED_VALUE_TYPE_INT,
-                    ORDER_STATUS.name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
-                },
-            )
-        )
         for name, (stand_ins, run) in SCENARIOS.items():
             await record(env, name, stand_ins, run)
 

@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-import inspect
-import time
 import uuid
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar, overload
+from typing import Any
 
 import aiohttp
-
-T = TypeVar("T")
 
 
 class ApiUser:
@@ -58,30 +52,3 @@ class ApiUser:
             f"{self.base}/orders/{order_id}/", json={"status": status}, headers=self.headers
         ) as resp:
             return resp.status, await resp.json()
-
-
-@overload
-async def eventually(
-    probe: Callable[[], Awaitable[T]], *, deadline_s: float, what: str, every_s: float = 0.2
-) -> T: ...
-
-
-@overload
-async def eventually(
-    probe: Callable[[], T], *, deadline_s: float, what: str, every_s: float = 0.2
-) -> T: ...
-
-
-async def eventually(
-    probe: Callable[[], Any], *, deadline_s: float, what: str, every_s: float = 0.2
-) -> Any:
-    """Poll `probe` (sync or async) until it returns something truthy, or fail at the deadline."""
-    end = time.monotonic() + deadline_s
-    last: Any = None
-    while time.monotonic() < end:
-        result = probe()
-        last = await result if inspect.isawaitable(result) else result
-        if last:
-            return last
-        await asyncio.sleep(every_s)
-    raise AssertionError(f"timed out after {deadline_s}s waiting for {what}; last={last!r}")

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 import uuid
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TypeVar
@@ -77,20 +74,6 @@ async def outbox_rows(pool: asyncpg.Pool, order_id: uuid.UUID) -> list[OutboxSta
         )
         for r in rows
     ]
-
-
-async def eventually(
-    probe: Callable[[], Awaitable[T | None]], *, what: str, deadline_s: float = 15.0
-) -> T:
-    """Poll `probe` until it returns something truthy, or fail naming `what`."""
-    deadline = time.monotonic() + deadline_s
-    while True:
-        value = await probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {deadline_s}s waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 @dataclass

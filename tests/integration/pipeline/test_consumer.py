@@ -23,9 +23,9 @@ from relay.consumer import DLQ_REASON_HEADER, EventConsumer
 from relay.rabbit import Topology
 from service.settings import Settings
 from tests.support.faults import free_port
+from tests.support.waiting import eventually
 
 from .conftest import RABBITMQ_URL
-from .orders import eventually
 from .test_publisher import count, take
 
 

@@ -11,9 +11,9 @@ from aio_pika.abc import AbstractIncomingMessage
 
 from core.events import NEW_ORDER, STATUS_CHANGED
 from relay.rabbit import Publisher, Topology
+from tests.support.waiting import eventually
 
 from .conftest import RABBITMQ_URL
-from .orders import eventually
 
 
 async def take(queue_name: str) -> AbstractIncomingMessage | None:

@@ -22,11 +22,12 @@ from relay.tasks import WorkerConnection, process
 from service.settings import Settings
 from store.cache import OrderCache
 from tests.support.faults import free_port
+from tests.support.waiting import eventually
 from usecases.orders import change_status
 from workflows.names import CUSTOMER_ID, ORDER_STATUS, workflow_id
 from workflows.types import OrderWorkflowInput, Processed, StatusChanged
 
-from .orders import PlacedOrder, eventually, outbox_rows, place_order
+from .orders import PlacedOrder, outbox_rows, place_order
 
 
 async def relay_all(relay: OutboxRelay, pool: asyncpg.Pool, placed: PlacedOrder) -> None:

