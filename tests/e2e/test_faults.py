@@ -27,6 +27,15 @@ DEADLINE_S = 120
 PROCESSED = re.compile(r"Order processed order_id=([0-9a-f-]{36})")
 
 
+async def outbox_count(db: asyncpg.Connection, order_ids: list[str], where: str) -> int:
+    """How many outbox rows of these orders satisfy `where` (a fixed SQL condition)."""
+    n: int = await db.fetchval(
+        f"SELECT count(*) FROM outbox WHERE aggregate_id = ANY($1::uuid[]) AND {where}",
+        [uuid.UUID(i) for i in order_ids],
+    )
+    return n
+
+
 async def assert_processed_exactly_once(
     db: asyncpg.Connection, celery: Process, order_ids: list[str]
 ) -> None:
@@ -41,12 +50,8 @@ async def assert_processed_exactly_once(
     await eventually(all_processed, deadline_s=DEADLINE_S, what=f"{len(wanted)} orders processed")
     lines = Counter(PROCESSED.findall(celery.output()))
     assert {i: lines[i] for i in order_ids} == dict.fromkeys(order_ids, 1)
-    unpublished = await db.fetchval(
-        "SELECT count(*) FROM outbox WHERE aggregate_id = ANY($1::uuid[])"
-        " AND event_type = 'new_order' AND published_at IS NULL",
-        wanted,
-    )
-    assert unpublished == 0
+    unpublished = "event_type = 'new_order' AND published_at IS NULL"
+    assert await outbox_count(db, order_ids, unpublished) == 0
 
 
 async def create_many(user: ApiUser, n: int, concurrency: int = 10) -> list[str]:
@@ -70,26 +75,13 @@ async def test_rabbitmq_unreachable_during_50_orders(
 
         rabbit.cut()
         ids = await create_many(user, 50)
-        wanted = [uuid.UUID(i) for i in ids]
 
         async def all_handed_to_temporal() -> bool:
-            n = await db.fetchval(
-                "SELECT count(*) FROM outbox WHERE aggregate_id = ANY($1::uuid[])"
-                " AND relayed_at IS NOT NULL",
-                wanted,
-            )
-            return bool(n == len(ids))
+            return await outbox_count(db, ids, "relayed_at IS NOT NULL") == len(ids)
 
         # Accepted and handed to Temporal, but nothing can reach RabbitMQ yet.
         await eventually(all_handed_to_temporal, deadline_s=DEADLINE_S, what="relay")
-        assert (
-            await db.fetchval(
-                "SELECT count(*) FROM outbox WHERE aggregate_id = ANY($1::uuid[])"
-                " AND published_at IS NOT NULL",
-                wanted,
-            )
-            == 0
-        )
+        assert await outbox_count(db, ids, "published_at IS NOT NULL") == 0
 
         rabbit.restore()
         await assert_processed_exactly_once(db, celery, ids)
@@ -107,15 +99,9 @@ async def test_temporal_unreachable_during_50_orders(
 
         temporal.cut()
         ids = await create_many(user, 50)
-        wanted = [uuid.UUID(i) for i in ids]
 
         async def relay_retried() -> bool:
-            n = await db.fetchval(
-                "SELECT count(*) FROM outbox WHERE aggregate_id = ANY($1::uuid[])"
-                " AND relayed_at IS NULL AND attempts > 0",
-                wanted,
-            )
-            return bool(n > 0)
+            return await outbox_count(db, ids, "relayed_at IS NULL AND attempts > 0") > 0
 
         await eventually(relay_retried, deadline_s=DEADLINE_S, what="failed relay attempts")
         temporal.restore()

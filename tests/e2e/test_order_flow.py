@@ -13,6 +13,7 @@ from aio_pika import DeliveryMode, Message, connect_robust
 
 from tests.e2e.conftest import Stack
 from tests.support.api import ApiUser
+from tests.support.processes import Process
 from tests.support.waiting import eventually
 
 DEADLINE_S = 60
@@ -20,6 +21,15 @@ DEADLINE_S = 60
 
 def processed_lines(output: str, order_id: str) -> int:
     return len(re.findall(rf"Order processed order_id={re.escape(order_id)}\b", output))
+
+
+async def processed_once(celery: Process, order_id: str) -> None:
+    """Wait for the worker's log line `Order processed order_id=<id>`."""
+    await eventually(
+        lambda: processed_lines(celery.output(), order_id) == 1,
+        deadline_s=DEADLINE_S,
+        what=f"'Order processed order_id={order_id}'",
+    )
 
 
 async def test_order_is_published_processed_and_has_a_history(
@@ -32,11 +42,7 @@ async def test_order_is_published_processed_and_has_a_history(
     order = await user.create_order()
     order_id = order["id"]
 
-    await eventually(
-        lambda: processed_lines(celery.output(), order_id) == 1,
-        deadline_s=DEADLINE_S,
-        what="the log line 'Order processed order_id=...'",
-    )
+    await processed_once(celery, order_id)
     rows = await db.fetchval(
         "SELECT count(*) FROM processed_orders WHERE order_id = $1", uuid.UUID(order_id)
     )
@@ -73,11 +79,7 @@ async def test_status_changes_reach_the_workflow_and_complete_it(
     celery = stack.start_celery()
     user = await ApiUser(http, stack.base_url).sign_up()
     order_id = (await user.create_order())["id"]
-    await eventually(
-        lambda: processed_lines(celery.output(), order_id) == 1,
-        deadline_s=DEADLINE_S,
-        what="processing",
-    )
+    await processed_once(celery, order_id)
     assert (await user.patch_status(order_id, "PAID"))[0] == 200
     assert (await user.patch_status(order_id, "SHIPPED"))[0] == 200
 
@@ -104,11 +106,7 @@ async def test_duplicate_delivery_is_processed_once_and_garbage_goes_to_the_dlq(
     celery = stack.start_celery()
     user = await ApiUser(http, stack.base_url).sign_up()
     order_id = (await user.create_order())["id"]
-    await eventually(
-        lambda: processed_lines(celery.output(), order_id) == 1,
-        deadline_s=DEADLINE_S,
-        what="first processing",
-    )
+    await processed_once(celery, order_id)
     payload: dict[str, Any] = await db.fetchval(
         "SELECT payload FROM outbox WHERE aggregate_id = $1 AND event_type = 'new_order'",
         uuid.UUID(order_id),
