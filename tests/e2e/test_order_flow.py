@@ -35,7 +35,7 @@ async def processed_once(celery: Process, order_id: str) -> None:
 async def test_order_is_published_processed_and_has_a_history(
     stack: Stack, http: aiohttp.ClientSession, db: asyncpg.Connection
 ) -> None:
-    stack.start_service()
+    service = stack.start_service()
     celery = stack.start_celery()
     user = await ApiUser(http, stack.base_url).sign_up()
 
@@ -70,6 +70,10 @@ async def test_order_is_published_processed_and_has_a_history(
     assert desc.id == f"order-{order_id}"
     found = [wf.id async for wf in client.list_workflows(f"CustomerId={user.user_id}")]
     assert f"order-{order_id}" in found
+
+    # SIGTERM stops every role cleanly: exit status 0, no traceback in the log.
+    assert service.stop() == 0
+    assert "Traceback" not in service.output()
 
 
 async def test_status_changes_reach_the_workflow_and_complete_it(

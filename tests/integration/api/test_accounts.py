@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import statistics
+import time
 from typing import Any
 
 import pytest
@@ -135,3 +137,25 @@ async def test_token_unknown_email_and_wrong_password_look_alike(client: Client)
         assert await resp.json() == {"detail": "incorrect email or password"}
         assert resp.headers["WWW-Authenticate"] == "Bearer"
     assert await wrong.read() == await unknown.read()
+
+
+async def test_token_unknown_email_costs_as_much_as_a_wrong_password(client: Client) -> None:
+    """Both verify an argon2id hash (a dummy one for an unknown email): no timing oracle."""
+    user = await register(client)
+
+    async def median_seconds(username: str) -> float:
+        times = []
+        for _ in range(7):
+            started = time.perf_counter()
+            resp = await client.post(
+                "/token/", data={"username": username, "password": "wrong password!"}
+            )
+            times.append(time.perf_counter() - started)
+            assert resp.status == 401
+        return statistics.median(times)
+
+    await median_seconds(user.email)  # warm up: the dummy hash is made on first use
+    wrong_password = await median_seconds(user.email)
+    unknown_email = await median_seconds(random_email())
+    # A skipped hash would make the unknown email ~50x faster (argon2id costs tens of ms).
+    assert 0.5 < unknown_email / wrong_password < 2.0, (unknown_email, wrong_password)
