@@ -1,0 +1,46 @@
+"""The keyset cursor of order lists: opaque, round-trips, refuses anything else."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from api.cursor import decode_cursor, encode_cursor
+from core.lifecycle import OrderStatus
+from core.order import Order, OrderItem
+
+NOW = datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
+
+
+def _order() -> Order:
+    items = (OrderItem(1, 1, Decimal("1.00")),)
+    return Order(uuid.uuid4(), 1, items, Decimal("1.00"), OrderStatus.PENDING, NOW, NOW)
+
+
+def test_cursor_round_trips_the_position_of_the_last_order() -> None:
+    order = _order()
+    cursor = encode_cursor(order)
+    assert "=" not in cursor  # URL-safe, no padding
+    assert decode_cursor(cursor) == (order.created_at, order.id)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "",
+        "not base64 at all!",
+        base64.urlsafe_b64encode(b"[1, 2]").decode(),
+        base64.urlsafe_b64encode(b'["2026-01-02T03:04:05", "%s"]' % str(uuid.uuid4()).encode())
+        .decode()
+        .rstrip("="),  # no UTC offset
+        base64.urlsafe_b64encode(b'["2026-01-02T03:04:05+00:00", "nope"]').decode(),
+        42,
+    ],
+)
+def test_anything_else_is_an_invalid_cursor(bad: object) -> None:
+    with pytest.raises(ValueError, match="cursor"):
+        decode_cursor(bad)
