@@ -24,6 +24,7 @@ from workflows.worker import WorkerRunner
 
 log = logging.getLogger(__name__)
 
+
 async def _stop(task: asyncio.Task[None]) -> None:
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
