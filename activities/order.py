@@ -14,6 +14,7 @@ from uuid import UUID
 import asyncpg
 from temporalio import activity
 
+from core import correlation
 from store import outbox
 from store.cache import OrderCache
 from usecases import orders
@@ -24,7 +25,9 @@ from workflows.types import ExpireInput, ExpireResult, PublishInput, PublishResu
 class EventPublisher(Protocol):
     """Puts one event on the broker; returns only once the broker confirmed it."""
 
-    async def publish(self, event_type: str, body: bytes, event_id: str) -> None: ...
+    async def publish(
+        self, event_type: str, body: bytes, event_id: str, correlation_id: str | None = None
+    ) -> None: ...
 
 
 class OrderActivities:
@@ -35,6 +38,7 @@ class OrderActivities:
 
     @activity.defn(name=ACTIVITY_PUBLISH_EVENT)
     async def publish_event(self, event: PublishInput) -> PublishResult:
+        correlation.correlation_id.set(event.correlation_id or correlation.NONE)
         attempt = activity.info().attempt
         activity.logger.debug(
             "publishing order_id=%s event_id=%s event_type=%s attempt=%d",
@@ -43,7 +47,9 @@ class OrderActivities:
             event.event_type,
             attempt,
         )
-        await self._publisher.publish(event.event_type, event.body.encode(), event.event_id)
+        await self._publisher.publish(
+            event.event_type, event.body.encode(), event.event_id, event.correlation_id or None
+        )
         published_at = await outbox.mark_published(self._pool, event_id=UUID(event.event_id))
         if published_at is None:
             activity.logger.warning(
@@ -63,6 +69,8 @@ class OrderActivities:
 
     @activity.defn(name=ACTIVITY_EXPIRE_ORDER)
     async def expire_order(self, order: ExpireInput) -> ExpireResult:
+        # The cancel's outbox row carries the order's correlation id.
+        correlation.correlation_id.set(order.correlation_id or correlation.NONE)
         expired = await orders.expire_order(
             self._pool, self._cache, order_id=UUID(order.order_id), user_id=order.user_id
         )

@@ -23,6 +23,7 @@ from aio_pika.abc import (
 from celery import Celery
 from kombu.exceptions import OperationalError as KombuOperationalError
 
+from core import correlation
 from core.events import InvalidEvent, NewOrderEvent, decode_new_order
 from relay.backoff import Backoff
 from relay.celery_app import PROCESS_ORDER
@@ -122,6 +123,7 @@ class EventConsumer:
                 self._idle.set()
 
     async def _handle(self, message: AbstractIncomingMessage) -> None:
+        correlation.correlation_id.set(message.correlation_id or correlation.NONE)
         try:
             event = decode_new_order(message.body)
         except InvalidEvent as exc:
@@ -134,7 +136,7 @@ class EventConsumer:
                 )
             return
         try:
-            await self._hand_off(event)
+            await self._hand_off(event, message.correlation_id)
         except _HANDOFF_ERRORS as exc:
             delay = self._broker_backoff.next()
             if self._broker_backoff.failures == 1:
@@ -155,11 +157,12 @@ class EventConsumer:
         await message.ack()
         self.handed_off += 1
 
-    async def _hand_off(self, event: NewOrderEvent) -> None:
+    async def _hand_off(self, event: NewOrderEvent, correlation_id: str | None) -> None:
         def send() -> None:
             self._celery.send_task(
                 PROCESS_ORDER,
                 args=[str(event.order_id)],
+                kwargs={"correlation_id": correlation_id} if correlation_id else None,
                 task_id=str(event.event_id),
                 retry=True,
                 retry_policy=SEND_RETRY_POLICY,

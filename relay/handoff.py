@@ -81,6 +81,7 @@ class TemporalHandoff:
             event_json=encode_event(event).decode(),
             created_at=event.created_at,
             payment_timeout_seconds=self.payment_timeout.total_seconds(),
+            correlation_id=row.correlation_id or "",
         )
         try:
             await self.client.start_workflow(
@@ -126,6 +127,7 @@ def _status_changed(row: OutboxRow) -> StatusChanged:
         new_status=event.new_status.value,
         changed_at=event.changed_at,
         event_json=encode_event(event).decode(),
+        correlation_id=row.correlation_id or "",
     )
 
 

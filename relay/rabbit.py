@@ -91,13 +91,16 @@ async def closed_on_failure(connection: AbstractConnection) -> AsyncIterator[Non
             await connection.close()
 
 
-def event_message(body: bytes, *, event_id: str, event_type: str) -> aio_pika.Message:
+def event_message(
+    body: bytes, *, event_id: str, event_type: str, correlation_id: str | None = None
+) -> aio_pika.Message:
     return aio_pika.Message(
         body,
         delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
         content_type="application/json",
         message_id=event_id,
         type=event_type,
+        correlation_id=correlation_id or None,
     )
 
 
@@ -137,9 +140,13 @@ class Publisher:
             log.info("rabbitmq publisher connected exchange=%s", self._topology.exchange)
             return self._exchange
 
-    async def publish(self, event_type: str, body: bytes, event_id: str) -> None:
+    async def publish(
+        self, event_type: str, body: bytes, event_id: str, correlation_id: str | None = None
+    ) -> None:
         exchange = await self.connect()
-        message = event_message(body, event_id=event_id, event_type=event_type)
+        message = event_message(
+            body, event_id=event_id, event_type=event_type, correlation_id=correlation_id
+        )
         async with asyncio.timeout(self._timeout):
             await exchange.publish(message, routing_key=event_type, mandatory=True)
 

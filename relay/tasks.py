@@ -17,6 +17,7 @@ from uuid import UUID, uuid4
 import psycopg
 from celery import Celery, Task
 
+from core import correlation
 from relay.celery_app import PROCESS_ORDER
 from service.settings import Settings
 from store.processed import record_processed
@@ -53,7 +54,13 @@ class WorkerConnection:
         self._conn = None
 
 
-def process(connection: WorkerConnection, *, order_id: str, work_seconds: float) -> bool:
+def process(
+    connection: WorkerConnection,
+    *,
+    order_id: str,
+    work_seconds: float,
+    correlation_id: str | None = None,
+) -> bool:
     """Do the work and record it; True when this run recorded the effect.
 
     Raises psycopg.OperationalError when PostgreSQL is unreachable (the task retries).
@@ -66,7 +73,11 @@ def process(connection: WorkerConnection, *, order_id: str, work_seconds: float)
     time.sleep(work_seconds)  # the simulated work
     try:
         recorded = record_processed(
-            connection.get(), order_id=order, event_id=uuid4(), processed_at=datetime.now(UTC)
+            connection.get(),
+            order_id=order,
+            event_id=uuid4(),
+            processed_at=datetime.now(UTC),
+            correlation_id=correlation_id,
         )
     except psycopg.errors.ForeignKeyViolation:
         log.error("Order does not exist, not processed order_id=%s", order)
@@ -94,10 +105,16 @@ def register_tasks(app: Celery, settings: Settings) -> None:
 
     # shared=False: the task belongs to this app (and these settings) only.
     @app.task(name=PROCESS_ORDER, bind=True, max_retries=None, acks_late=True, shared=False)
-    def process_order(task: Task[[str], bool], order_id: str) -> bool:
+    def process_order(
+        task: Task[[str, str | None], bool], order_id: str, correlation_id: str | None = None
+    ) -> bool:
+        correlation.correlation_id.set(correlation_id or correlation.NONE)
         try:
             return process(
-                connection, order_id=order_id, work_seconds=settings.process_order_seconds
+                connection,
+                order_id=order_id,
+                work_seconds=settings.process_order_seconds,
+                correlation_id=correlation_id,
             )
         except psycopg.OperationalError as exc:
             connection.reset()

@@ -11,6 +11,7 @@ from aiohttp import web
 
 from api.errors import error_middleware
 from api.health import setup_health
+from api.request_id import request_id_middleware
 from api.routes import setup_api
 from service import resources
 from service import roles as roles_ctx
@@ -20,7 +21,9 @@ from usecases.passwords import Passwords
 
 
 def create_app(settings: Settings) -> web.Application:
-    app = web.Application(middlewares=[error_middleware], client_max_size=256 * 1024)
+    app = web.Application(
+        middlewares=[request_id_middleware, error_middleware], client_max_size=256 * 1024
+    )
     app[SETTINGS] = settings
     app[PASSWORDS] = Passwords()
     app.cleanup_ctx.append(resources.database)

@@ -9,7 +9,20 @@ from typing import Any
 
 import orjson
 
+from core import correlation
+
 _STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+
+
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(correlation_id)s]: %(message)s"
+
+
+class CorrelationFilter(logging.Filter):
+    """Stamps each record with the correlation id bound where it was logged."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.correlation_id = correlation.correlation_id.get()
+        return True
 
 
 class JsonFormatter(logging.Formatter):
@@ -31,7 +44,12 @@ def configure_logging(level: str = "INFO", fmt: str = "text") -> None:
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
     else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(
+            logging.Formatter(
+                "%(asctime)s %(levelname)s %(name)s [%(correlation_id)s]: %(message)s"
+            )
+        )
+    handler.addFilter(CorrelationFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

@@ -21,8 +21,8 @@ WITH new_order AS (
     VALUES ($1, $2, $3, $4, $5, $6, $6, 1)
     RETURNING id, created_at
 )
-INSERT INTO outbox (id, aggregate_id, event_type, payload, created_at)
-SELECT $7, id, '{NEW_ORDER}', $8, created_at FROM new_order
+INSERT INTO outbox (id, aggregate_id, event_type, payload, created_at, correlation_id)
+SELECT $7, id, '{NEW_ORDER}', $8, created_at, $9 FROM new_order
 """
 
 _GET = f"SELECT {_COLUMNS} FROM orders WHERE id = $1"
@@ -35,8 +35,8 @@ WITH changed AS (
     WHERE id = $1 AND status = $2
     RETURNING {_COLUMNS}
 ), event AS (
-    INSERT INTO outbox (id, aggregate_id, event_type, payload, created_at)
-    SELECT $5, id, '{STATUS_CHANGED}', $6, $4 FROM changed
+    INSERT INTO outbox (id, aggregate_id, event_type, payload, created_at, correlation_id)
+    SELECT $5, id, '{STATUS_CHANGED}', $6, $4, $7 FROM changed
 )
 SELECT {_COLUMNS} FROM changed
 """
@@ -64,7 +64,9 @@ def _order(row: asyncpg.Record) -> Order:
     )
 
 
-async def insert_order(conn: Executor, *, order: Order, event: NewOrderEvent) -> None:
+async def insert_order(
+    conn: Executor, *, order: Order, event: NewOrderEvent, correlation_id: str | None = None
+) -> None:
     """Write a new order and its `new_order` outbox row atomically."""
     await conn.execute(
         _INSERT_WITH_EVENT,
@@ -76,6 +78,7 @@ async def insert_order(conn: Executor, *, order: Order, event: NewOrderEvent) ->
         order.created_at,
         event.event_id,
         encode_event(event).decode(),
+        correlation_id,
     )
 
 
@@ -90,7 +93,9 @@ async def lock_order(conn: Executor, *, order_id: UUID) -> Order | None:
     return _order(row) if row else None
 
 
-async def set_status(conn: Executor, *, event: StatusChangedEvent) -> Order | None:
+async def set_status(
+    conn: Executor, *, event: StatusChangedEvent, correlation_id: str | None = None
+) -> Order | None:
     """Apply `event` if the order still has `event.old_status`; None when it has not."""
     row = await conn.fetchrow(
         _SET_STATUS_WITH_EVENT,
@@ -100,6 +105,7 @@ async def set_status(conn: Executor, *, event: StatusChangedEvent) -> Order | No
         event.changed_at,
         event.event_id,
         encode_event(event).decode(),
+        correlation_id,
     )
     return _order(row) if row else None
 

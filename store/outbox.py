@@ -14,7 +14,7 @@ from store.db import Executor
 # Rows not yet handed to Temporal, oldest first, skipping rows another relay holds and
 # any row whose order still has an earlier row waiting: events of one order keep their order.
 _CLAIM = """
-SELECT id, aggregate_id, event_type, payload, attempts
+SELECT id, aggregate_id, event_type, payload, attempts, correlation_id
 FROM outbox AS o
 WHERE relayed_at IS NULL AND next_attempt_at <= now()
   AND NOT EXISTS (
@@ -54,6 +54,7 @@ class OutboxRow:
     event_type: str
     payload: dict[str, Any]
     attempts: int
+    correlation_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +66,14 @@ class Backlog:
 
 
 def _row(r: asyncpg.Record) -> OutboxRow:
-    return OutboxRow(r["id"], r["aggregate_id"], r["event_type"], r["payload"], r["attempts"])
+    return OutboxRow(
+        r["id"],
+        r["aggregate_id"],
+        r["event_type"],
+        r["payload"],
+        r["attempts"],
+        r["correlation_id"],
+    )
 
 
 async def claim_batch(conn: Executor, *, limit: int) -> list[OutboxRow]:

@@ -20,8 +20,9 @@ WITH processed AS (
     ON CONFLICT (order_id) DO NOTHING
     RETURNING order_id, processed_at
 )
-INSERT INTO outbox (id, aggregate_id, event_type, payload, created_at)
-SELECT %(event_id)s, order_id, '{ORDER_PROCESSED}', %(payload)s::jsonb, processed_at
+INSERT INTO outbox (id, aggregate_id, event_type, payload, created_at, correlation_id)
+SELECT %(event_id)s, order_id, '{ORDER_PROCESSED}', %(payload)s::jsonb, processed_at,
+       %(correlation_id)s
 FROM processed
 RETURNING aggregate_id
 """
@@ -34,6 +35,7 @@ def record_processed(
     order_id: UUID,
     event_id: UUID,
     processed_at: datetime,
+    correlation_id: str | None = None,
 ) -> bool:
     """True when this call recorded the effect; False when it was recorded before."""
     event = OrderProcessedEvent(event_id=event_id, order_id=order_id, processed_at=processed_at)
@@ -45,6 +47,7 @@ def record_processed(
                 "event_id": event_id,
                 "processed_at": processed_at,
                 "payload": encode_event(event).decode(),
+                "correlation_id": correlation_id,
             },
         )
         return cur.fetchone() is not None

@@ -8,6 +8,7 @@ from uuid import UUID, uuid4
 
 import asyncpg
 
+from core import correlation
 from core.errors import Forbidden, OrderNotFound
 from core.events import NewOrderEvent, StatusChangedEvent
 from core.lifecycle import INITIAL_STATUS, OrderStatus, check_transition
@@ -34,7 +35,7 @@ async def create_order(
         updated_at=now,
     )
     event = NewOrderEvent.for_order(uuid4(), order)
-    await orders.insert_order(db, order=order, event=event)
+    await orders.insert_order(db, order=order, event=event, correlation_id=correlation.current())
     log.info(
         "order created order_id=%s user_id=%s total_price=%s event_id=%s",
         order.id,
@@ -71,7 +72,7 @@ async def change_status(
         if not check_transition(order.status, new):
             return order
         event = _status_event(order_id, user_id, order.status, new)
-        updated = await orders.set_status(conn, event=event)
+        updated = await orders.set_status(conn, event=event, correlation_id=correlation.current())
     # The row was locked, so the conditional update cannot have missed.
     assert updated is not None
     log.info("order status changed order_id=%s %s->%s", order_id, order.status, new)
@@ -84,7 +85,7 @@ async def expire_order(
 ) -> Order | None:
     """Cancel an order still PENDING; None when it is no longer PENDING (a PAID wins)."""
     event = _status_event(order_id, user_id, OrderStatus.PENDING, OrderStatus.CANCELED)
-    updated = await orders.set_status(db, event=event)
+    updated = await orders.set_status(db, event=event, correlation_id=correlation.current())
     if updated is None:
         log.info("order not expired, no longer PENDING order_id=%s", order_id)
         return None

@@ -114,19 +114,23 @@ class OrderWorkflow:
 
     async def _publish_all(self, order: OrderWorkflowInput) -> None:
         """Publish `new_order`, then every status event in the order it arrived."""
-        await self._publish(order.event_id, NEW_ORDER, order.event_json)
+        await self._publish(order.event_id, NEW_ORDER, order.event_json, order.correlation_id)
         while True:
             await workflow.wait_condition(lambda: bool(self._queue) or self._over())
             if not self._queue:
                 return
             change = self._queue[0]
-            await self._publish(change.event_id, STATUS_CHANGED, change.event_json)
+            await self._publish(
+                change.event_id, STATUS_CHANGED, change.event_json, change.correlation_id
+            )
             self._queue.pop(0)
 
-    async def _publish(self, event_id: str, event_type: str, body: str) -> None:
+    async def _publish(
+        self, event_id: str, event_type: str, body: str, correlation_id: str
+    ) -> None:
         result = await workflow.execute_activity(
             ACTIVITY_PUBLISH_EVENT,
-            PublishInput(self._order_id, event_id, event_type, body),
+            PublishInput(self._order_id, event_id, event_type, body, correlation_id),
             result_type=PublishResult,
             start_to_close_timeout=ACTIVITY_TIMEOUT,
             retry_policy=RETRY_FOREVER,
@@ -152,7 +156,7 @@ class OrderWorkflow:
         # change that happened comes back as a status_changed signal from the outbox.
         result = await workflow.execute_activity(
             ACTIVITY_EXPIRE_ORDER,
-            ExpireInput(self._order_id, order.user_id),
+            ExpireInput(self._order_id, order.user_id, order.correlation_id),
             result_type=ExpireResult,
             start_to_close_timeout=ACTIVITY_TIMEOUT,
             retry_policy=RETRY_FOREVER,

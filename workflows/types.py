@@ -19,6 +19,7 @@ class OrderWorkflowInput:
     event_json: str  # the `new_order` event, the contract's message body
     created_at: datetime
     payment_timeout_seconds: float
+    correlation_id: str = ""  # of the request that created the order
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class StatusChanged:
     new_status: str
     changed_at: datetime
     event_json: str
+    correlation_id: str = ""  # of the request (or expiry) that changed it
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,7 @@ class PublishInput:
     event_id: str
     event_type: str  # also the routing key
     body: str
+    correlation_id: str = ""  # becomes the message's AMQP correlation_id
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,7 @@ class PublishResult:
 class ExpireInput:
     order_id: str
     user_id: int
+    correlation_id: str = ""
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from aiohttp import web
-from aiohttp.typedefs import Middleware
 
 from api import health
 from api.cors import setup_cors
@@ -20,19 +19,8 @@ VERSION = "1.0.0"
 DESCRIPTION = "Order management: accounts, bearer tokens, orders and their lifecycle."
 
 
-def api_middlewares(settings: Settings) -> list[Middleware]:
-    """The API's middlewares, run inside `error_middleware` (so their errors are JSON too).
-
-    Rate limiting (RATE_LIMIT_ENABLED, RATE_LIMIT_CAPACITY, RATE_LIMIT_REFILL_RATE) goes
-    here: a token-bucket middleware built from `settings`, exempting /health, /docs and
-    /openapi.json and not counting OPTIONS preflights.
-    """
-    return []
-
-
 def setup_api(app: web.Application, settings: Settings) -> None:
     app[TOKENS] = Tokens.from_settings(settings)
-    app.middlewares.extend(api_middlewares(settings))
     operations = [*accounts.OPERATIONS, *orders.OPERATIONS]
     add_routes(app, operations)
     document = build_openapi(

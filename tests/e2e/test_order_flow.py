@@ -39,10 +39,18 @@ async def test_order_is_published_processed_and_has_a_history(
     celery = stack.start_celery()
     user = await ApiUser(http, stack.base_url).sign_up()
 
-    order = await user.create_order()
+    request_id = f"e2e-{uuid.uuid4().hex}"
+    order = await user.create_order(request_id=request_id)
     order_id = order["id"]
 
     await processed_once(celery, order_id)
+    # The request's id travelled with the order: API -> outbox -> Temporal -> RabbitMQ -> Celery.
+    [line] = [
+        ln
+        for ln in celery.output().splitlines()
+        if f"order_id={order_id}" in ln and "Order processed" in ln
+    ]
+    assert f"[{request_id}]" in line
     rows = await db.fetchval(
         "SELECT count(*) FROM processed_orders WHERE order_id = $1", uuid.UUID(order_id)
     )

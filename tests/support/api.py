@@ -34,10 +34,11 @@ class ApiUser:
             self.token = (await resp.json())["access_token"]
         return self
 
-    async def create_order(self, n_items: int = 2) -> dict[str, Any]:
+    async def create_order(self, n_items: int = 2, request_id: str | None = None) -> dict[str, Any]:
         items = [{"product_id": i + 1, "quantity": i + 1, "price": 9.99} for i in range(n_items)]
+        headers = {**self.headers, **({"X-Request-ID": request_id} if request_id else {})}
         async with self.session.post(
-            f"{self.base}/orders/", json={"items": items}, headers=self.headers
+            f"{self.base}/orders/", json={"items": items}, headers=headers
         ) as resp:
             assert resp.status == 201, await resp.text()
             body: dict[str, Any] = await resp.json()

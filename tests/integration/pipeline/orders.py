@@ -83,12 +83,16 @@ class RecordingPublisher:
     fail_first: int = 0
     calls: int = 0
     published: list[tuple[str, bytes, str]] = field(default_factory=list)
+    correlation_ids: dict[str, str | None] = field(default_factory=dict)  # by event id
 
-    async def publish(self, event_type: str, body: bytes, event_id: str) -> None:
+    async def publish(
+        self, event_type: str, body: bytes, event_id: str, correlation_id: str | None = None
+    ) -> None:
         self.calls += 1
         if self.calls <= self.fail_first:
             raise ConnectionError(f"broker down (call {self.calls})")
         self.published.append((event_type, body, event_id))
+        self.correlation_ids[event_id] = correlation_id
 
     def event_ids(self) -> list[str]:
         return [event_id for _, _, event_id in self.published]

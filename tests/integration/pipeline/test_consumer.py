@@ -40,12 +40,14 @@ def new_order_event() -> NewOrderEvent:
     )
 
 
-async def send(queue: str, body: bytes) -> None:
+async def send(queue: str, body: bytes, correlation_id: str | None = None) -> None:
     """Put a message on the queue the way the exchange would."""
     connection = await aio_pika.connect(RABBITMQ_URL)
     async with connection:
         channel = await connection.channel()
-        message = aio_pika.Message(body, delivery_mode=aio_pika.DeliveryMode.PERSISTENT)
+        message = aio_pika.Message(
+            body, delivery_mode=aio_pika.DeliveryMode.PERSISTENT, correlation_id=correlation_id
+        )
         await channel.default_exchange.publish(message, routing_key=queue)
 
 
@@ -69,8 +71,8 @@ async def celery_tasks(redis: aioredis.Redis, queue: str) -> list[dict[str, Any]
     tasks = []
     for raw in await redis.lrange(queue, 0, -1):
         message = orjson.loads(raw)
-        args, _kwargs, _embed = orjson.loads(base64.b64decode(message["body"]))
-        tasks.append({**message["headers"], "args": args})
+        args, kwargs, _embed = orjson.loads(base64.b64decode(message["body"]))
+        tasks.append({**message["headers"], "args": args, "kwargs": kwargs})
     return tasks
 
 
@@ -79,7 +81,7 @@ async def test_a_valid_event_becomes_a_celery_task_with_the_event_id(
 ) -> None:
     event = new_order_event()
     async with consuming(settings, topology) as consumer:
-        await send(topology.new_order_queue, encode_event(event))
+        await send(topology.new_order_queue, encode_event(event), correlation_id="req-42")
 
         async def queued() -> list[dict[str, Any]]:
             return await celery_tasks(celery_redis, settings.celery_queue)
@@ -88,6 +90,7 @@ async def test_a_valid_event_becomes_a_celery_task_with_the_event_id(
         assert task["task"] == PROCESS_ORDER
         assert task["id"] == str(event.event_id)
         assert task["args"] == [str(event.order_id)]
+        assert task["kwargs"] == {"correlation_id": "req-42"}
         assert await eventually(
             lambda: _value(consumer.handed_off == 1), what="the hand-off to be counted"
         )

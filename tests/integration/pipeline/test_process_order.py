@@ -103,3 +103,22 @@ def test_an_unreachable_database_raises_for_a_retry() -> None:
     connection = WorkerConnection(f"postgresql://postgres@127.0.0.1:{free_port()}/orders")
     with pytest.raises(psycopg.OperationalError):
         process(connection, order_id=str(uuid.uuid4()), work_seconds=0)
+
+
+async def test_the_processed_event_carries_the_correlation_id(
+    celery: Celery, pool: asyncpg.Pool, cache: OrderCache
+) -> None:
+    placed = await place_order(pool, cache, relayed=True)
+    task = celery.tasks[PROCESS_ORDER]
+    result = await asyncio.to_thread(
+        task.apply, args=(str(placed.id),), kwargs={"correlation_id": "req-9"}
+    )
+    assert result.get() is True
+    assert (
+        await pool.fetchval(
+            "SELECT correlation_id FROM outbox"
+            " WHERE aggregate_id = $1 AND event_type = 'order_processed'",
+            placed.id,
+        )
+        == "req-9"
+    )

@@ -48,12 +48,13 @@ async def test_an_event_is_persistent_json_with_its_event_id(
 ) -> None:
     event_id = str(uuid.uuid4())
     body = b'{"event_type": "new_order", "total_price": 19.98}'
-    await publisher.publish(NEW_ORDER, body, event_id)
+    await publisher.publish(NEW_ORDER, body, event_id, correlation_id="req-7")
 
     message = await take(topology.new_order_queue)
     assert message is not None
     assert message.body == body
     assert message.message_id == event_id
+    assert message.correlation_id == "req-7"
     assert message.delivery_mode == aio_pika.DeliveryMode.PERSISTENT
     assert message.content_type == "application/json"
     assert message.routing_key == NEW_ORDER

@@ -15,6 +15,7 @@ from aiohttp import web
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
+from core import correlation
 from core.lifecycle import OrderStatus
 from relay.celery_app import PROCESS_ORDER, create_celery
 from relay.rabbit import Topology
@@ -56,7 +57,12 @@ async def test_an_order_travels_the_whole_pipeline(
     cache: OrderCache,
     celery_redis: aioredis.Redis,
 ) -> None:
-    placed = await place_order(pool, cache)
+    # Written under a request's id: that id must reach Celery through every hop.
+    token = correlation.correlation_id.set("req-pipeline")
+    try:
+        placed = await place_order(pool, cache)
+    finally:
+        correlation.correlation_id.reset(token)
 
     async def handed_to_celery() -> list[dict[str, object]]:
         tasks = await celery_tasks(celery_redis, service.celery_queue)
@@ -64,6 +70,7 @@ async def test_an_order_travels_the_whole_pipeline(
 
     [task] = await eventually(handed_to_celery, what="outbox -> workflow -> RabbitMQ -> Celery")
     assert task["args"] == [str(placed.id)]
+    assert task["kwargs"] == {"correlation_id": "req-pipeline"}
 
     async def published() -> bool:  # confirmed by RabbitMQ first, then recorded
         return (await outbox_rows(pool, placed.id))[0].published
