@@ -12,7 +12,7 @@ from aiohttp import hdrs, web
 from service.settings import Settings
 
 # Response headers a browser client may read.
-EXPOSE_HEADERS = ("Location", "Link", "ETag", "Retry-After")
+EXPOSE_HEADERS = ("Location", "Link", "ETag", "Retry-After", "X-Request-ID")
 MAX_AGE_SECONDS = 600
 
 

@@ -45,7 +45,9 @@ async def test_actual_request_from_allowed_origin_exposes_location(
     assert resp.status == 201
     assert resp.headers["Access-Control-Allow-Origin"] == ORIGIN
     assert resp.headers["Access-Control-Allow-Credentials"] == "true"
-    assert "LOCATION" in resp.headers["Access-Control-Expose-Headers"].upper()
+    exposed = resp.headers["Access-Control-Expose-Headers"].upper()
+    assert "LOCATION" in exposed
+    assert "X-REQUEST-ID" in exposed
 
 
 async def test_wildcard_origin_answers_a_literal_star(make_client: MakeClient) -> None:
