@@ -20,6 +20,8 @@ class Role(StrEnum):
     CONSUMER = "consumer"  # RabbitMQ new_order -> Celery process_order
 
 
+MIN_SECRET_KEY_LENGTH = 32
+
 CommaList = Annotated[tuple[str, ...], NoDecode]
 
 
@@ -42,7 +44,7 @@ class Settings(BaseSettings):
     log_format: str = Field("text", pattern="^(text|json)$")
 
     # Auth
-    secret_key: SecretStr = Field(min_length=32)
+    secret_key: SecretStr
     access_token_expire_minutes: int = Field(30, ge=1)
     jwt_issuer: str = "orders"
     jwt_audience: str = "orders-api"
@@ -72,7 +74,7 @@ class Settings(BaseSettings):
     rabbitmq_host: str = "localhost"
     rabbitmq_port: int = Field(5672, ge=1, le=65535)
     rabbitmq_user: str = "guest"
-    rabbitmq_password: SecretStr = Field(min_length=1)
+    rabbitmq_password: SecretStr
     rabbitmq_vhost: str = "/"
     rabbitmq_exchange: str = "orders"
     rabbitmq_new_order_queue: str = Field("new_order", min_length=1)
@@ -106,6 +108,20 @@ class Settings(BaseSettings):
     _split_lists = field_validator(
         "cors_allow_origins", "cors_allow_methods", "cors_allow_headers", mode="before"
     )(_split)
+
+    @field_validator("secret_key")
+    @classmethod
+    def _long_secret(cls, value: SecretStr) -> SecretStr:
+        if len(value.get_secret_value()) < MIN_SECRET_KEY_LENGTH:
+            raise ValueError(f"must be at least {MIN_SECRET_KEY_LENGTH} characters long")
+        return value
+
+    @field_validator("rabbitmq_password")
+    @classmethod
+    def _not_empty(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value():
+            raise ValueError("must not be empty")
+        return value
 
     @field_validator("service_roles", mode="before")
     @classmethod

@@ -45,8 +45,12 @@ def test_defaults_load() -> None:
 
 def test_short_secret_key_is_refused_naming_it(monkeypatch: pytest.MonkeyPatch) -> None:
     message = _refused(monkeypatch, SECRET_KEY="x" * 31)
-    assert "SECRET_KEY" in message
+    assert "SECRET_KEY: must be at least 32 characters long" in message
     assert "x" * 31 not in message  # the secret itself is never printed
+
+
+def test_empty_rabbitmq_password_is_refused_naming_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert "RABBITMQ_PASSWORD: must not be empty" in _refused(monkeypatch, RABBITMQ_PASSWORD="")
 
 
 def test_missing_secret_key_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
