@@ -22,6 +22,7 @@ from api.responses import json_response
 from api.schemas import HealthOut, ReadyOut
 from service.keys import DB_POOL, ORDER_CACHE, TEMPORAL
 from store.cache import OrderCache
+from store.db import FAILURES as DB_FAILURES
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +34,7 @@ async def _postgres(pool: asyncpg.Pool) -> State:
     try:
         async with asyncio.timeout(CHECK_TIMEOUT_SECONDS), pool.acquire() as conn:
             await conn.fetchval("SELECT 1")
-    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+    except DB_FAILURES as exc:
         log.warning("readiness: postgres down error=%r", exc)
         return "down"
     return "ok"

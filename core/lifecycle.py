@@ -34,11 +34,6 @@ def can_transition(current: OrderStatus, new: OrderStatus) -> bool:
     return new in _ALLOWED[current]
 
 
-def sources_of(new: OrderStatus) -> frozenset[OrderStatus]:
-    """Every status from which `new` can be reached."""
-    return frozenset(s for s, targets in _ALLOWED.items() if new in targets)
-
-
 def check_transition(current: OrderStatus, new: OrderStatus) -> bool:
     """Decide a requested change.
 

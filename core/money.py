@@ -1,4 +1,4 @@
-"""Money: Decimal in the core, integer cents in every message payload."""
+"""Money: Decimal in the core and in PostgreSQL; JSON numbers only at the edges."""
 
 from __future__ import annotations
 
@@ -23,14 +23,6 @@ def order_total(lines: Iterable[tuple[int, Decimal]]) -> Decimal:
     """The exact sum of quantity x price over the lines, to 2 places."""
     total = sum((line_total(q, p) for q, p in lines), Decimal(0))
     return quantize(total)
-
-
-def to_cents(amount: Decimal) -> int:
-    return int(quantize(amount) * 100)
-
-
-def from_cents(cents: int) -> Decimal:
-    return quantize(Decimal(cents) / 100)
 
 
 def to_json_number(amount: Decimal) -> float:

@@ -14,12 +14,12 @@ from typing import Final
 import asyncpg
 
 from relay.backoff import Backoff
+from store.db import FAILURES as DB_FAILURES
 
 log = logging.getLogger(__name__)
 
 CHANNEL: Final = "outbox"
 APPLICATION_NAME: Final = "orders-outbox-listener"
-_DB_ERRORS = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 
 class OutboxListener:
@@ -41,7 +41,7 @@ class OutboxListener:
                     timeout=self._timeout,
                     server_settings={"application_name": APPLICATION_NAME},
                 )
-            except _DB_ERRORS as exc:
+            except DB_FAILURES as exc:
                 if backoff.failures == 0:
                     log.warning("outbox listener cannot connect, relay keeps polling error=%r", exc)
                 await asyncio.sleep(backoff.next())
@@ -49,7 +49,7 @@ class OutboxListener:
             backoff.reset()
             try:
                 await self._listen(conn)
-            except _DB_ERRORS as exc:
+            except DB_FAILURES as exc:
                 log.warning("outbox listener connection lost, reconnecting error=%r", exc)
             finally:
                 self.connected.clear()

@@ -22,11 +22,10 @@ from relay.handoff import HANDOFF_ERRORS, TemporalHandoff
 from relay.listener import OutboxListener
 from service.settings import Settings
 from store import outbox
+from store.db import FAILURES as DB_FAILURES
 from store.outbox import OutboxRow
 
 log = logging.getLogger(__name__)
-
-_DB_ERRORS = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +114,7 @@ class OutboxRelay:
     async def _relay_guarded(self) -> BatchResult:
         try:
             return await self.relay_once()
-        except _DB_ERRORS as exc:
+        except DB_FAILURES as exc:
             self._report(0, (f"PostgreSQL: {exc!r}",))
             return BatchResult(0, 0, (repr(exc),))
 

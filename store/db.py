@@ -43,3 +43,11 @@ UNAVAILABLE: tuple[type[Exception], ...] = (
     asyncpg.CannotConnectNowError,
     asyncpg.ConnectionDoesNotExistError,
 )
+
+# Any failure of a database call: unreachable, dropped, timed out, or refused by the server.
+FAILURES: tuple[type[Exception], ...] = (
+    *UNAVAILABLE,
+    TimeoutError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+)

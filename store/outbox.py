@@ -36,15 +36,6 @@ _MARK_PUBLISHED = """
 UPDATE outbox SET published_at = coalesce(published_at, now()) WHERE id = $1
 RETURNING published_at
 """
-_BACKLOG = """
-SELECT count(*) FILTER (WHERE relayed_at IS NULL) AS unrelayed,
-       min(created_at) FILTER (WHERE relayed_at IS NULL) AS oldest_unrelayed,
-       count(*) FILTER (WHERE published_at IS NULL AND event_type <> 'order_processed')
-           AS unpublished,
-       min(created_at) FILTER (WHERE published_at IS NULL AND event_type <> 'order_processed')
-           AS oldest_unpublished
-FROM outbox WHERE relayed_at IS NULL OR published_at IS NULL
-"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,14 +46,6 @@ class OutboxRow:
     payload: dict[str, Any]
     attempts: int
     correlation_id: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Backlog:
-    unrelayed: int
-    oldest_unrelayed: datetime | None
-    unpublished: int
-    oldest_unpublished: datetime | None
 
 
 def _row(r: asyncpg.Record) -> OutboxRow:
@@ -95,9 +78,3 @@ async def mark_published(conn: Executor, *, event_id: UUID) -> datetime | None:
     """Record RabbitMQ's confirm; None when no such row exists."""
     value = await conn.fetchval(_MARK_PUBLISHED, event_id)
     return value if isinstance(value, datetime) else None
-
-
-async def backlog(conn: Executor) -> Backlog:
-    r = await conn.fetchrow(_BACKLOG)
-    assert r is not None
-    return Backlog(r["unrelayed"], r["oldest_unrelayed"], r["unpublished"], r["oldest_unpublished"])

@@ -26,7 +26,6 @@ SELECT %(event_id)s, order_id, '{ORDER_PROCESSED}', %(payload)s::jsonb, processe
 FROM processed
 RETURNING aggregate_id
 """
-_ORDER_EXISTS = "SELECT EXISTS (SELECT 1 FROM orders WHERE id = %s)"
 
 
 def record_processed(
@@ -51,8 +50,3 @@ def record_processed(
             },
         )
         return cur.fetchone() is not None
-
-
-def order_exists(conn: psycopg.Connection[tuple[object, ...]], *, order_id: UUID) -> bool:
-    row = conn.execute(_ORDER_EXISTS, (order_id,)).fetchone()
-    return bool(row and row[0])

@@ -15,7 +15,6 @@ ON CONFLICT ((lower(email))) DO NOTHING
 RETURNING id, email, password_hash, created_at
 """
 _BY_EMAIL = "SELECT id, email, password_hash, created_at FROM users WHERE lower(email) = lower($1)"
-_EXISTS = "SELECT EXISTS (SELECT 1 FROM users WHERE id = $1)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +38,3 @@ async def insert_user(conn: Executor, *, email: str, password_hash: str) -> User
 async def find_by_email(conn: Executor, *, email: str) -> User | None:
     row = await conn.fetchrow(_BY_EMAIL, email)
     return _user(row) if row else None
-
-
-async def exists(conn: Executor, *, user_id: int) -> bool:
-    return bool(await conn.fetchval(_EXISTS, user_id))

@@ -13,7 +13,6 @@ from core.lifecycle import (
     can_transition,
     check_transition,
     is_final,
-    sources_of,
 )
 
 S = OrderStatus
@@ -62,10 +61,3 @@ def test_shipped_and_canceled_are_final() -> None:
     assert {s for s in OrderStatus if is_final(s)} == {S.SHIPPED, S.CANCELED}
     for final in (S.SHIPPED, S.CANCELED):
         assert not any(can_transition(final, other) for other in OrderStatus)
-
-
-def test_sources_of_each_status() -> None:
-    assert sources_of(S.PENDING) == frozenset()
-    assert sources_of(S.PAID) == {S.PENDING}
-    assert sources_of(S.SHIPPED) == {S.PAID}
-    assert sources_of(S.CANCELED) == {S.PENDING, S.PAID}

@@ -9,11 +9,9 @@ import pytest
 
 from core.money import (
     MAX_AMOUNT,
-    from_cents,
     line_total,
     order_total,
     quantize,
-    to_cents,
     to_json_number,
 )
 
@@ -51,15 +49,6 @@ def test_large_quantities_stay_exact() -> None:
 )
 def test_quantize_is_bankers_rounding(amount: str, expected: str) -> None:
     assert quantize(D(amount)) == D(expected)
-
-
-@pytest.mark.parametrize(
-    ("amount", "cents"),
-    [("0.01", 1), ("19.99", 1999), ("59.98", 5998), ("9999999999.99", 999999999999)],
-)
-def test_cents_round_trip(amount: str, cents: int) -> None:
-    assert to_cents(D(amount)) == cents
-    assert from_cents(cents) == D(amount)
 
 
 @pytest.mark.parametrize(
