@@ -29,6 +29,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
+	$(BIN)/lint-imports
 
 fmt: install
 	$(BIN)/ruff check --fix .
@@ -42,7 +43,7 @@ migrate: install .env
 run: install .env
 	@bash .ci/services.sh check
 	$(BIN)/orders migrate
-	@port=$$($(PY) -c 'from service.config import load_settings; print(load_settings().http_port)'); \
+	@port=$$($(PY) -c 'from service.settings import load_settings; print(load_settings().http_port)'); \
 	echo; \
 	echo "  API              http://localhost:$$port"; \
 	echo "  Swagger UI       http://localhost:$$port/docs"; \

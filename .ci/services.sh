@@ -17,7 +17,7 @@ endpoints() {
         out=$(.venv/bin/python - 2>/dev/null <<'EOF'
 from urllib.parse import urlsplit
 
-from service.config import load_settings
+from service.settings import load_settings
 
 s = load_settings()
 pg = urlsplit(s.dsn)

@@ -11,15 +11,13 @@ from datetime import UTC, datetime
 from typing import Protocol
 from uuid import UUID
 
-import asyncpg
 from temporalio import activity
 
+from activities.names import ACTIVITY_EXPIRE_ORDER, ACTIVITY_PUBLISH_EVENT
+from activities.types import ExpireInput, ExpireResult, PublishInput, PublishResult
 from core import correlation
-from store import outbox
-from store.cache import OrderCache
-from usecases import orders
-from workflows.names import ACTIVITY_EXPIRE_ORDER, ACTIVITY_PUBLISH_EVENT
-from workflows.types import ExpireInput, ExpireResult, PublishInput, PublishResult
+from usecases.orders import Orders
+from usecases.outbox import Outbox
 
 
 class EventPublisher(Protocol):
@@ -31,9 +29,9 @@ class EventPublisher(Protocol):
 
 
 class OrderActivities:
-    def __init__(self, pool: asyncpg.Pool, cache: OrderCache, publisher: EventPublisher) -> None:
-        self._pool = pool
-        self._cache = cache
+    def __init__(self, orders: Orders, outbox: Outbox, publisher: EventPublisher) -> None:
+        self._orders = orders
+        self._outbox = outbox
         self._publisher = publisher
 
     @activity.defn(name=ACTIVITY_PUBLISH_EVENT)
@@ -50,7 +48,7 @@ class OrderActivities:
         await self._publisher.publish(
             event.event_type, event.body.encode(), event.event_id, event.correlation_id or None
         )
-        published_at = await outbox.mark_published(self._pool, event_id=UUID(event.event_id))
+        published_at = await self._outbox.record_published(UUID(event.event_id))
         if published_at is None:
             activity.logger.warning(
                 "published event has no outbox row order_id=%s event_id=%s",
@@ -71,9 +69,7 @@ class OrderActivities:
     async def expire_order(self, order: ExpireInput) -> ExpireResult:
         # The cancel's outbox row carries the order's correlation id.
         correlation.correlation_id.set(order.correlation_id or correlation.NONE)
-        expired = await orders.expire_order(
-            self._pool, self._cache, order_id=UUID(order.order_id), user_id=order.user_id
-        )
+        expired = await self._orders.expire(order_id=UUID(order.order_id), user_id=order.user_id)
         activity.logger.info(
             "payment timeout order_id=%s canceled=%s", order.order_id, expired is not None
         )

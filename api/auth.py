@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from api.keys import TOKENS
 from core.errors import InvalidToken
-from service.keys import TOKENS
 
 
 class MissingToken(InvalidToken):

@@ -1,4 +1,4 @@
-"""CORS from settings, with aiohttp-cors on every route.
+"""CORS with aiohttp-cors on every route.
 
 aiohttp-cors echoes the request's Origin even when configured with "*"; with a wildcard
 (never combined with credentials, the settings refuse that) we answer a literal "*".
@@ -6,14 +6,22 @@ aiohttp-cors echoes the request's Origin even when configured with "*"; with a w
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import aiohttp_cors
 from aiohttp import hdrs, web
-
-from service.settings import Settings
 
 # Response headers a browser client may read.
 EXPOSE_HEADERS = ("Location", "Link", "ETag", "Retry-After", "X-Request-ID")
 MAX_AGE_SECONDS = 600
+
+
+@dataclass(frozen=True, slots=True)
+class CorsConfig:
+    allow_origins: tuple[str, ...] = ()  # none: CORS off
+    allow_methods: tuple[str, ...] = ("GET", "POST", "PATCH", "OPTIONS")
+    allow_headers: tuple[str, ...] = ("Authorization", "Content-Type")
+    allow_credentials: bool = False
 
 
 async def _literal_wildcard(request: web.Request, response: web.StreamResponse) -> None:
@@ -21,17 +29,17 @@ async def _literal_wildcard(request: web.Request, response: web.StreamResponse) 
         response.headers[hdrs.ACCESS_CONTROL_ALLOW_ORIGIN] = "*"
 
 
-def setup_cors(app: web.Application, settings: Settings) -> None:
+def setup_cors(app: web.Application, config: CorsConfig) -> None:
     """Allow the configured origins on every route registered so far (call it last)."""
-    origins = settings.cors_allow_origins
+    origins = config.allow_origins
     if not origins:
         return
     # aiohttp-cors ships no annotations for ResourceOptions.__init__.
     options = aiohttp_cors.ResourceOptions(  # type: ignore[no-untyped-call]
-        allow_credentials=settings.cors_allow_credentials,
+        allow_credentials=config.allow_credentials,
         expose_headers=EXPOSE_HEADERS,
-        allow_headers=settings.cors_allow_headers,
-        allow_methods=settings.cors_allow_methods,
+        allow_headers=config.allow_headers,
+        allow_methods=config.allow_methods,
         max_age=MAX_AGE_SECONDS,
     )
     cors = aiohttp_cors.setup(app, defaults=dict.fromkeys(origins, options))

@@ -12,8 +12,7 @@ import orjson
 from pydantic import BeforeValidator, WithJsonSchema
 
 from core.order import Order
-
-Position = tuple[datetime, UUID]
+from usecases.orders import Position
 
 
 def encode_cursor(order: Order) -> str:

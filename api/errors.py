@@ -17,13 +17,12 @@ from api.validation import RequestValidationError
 from core.errors import (
     EmailTaken,
     Forbidden,
-    HistoryUnavailable,
     IllegalTransition,
     InvalidCredentials,
     InvalidToken,
     OrderNotFound,
+    Unavailable,
 )
-from store.db import UNAVAILABLE as DB_UNAVAILABLE
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +39,6 @@ _FIXED: dict[type[Exception], tuple[int, str, dict[str, str] | None]] = {
     InvalidCredentials: (401, "incorrect email or password", BEARER),
     MissingToken: (401, "Not authenticated", BEARER),
     InvalidToken: (401, "could not validate credentials", BEARER),
-    HistoryUnavailable: (503, "order history unavailable: Temporal is unreachable", None),
 }
 
 
@@ -50,12 +48,9 @@ def to_response(exc: Exception) -> web.Response | None:
     if fixed is not None:
         status, detail, headers = fixed
         return error_response(status, detail, headers=headers)
-    if isinstance(exc, DB_UNAVAILABLE):
-        log.warning("database unavailable error=%r", exc)
-        return error_response(
-            503, "service unavailable: database unreachable", headers={"Retry-After": "1"}
-        )
     match exc:
+        case Unavailable():
+            return error_response(503, exc.detail, headers={"Retry-After": "1"})
         case RequestValidationError():
             return error_response(422, exc.errors)
         case IllegalTransition():

@@ -17,6 +17,7 @@ from api.cursor import Cursor
 from core.lifecycle import OrderStatus
 from core.money import MAX_AMOUNT
 from core.order import OrderItem, total_of
+from core.timeline import TimelineKind
 
 _FORBID = ConfigDict(extra="forbid")
 
@@ -130,7 +131,7 @@ class TimelineEntryOut(BaseModel):
     """One step of an order's life, read from its Temporal workflow's history."""
 
     time: datetime
-    kind: Literal["created", "published", "status_changed", "processed", "expired", "completed"]
+    kind: TimelineKind
     details: dict[str, Any]
 
 

@@ -8,29 +8,19 @@ from uuid import uuid4
 import jwt
 
 from core.errors import InvalidToken
-from service.settings import Settings
 
 ALGORITHM = "HS256"
 _REQUIRED = ["sub", "exp", "iat", "iss", "aud", "jti"]
 
 
 class Tokens:
-    """Issues and verifies access tokens; built once from settings."""
+    """Issues and verifies access tokens; built once by the composition root."""
 
     def __init__(self, *, secret: str, issuer: str, audience: str, ttl: timedelta) -> None:
         self._secret = secret
         self._issuer = issuer
         self._audience = audience
         self._ttl = ttl
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> Tokens:
-        return cls(
-            secret=settings.secret_key.get_secret_value(),
-            issuer=settings.jwt_issuer,
-            audience=settings.jwt_audience,
-            ttl=timedelta(minutes=settings.access_token_expire_minutes),
-        )
 
     @property
     def expires_in(self) -> int:

@@ -87,7 +87,6 @@ def service_env(config: BenchConfig) -> dict[str, str]:
         SERVICE_ROLES="api",
         HTTP_HOST="127.0.0.1",
         PROCESS_ORDER_SECONDS="0",
-        RATE_LIMIT_ENABLED="false",
         LOG_LEVEL="WARNING",
         LOG_FORMAT="text",
     )

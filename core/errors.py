@@ -38,5 +38,17 @@ class InvalidToken(DomainError):
     """A bearer token that is missing, malformed, expired or forged."""
 
 
-class HistoryUnavailable(DomainError):
+class Unavailable(DomainError):
+    """A dependency the request needs cannot be reached now; retrying later can succeed."""
+
+    detail = "service unavailable"
+
+
+class DatabaseUnavailable(Unavailable):
+    detail = "service unavailable: database unreachable"
+
+
+class HistoryUnavailable(Unavailable):
     """The order's history lives on the Temporal server, which cannot be reached now."""
+
+    detail = "order history unavailable: Temporal is unreachable"

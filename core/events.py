@@ -99,7 +99,8 @@ def encode_event(event: Event) -> bytes:
     return orjson.dumps(event.to_dict())
 
 
-def _object(raw: bytes) -> Mapping[str, Any]:
+def json_object(raw: bytes | str) -> Mapping[str, Any]:
+    """The JSON object `raw` holds; InvalidEvent when it holds none."""
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
@@ -131,7 +132,7 @@ def _timestamp(value: Any, name: str) -> datetime:
 
 def decode_new_order(raw: bytes) -> NewOrderEvent:
     """Parse and validate a `new_order` message; InvalidEvent says why it is not one."""
-    return parse_new_order(_object(raw))
+    return parse_new_order(json_object(raw))
 
 
 def parse_new_order(data: Mapping[str, Any]) -> NewOrderEvent:

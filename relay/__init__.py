@@ -1,1 +1,1 @@
-"""The event pipeline around the workflow: the outbox relay, RabbitMQ, the consumer, Celery."""
+"""The outbox relay: outbox rows to Temporal (claim, hand-off, LISTEN wake-ups)."""

@@ -13,7 +13,7 @@ from typing import Final
 
 import asyncpg
 
-from relay.backoff import Backoff
+from core.backoff import Backoff
 from store.db import FAILURES as DB_FAILURES
 
 log = logging.getLogger(__name__)
@@ -33,7 +33,7 @@ class OutboxListener:
         self.connected = asyncio.Event()
 
     async def run(self) -> None:
-        backoff = Backoff(initial=0.5, maximum=30.0)
+        backoff = Backoff()
         while True:
             try:
                 conn = await asyncpg.connect(

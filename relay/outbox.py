@@ -2,8 +2,8 @@
 
 In one transaction it claims a batch of rows (FOR UPDATE SKIP LOCKED, so several relays
 share the work; per-order ordering is in the claim), hands every row to Temporal
-concurrently, marks the successes relayed and the failures for a later retry (backoff in
-SQL), and commits. Woken by LISTEN/NOTIFY, with polling as the fallback; it loops at once
+concurrently, marks the successes relayed and the failures for a later retry (backoff from
+core.backoff), and commits. Woken by LISTEN/NOTIFY, with polling as the fallback; it loops at once
 while batches come back full. While Temporal is unreachable rows wait with backoff,
 orders are still accepted, and the relay catches up when Temporal returns.
 """
@@ -14,16 +14,15 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass
+from typing import Protocol
 
 import asyncpg
-from temporalio.client import Client
 
-from relay.handoff import HANDOFF_ERRORS, TemporalHandoff
+from core.backoff import RETRY
 from relay.listener import OutboxListener
-from service.settings import Settings
 from store import outbox
 from store.db import FAILURES as DB_FAILURES
-from store.outbox import OutboxRow
+from store.outbox import Failure, OutboxRow
 
 log = logging.getLogger(__name__)
 
@@ -35,20 +34,32 @@ class BatchResult:
     errors: tuple[str, ...] = ()
 
 
+class Handoff(Protocol):
+    """Hands one row to the workflow engine (`workflows.starter.TemporalHandoff`)."""
+
+    @property
+    def errors(self) -> tuple[type[Exception], ...]:
+        """What `hand_over` raises for a row to try again later."""
+        ...
+
+    async def hand_over(self, row: OutboxRow) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RelayConfig:
+    dsn: str  # for the LISTEN connection
+    batch_size: int = 100
+    poll_interval_seconds: float = 1.0
+    db_timeout_seconds: float = 10.0
+
+
 class OutboxRelay:
-    def __init__(self, pool: asyncpg.Pool, client: Client, settings: Settings) -> None:
+    def __init__(self, pool: asyncpg.Pool, handoff: Handoff, config: RelayConfig) -> None:
         self._pool = pool
-        self._settings = settings
-        self._handoff = TemporalHandoff(
-            client,
-            task_queue=settings.temporal_task_queue,
-            payment_timeout=settings.payment_timeout,
-            timeout=settings.temporal_timeout_seconds,
-        )
+        self._handoff = handoff
+        self._config = config
         self._wake = asyncio.Event()
-        self._listener = OutboxListener(
-            settings.dsn, self._wake, timeout=settings.db_command_timeout_seconds
-        )
+        self._listener = OutboxListener(config.dsn, self._wake, timeout=config.db_timeout_seconds)
         self._failing = False
 
     @property
@@ -63,10 +74,10 @@ class OutboxRelay:
             while True:
                 self._wake.clear()  # before claiming: a NOTIFY during the batch wakes us again
                 result = await self._relay_guarded()
-                if result.claimed >= self._settings.relay_batch_size and not result.errors:
+                if result.claimed >= self._config.batch_size and not result.errors:
                     continue
                 with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(self._settings.relay_poll_interval_seconds):
+                    async with asyncio.timeout(self._config.poll_interval_seconds):
                         await self._wake.wait()
         finally:
             listener.cancel()
@@ -76,16 +87,19 @@ class OutboxRelay:
     async def relay_once(self) -> BatchResult:
         """Claim one batch, hand it to Temporal, record the outcome; one transaction."""
         async with self._pool.acquire() as conn, conn.transaction():
-            rows = await outbox.claim_batch(conn, limit=self._settings.relay_batch_size)
+            rows = await outbox.claim_batch(conn, limit=self._config.batch_size)
             if not rows:
                 return BatchResult(0, 0)
             outcomes = await asyncio.gather(*(self._hand_over(row) for row in rows))
             relayed = [row.id for row, error in zip(rows, outcomes, strict=True) if error is None]
-            failed = [row.id for row, error in zip(rows, outcomes, strict=True) if error]
-            errors = tuple(error for error in outcomes if error)
+            failures = [
+                Failure(row.id, error, RETRY.delay(row.attempts))
+                for row, error in zip(rows, outcomes, strict=True)
+                if error is not None
+            ]
+            errors = tuple(f.error for f in failures)
             await outbox.mark_relayed(conn, ids=relayed)
-            if errors:
-                await outbox.mark_failed(conn, ids=failed, error=errors[0])
+            await outbox.mark_failed(conn, failures=failures)
         self._report(len(rows), errors)
         return BatchResult(len(rows), len(relayed), errors)
 
@@ -93,7 +107,7 @@ class OutboxRelay:
         """None on success, else the error (the row is retried later)."""
         try:
             await self._handoff.hand_over(row)
-        except HANDOFF_ERRORS as exc:
+        except self._handoff.errors as exc:
             log.debug(
                 "relay failed order_id=%s event_id=%s event_type=%s attempts=%d error=%r",
                 row.aggregate_id,

@@ -7,17 +7,61 @@ RabbitMQ consumer. All of them share one PostgreSQL pool and one Temporal client
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
 from aiohttp import web
 
+from api.cors import CorsConfig
 from api.errors import error_middleware
 from api.health import setup_health
+from api.keys import ACCOUNTS, HISTORY, ORDERS, TOKENS
 from api.request_id import request_id_middleware
 from api.routes import setup_api
+from api.tokens import Tokens
 from service import resources
 from service import roles as roles_ctx
-from service.keys import PASSWORDS, SETTINGS
+from service.keys import DB_POOL, ORDER_USECASES, SETTINGS, TEMPORAL
 from service.settings import Role, Settings
+from usecases.accounts import Accounts
+from usecases.history import OrderHistory
 from usecases.passwords import Passwords
+from workflows.history import WorkflowTimeline
+
+
+def tokens(settings: Settings) -> Tokens:
+    return Tokens(
+        secret=settings.secret_key.get_secret_value(),
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        ttl=timedelta(minutes=settings.access_token_expire_minutes),
+    )
+
+
+def passwords(settings: Settings) -> Passwords:
+    return Passwords(
+        memory_kib=settings.password_hash_memory_kib,
+        time_cost=settings.password_hash_time_cost,
+    )
+
+
+def cors(settings: Settings) -> CorsConfig:
+    return CorsConfig(
+        allow_origins=settings.cors_allow_origins,
+        allow_methods=settings.cors_allow_methods,
+        allow_headers=settings.cors_allow_headers,
+        allow_credentials=settings.cors_allow_credentials,
+    )
+
+
+async def _api_usecases(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    orders = app[ORDER_USECASES]
+    app[ORDERS] = orders
+    app[ACCOUNTS] = Accounts(app[DB_POOL], passwords(settings))
+    source = WorkflowTimeline(app[TEMPORAL], timeout_seconds=settings.temporal_timeout_seconds)
+    app[HISTORY] = OrderHistory(orders, source)
+    yield
 
 
 def create_app(settings: Settings) -> web.Application:
@@ -25,14 +69,16 @@ def create_app(settings: Settings) -> web.Application:
         middlewares=[request_id_middleware, error_middleware], client_max_size=256 * 1024
     )
     app[SETTINGS] = settings
-    app[PASSWORDS] = Passwords()
     app.cleanup_ctx.append(resources.database)
     app.cleanup_ctx.append(resources.cache)
     app.cleanup_ctx.append(resources.temporal)
+    app.cleanup_ctx.append(resources.usecases)
     setup_health(app)
     roles = settings.service_roles
     if Role.API in roles:
-        setup_api(app, settings)
+        app[TOKENS] = tokens(settings)
+        app.cleanup_ctx.append(_api_usecases)
+        setup_api(app, cors(settings))
     if Role.WORKER in roles:
         app.cleanup_ctx.append(roles_ctx.publisher)
         app.cleanup_ctx.append(roles_ctx.temporal_worker)

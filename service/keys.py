@@ -1,4 +1,7 @@
-"""Typed keys for everything the aiohttp application holds."""
+"""Typed keys for the resources the composition root opens and shares between roles.
+
+The API's own keys (its use cases, tokens, readiness) are in `api.keys`.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +9,14 @@ import asyncpg
 from aiohttp import web
 from temporalio.client import Client
 
-from api.tokens import Tokens
-from relay.rabbit import Publisher
+from messaging.publisher import Publisher
 from service.settings import Settings
 from store.cache import OrderCache
-from usecases.passwords import Passwords
+from usecases.orders import Orders
 
 SETTINGS = web.AppKey("settings", Settings)
 DB_POOL = web.AppKey("db_pool", asyncpg.Pool)
 ORDER_CACHE = web.AppKey("order_cache", OrderCache)
 TEMPORAL = web.AppKey("temporal_client", Client)
-PASSWORDS = web.AppKey("passwords", Passwords)
-TOKENS = web.AppKey("tokens", Tokens)
 PUBLISHER = web.AppKey("publisher", Publisher)
+ORDER_USECASES = web.AppKey("order_usecases", Orders)

@@ -8,10 +8,12 @@ import logging
 from collections.abc import Sequence
 
 from aiohttp import web
+from celery.signals import worker_process_shutdown
 
-from service.config import load_settings
+from processing.tasks import close_connection
+from service import pipeline
 from service.logs import configure_logging
-from service.settings import Role
+from service.settings import Role, Settings, load_settings
 from store.migrate import apply_migrations
 
 log = logging.getLogger(__name__)
@@ -40,6 +42,13 @@ def _install_uvloop() -> None:
     asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
 
 
+def _run_celery(settings: Settings, argv: Sequence[str]) -> None:
+    """A Celery worker for `process_order` (the `orders celery` command)."""
+    app = pipeline.celery(settings)
+    worker_process_shutdown.connect(lambda **_: close_connection(app), weak=False)
+    app.worker_main(["worker", "--loglevel", settings.log_level, *argv])
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     args = _parse(argv)
     settings = load_settings()
@@ -56,9 +65,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         apply_migrations(settings.dsn)
         return
     if args.command == "celery":
-        from relay.celery_app import run_worker
-
-        run_worker(settings, args.celery_args)
+        _run_celery(settings, args.celery_args)
         return
 
     from service.app import create_app

@@ -10,19 +10,25 @@ import redis.asyncio as aioredis
 from aiohttp import web
 from temporalio.client import Client
 
-from service.keys import DB_POOL, ORDER_CACHE, SETTINGS, TEMPORAL
+from api.keys import READINESS
+from api.readiness import Probe, Readiness
+from service.keys import DB_POOL, ORDER_CACHE, ORDER_USECASES, SETTINGS, TEMPORAL
+from store import db
 from store.cache import OrderCache
-from store.db import create_pool
 from store.migrate import apply_migrations
+from usecases.orders import Orders
+from workflows.client import serving
 
 log = logging.getLogger(__name__)
+
+PROBE_TIMEOUT_SECONDS = 2.0
 
 
 async def database(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     if settings.run_migrations_on_startup:
         await asyncio.to_thread(apply_migrations, settings.dsn)
-    pool = await create_pool(
+    pool = await db.create_pool(
         settings.dsn,
         min_size=settings.db_pool_min_size,
         max_size=settings.db_pool_max_size,
@@ -57,5 +63,20 @@ async def temporal(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     app[TEMPORAL] = await Client.connect(
         settings.temporal_address, namespace=settings.temporal_namespace, lazy=True
+    )
+    yield
+
+
+async def usecases(app: web.Application) -> AsyncIterator[None]:
+    """The order use cases every role shares, and the readiness probes of this process."""
+    pool, order_cache, client = app[DB_POOL], app[ORDER_CACHE], app[TEMPORAL]
+    app[ORDER_USECASES] = Orders(pool, order_cache)
+    app[READINESS] = Readiness(
+        [
+            Probe("postgres", lambda: db.ping(pool)),
+            Probe("redis", order_cache.ping, critical=False),
+            Probe("temporal", lambda: serving(client, timeout_seconds=PROBE_TIMEOUT_SECONDS)),
+        ],
+        timeout_seconds=PROBE_TIMEOUT_SECONDS + 1.0,
     )
     yield

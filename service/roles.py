@@ -15,12 +15,10 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from activities.order import OrderActivities
-from relay.celery_app import create_celery
-from relay.consumer import EventConsumer
-from relay.outbox import OutboxRelay
-from relay.rabbit import Publisher
-from service.keys import DB_POOL, ORDER_CACHE, PUBLISHER, SETTINGS, TEMPORAL
-from workflows.worker import WorkerRunner
+from service import pipeline
+from service.keys import DB_POOL, ORDER_USECASES, PUBLISHER, SETTINGS, TEMPORAL
+from service.worker import WorkerRunner
+from usecases.outbox import Outbox
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +31,7 @@ async def _stop(task: asyncio.Task[None]) -> None:
 
 async def publisher(app: web.Application) -> AsyncIterator[None]:
     """The RabbitMQ publisher; if RabbitMQ is down now, it connects on first publish."""
-    settings = app[SETTINGS]
-    app[PUBLISHER] = Publisher.from_settings(settings)
+    app[PUBLISHER] = pipeline.publisher(app[SETTINGS])
     try:
         await app[PUBLISHER].connect()
     except (OSError, TimeoutError) as exc:  # aio-pika's connection errors are OSErrors
@@ -45,11 +42,12 @@ async def publisher(app: web.Application) -> AsyncIterator[None]:
 
 async def temporal_worker(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
+    activities = OrderActivities(app[ORDER_USECASES], Outbox(app[DB_POOL]), app[PUBLISHER])
     runner = WorkerRunner(
         address=settings.temporal_address,
         namespace=settings.temporal_namespace,
         task_queue=settings.temporal_task_queue,
-        activities=OrderActivities(app[DB_POOL], app[ORDER_CACHE], app[PUBLISHER]),
+        activities=activities,
         connect_timeout=settings.temporal_timeout_seconds,
     )
     task = asyncio.create_task(runner.run(), name="temporal-worker")
@@ -59,7 +57,7 @@ async def temporal_worker(app: web.Application) -> AsyncIterator[None]:
 
 
 async def outbox_relay(app: web.Application) -> AsyncIterator[None]:
-    relay = OutboxRelay(app[DB_POOL], app[TEMPORAL], app[SETTINGS])
+    relay = pipeline.relay(app[DB_POOL], app[TEMPORAL], app[SETTINGS])
     task = asyncio.create_task(relay.run(), name="outbox-relay")
     yield
     await _stop(task)
@@ -67,7 +65,7 @@ async def outbox_relay(app: web.Application) -> AsyncIterator[None]:
 
 async def event_consumer(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
-    consumer = EventConsumer(settings, create_celery(settings))
+    consumer = pipeline.consumer(settings, pipeline.celery(settings))
     task = asyncio.create_task(consumer.run(), name="event-consumer")
     yield
     await _stop(task)

@@ -1,4 +1,8 @@
-"""One typed, immutable settings object, built once from the environment (and `.env`)."""
+"""One typed, immutable settings object, built once from the environment (and `.env`).
+
+`load_settings()` is the only reader of the environment; a bad value refuses start-up
+with a message that names the variable.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,15 @@ from enum import StrEnum
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from pydantic import Field, PostgresDsn, RedisDsn, SecretStr, field_validator, model_validator
+from pydantic import (
+    Field,
+    PostgresDsn,
+    RedisDsn,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -100,10 +112,9 @@ class Settings(BaseSettings):
     cors_allow_headers: CommaList = ("Authorization", "Content-Type", "Idempotency-Key", "If-Match")
     cors_allow_credentials: bool = False
 
-    # Rate limiting (token bucket)
-    rate_limit_enabled: bool = False
-    rate_limit_capacity: int = Field(100, ge=1)
-    rate_limit_refill_rate: float = Field(50.0, gt=0)
+    # Password hashing (argon2id). The defaults are OWASP's floor; tests lower them.
+    password_hash_memory_kib: int = Field(19 * 1024, ge=8)
+    password_hash_time_cost: int = Field(2, ge=1)
 
     _split_lists = field_validator(
         "cors_allow_origins", "cors_allow_methods", "cors_allow_headers", mode="before"
@@ -164,6 +175,17 @@ class Settings(BaseSettings):
         vhost = quote(self.rabbitmq_vhost, safe="")
         return f"amqp://{user}:{password}@{self.rabbitmq_host}:{self.rabbitmq_port}/{vhost}"
 
-    @property
-    def dlq_name(self) -> str:
-        return f"{self.rabbitmq_new_order_queue}.dlq"
+
+class ConfigError(SystemExit):
+    """Start-up refused: the message names each bad environment variable."""
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()  # read from the environment
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            name = "_".join(str(p) for p in err["loc"]).upper() or "configuration"
+            lines.append(f"  {name}: {err['msg'].removeprefix('Value error, ')}")
+        raise ConfigError("invalid configuration:\n" + "\n".join(lines)) from None

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import asyncpg
 import orjson
+
+log = logging.getLogger(__name__)
 
 
 def _encode_json(value: Any) -> str:
@@ -51,3 +54,14 @@ FAILURES: tuple[type[Exception], ...] = (
     asyncpg.PostgresError,
     asyncpg.InterfaceError,
 )
+
+
+async def ping(pool: asyncpg.Pool) -> bool:
+    """True when a pooled connection answers `SELECT 1`."""
+    try:
+        async with pool.acquire() as conn:
+            await conn.fetchval("SELECT 1")
+    except FAILURES as exc:
+        log.warning("readiness: postgres down error=%r", exc)
+        return False
+    return True

@@ -11,6 +11,7 @@ from core.events import NEW_ORDER, STATUS_CHANGED, NewOrderEvent, StatusChangedE
 from core.lifecycle import OrderStatus
 from core.order import Order, items_from_json, items_to_json
 from store.db import Executor
+from store.outbox import INSERT_INTO_OUTBOX
 
 _COLUMNS = "id, user_id, items, total_price, status, created_at, updated_at, version"
 
@@ -21,7 +22,7 @@ WITH new_order AS (
     VALUES ($1, $2, $3, $4, $5, $6, $6, 1)
     RETURNING id, created_at
 )
-INSERT INTO outbox (id, aggregate_id, event_type, payload, created_at, correlation_id)
+{INSERT_INTO_OUTBOX}
 SELECT $7, id, '{NEW_ORDER}', $8, created_at, $9 FROM new_order
 """
 
@@ -35,7 +36,7 @@ WITH changed AS (
     WHERE id = $1 AND status = $2
     RETURNING {_COLUMNS}
 ), event AS (
-    INSERT INTO outbox (id, aggregate_id, event_type, payload, created_at, correlation_id)
+    {INSERT_INTO_OUTBOX}
     SELECT $5, id, '{STATUS_CHANGED}', $6, $4, $7 FROM changed
 )
 SELECT {_COLUMNS} FROM changed

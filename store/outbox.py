@@ -1,20 +1,27 @@
-"""SQL for the outbox: the relay's claims, and the marks left by relay and publisher."""
+"""SQL for the outbox: the one INSERT every writer uses, the relay's claims, and the marks
+left by relay and publisher."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 import asyncpg
 
 from store.db import Executor
 
+# Every outbox row is written through this column list (store.orders, store.processed):
+# followed by a VALUES or SELECT of id, order id, event type, payload, time, correlation id.
+INSERT_INTO_OUTBOX = (
+    "INSERT INTO outbox (id, aggregate_id, event_type, payload, created_at, correlation_id)"
+)
+
 # Rows not yet handed to Temporal, oldest first, skipping rows another relay holds and
 # any row whose order still has an earlier row waiting: events of one order keep their order.
 _CLAIM = """
-SELECT id, aggregate_id, event_type, payload, attempts, correlation_id
+SELECT id, aggregate_id, event_type, payload::text AS payload, attempts, correlation_id
 FROM outbox AS o
 WHERE relayed_at IS NULL AND next_attempt_at <= now()
   AND NOT EXISTS (
@@ -26,11 +33,12 @@ LIMIT $1
 FOR UPDATE SKIP LOCKED
 """
 _MARK_RELAYED = "UPDATE outbox SET relayed_at = now() WHERE id = ANY($1::uuid[])"
-# Exponential backoff per row, capped at a minute.
+# Each row its own error and delay (computed by the caller from core.backoff).
 _MARK_FAILED = """
-UPDATE outbox SET attempts = attempts + 1, last_error = $2,
-    next_attempt_at = now() + least(60, 0.25 * power(2, attempts)) * interval '1 second'
-WHERE id = ANY($1::uuid[])
+UPDATE outbox SET attempts = attempts + 1, last_error = f.error,
+    next_attempt_at = now() + make_interval(secs => f.delay)
+FROM unnest($1::uuid[], $2::text[], $3::float8[]) AS f(id, error, delay)
+WHERE outbox.id = f.id
 """
 _MARK_PUBLISHED = """
 UPDATE outbox SET published_at = coalesce(published_at, now()) WHERE id = $1
@@ -41,11 +49,20 @@ RETURNING published_at
 @dataclass(frozen=True, slots=True)
 class OutboxRow:
     id: UUID
-    aggregate_id: UUID
+    aggregate_id: UUID  # the order's id
     event_type: str
-    payload: dict[str, Any]
+    payload: str  # the event's JSON text, as stored
     attempts: int
     correlation_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """A row that could not be relayed this time: why, and how long until its next try."""
+
+    id: UUID
+    error: str
+    delay_seconds: float
 
 
 def _row(r: asyncpg.Record) -> OutboxRow:
@@ -64,14 +81,19 @@ async def claim_batch(conn: Executor, *, limit: int) -> list[OutboxRow]:
     return [_row(r) for r in await conn.fetch(_CLAIM, limit)]
 
 
-async def mark_relayed(conn: Executor, *, ids: list[UUID]) -> None:
+async def mark_relayed(conn: Executor, *, ids: Sequence[UUID]) -> None:
     if ids:
-        await conn.execute(_MARK_RELAYED, ids)
+        await conn.execute(_MARK_RELAYED, list(ids))
 
 
-async def mark_failed(conn: Executor, *, ids: list[UUID], error: str) -> None:
-    if ids:
-        await conn.execute(_MARK_FAILED, ids, error[:1000])
+async def mark_failed(conn: Executor, *, failures: Sequence[Failure]) -> None:
+    if failures:
+        await conn.execute(
+            _MARK_FAILED,
+            [f.id for f in failures],
+            [f.error[:1000] for f in failures],
+            [f.delay_seconds for f in failures],
+        )
 
 
 async def mark_published(conn: Executor, *, event_id: UUID) -> datetime | None:

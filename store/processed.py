@@ -12,6 +12,7 @@ from uuid import UUID
 import psycopg
 
 from core.events import ORDER_PROCESSED, OrderProcessedEvent, encode_event
+from store.outbox import INSERT_INTO_OUTBOX
 
 _RECORD = f"""
 WITH processed AS (
@@ -20,7 +21,7 @@ WITH processed AS (
     ON CONFLICT (order_id) DO NOTHING
     RETURNING order_id, processed_at
 )
-INSERT INTO outbox (id, aggregate_id, event_type, payload, created_at, correlation_id)
+{INSERT_INTO_OUTBOX}
 SELECT %(event_id)s, order_id, '{ORDER_PROCESSED}', %(payload)s::jsonb, processed_at,
        %(correlation_id)s
 FROM processed

@@ -29,6 +29,10 @@ def make_settings(**overrides: Any) -> Settings:
         "temporal_address": "127.0.0.1:7233",
         "process_order_seconds": 0,
         "service_roles": "api",
+        # argon2id at its cheapest: tests register hundreds of users. Never in production
+        # (the defaults are OWASP's floor); the login timing test uses the real cost.
+        "password_hash_memory_kib": 8,
+        "password_hash_time_cost": 1,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)
@@ -46,8 +50,14 @@ def settings(migrated_dsn: str) -> Settings:
 
 
 @pytest.fixture(scope="session")
-async def pool(migrated_dsn: str) -> AsyncIterator[asyncpg.Pool]:
-    p = await create_pool(migrated_dsn, min_size=1, max_size=10)
+def database_dsn(migrated_dsn: str) -> str:
+    """The database a suite's `pool` opens; the pipeline suite has one of its own."""
+    return migrated_dsn
+
+
+@pytest.fixture(scope="session")
+async def pool(database_dsn: str) -> AsyncIterator[asyncpg.Pool]:
+    p = await create_pool(database_dsn, min_size=1, max_size=10)
     yield p
     await p.close()
 

@@ -1,4 +1,4 @@
-"""Order use cases: create, read, change status, list, expire."""
+"""Order use cases: create, read, change status, list, expire; ownership is checked here."""
 
 from __future__ import annotations
 
@@ -15,94 +15,109 @@ from core.lifecycle import INITIAL_STATUS, OrderStatus, check_transition
 from core.order import Order, OrderItem, total_of
 from store import orders
 from store.cache import OrderCache
-from store.db import Executor
+from usecases.guard import database_guarded
 
 log = logging.getLogger(__name__)
 
-
-async def create_order(
-    db: Executor, cache: OrderCache, *, user_id: int, items: tuple[OrderItem, ...]
-) -> Order:
-    """Write the order and its `new_order` event in one transaction, then cache it."""
-    now = datetime.now(UTC)
-    order = Order(
-        id=uuid4(),
-        user_id=user_id,
-        items=items,
-        total_price=total_of(items),
-        status=INITIAL_STATUS,
-        created_at=now,
-        updated_at=now,
-    )
-    event = NewOrderEvent.for_order(uuid4(), order)
-    await orders.insert_order(db, order=order, event=event, correlation_id=correlation.current())
-    log.info(
-        "order created order_id=%s user_id=%s total_price=%s event_id=%s",
-        order.id,
-        user_id,
-        order.total_price,
-        event.event_id,
-    )
-    await cache.put(order)
-    return order
+Position = tuple[datetime, UUID]  # a keyset cursor: (created_at, id) of a page's last order
 
 
-async def get_order(db: Executor, cache: OrderCache, *, order_id: UUID, user_id: int) -> Order:
-    order = await cache.get(order_id)
-    if order is None:
-        order = await orders.get_order(db, order_id=order_id)
+class Orders:
+    def __init__(self, pool: asyncpg.Pool, cache: OrderCache) -> None:
+        self._pool = pool
+        self._cache = cache
+
+    @database_guarded
+    async def create(self, *, user_id: int, items: tuple[OrderItem, ...]) -> Order:
+        """Write the order and its `new_order` event in one statement, then cache it."""
+        now = datetime.now(UTC)
+        order = Order(
+            id=uuid4(),
+            user_id=user_id,
+            items=items,
+            total_price=total_of(items),
+            status=INITIAL_STATUS,
+            created_at=now,
+            updated_at=now,
+        )
+        event = NewOrderEvent.for_order(uuid4(), order)
+        await orders.insert_order(
+            self._pool, order=order, event=event, correlation_id=correlation.current()
+        )
+        log.info(
+            "order created order_id=%s user_id=%s total_price=%s event_id=%s",
+            order.id,
+            user_id,
+            order.total_price,
+            event.event_id,
+        )
+        await self._cache.put(order)
+        return order
+
+    @database_guarded
+    async def get(self, *, order_id: UUID, user_id: int) -> Order:
+        """The caller's order: from the cache, else PostgreSQL; another user's is Forbidden."""
+        order = await self._cache.get(order_id)
         if order is None:
-            raise OrderNotFound(order_id)
-        await cache.put(order)
-    if order.user_id != user_id:
-        raise Forbidden()
-    return order
-
-
-async def change_status(
-    pool: asyncpg.Pool, cache: OrderCache, *, order_id: UUID, user_id: int, new: OrderStatus
-) -> Order:
-    """Apply a client's status change; the same status is a no-op, a forbidden one raises."""
-    async with pool.acquire() as conn, conn.transaction():
-        order = await orders.lock_order(conn, order_id=order_id)
-        if order is None:
-            raise OrderNotFound(order_id)
+            order = await orders.get_order(self._pool, order_id=order_id)
+            if order is None:
+                raise OrderNotFound(order_id)
+            await self._cache.put(order)
         if order.user_id != user_id:
             raise Forbidden()
-        if not check_transition(order.status, new):
-            return order
-        event = _status_event(order_id, user_id, order.status, new)
-        updated = await orders.set_status(conn, event=event, correlation_id=correlation.current())
-    # The row was locked, so the conditional update cannot have missed.
-    assert updated is not None
-    log.info("order status changed order_id=%s %s->%s", order_id, order.status, new)
-    await cache.put(updated)
-    return updated
+        return order
 
+    @database_guarded
+    async def change_status(self, *, order_id: UUID, user_id: int, new: OrderStatus) -> Order:
+        """Apply a client's status change; the same status is a no-op, a forbidden one raises."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            order = await orders.lock_order(conn, order_id=order_id)
+            if order is None:
+                raise OrderNotFound(order_id)
+            if order.user_id != user_id:
+                raise Forbidden()
+            if not check_transition(order.status, new):
+                return order
+            event = _status_event(order_id, user_id, order.status, new)
+            updated = await orders.set_status(
+                conn, event=event, correlation_id=correlation.current()
+            )
+        # The row was locked, so the conditional update cannot have missed.
+        assert updated is not None
+        log.info("order status changed order_id=%s %s->%s", order_id, order.status, new)
+        await self._cache.put(updated)
+        return updated
 
-async def expire_order(
-    db: Executor, cache: OrderCache, *, order_id: UUID, user_id: int
-) -> Order | None:
-    """Cancel an order still PENDING; None when it is no longer PENDING (a PAID wins)."""
-    event = _status_event(order_id, user_id, OrderStatus.PENDING, OrderStatus.CANCELED)
-    updated = await orders.set_status(db, event=event, correlation_id=correlation.current())
-    if updated is None:
-        log.info("order not expired, no longer PENDING order_id=%s", order_id)
-        return None
-    log.info("order expired unpaid order_id=%s", order_id)
-    await cache.put(updated)
-    return updated
+    @database_guarded
+    async def expire(self, *, order_id: UUID, user_id: int) -> Order | None:
+        """Cancel an order still PENDING; None when it is no longer PENDING (a PAID wins)."""
+        event = _status_event(order_id, user_id, OrderStatus.PENDING, OrderStatus.CANCELED)
+        updated = await orders.set_status(
+            self._pool, event=event, correlation_id=correlation.current()
+        )
+        if updated is None:
+            log.info("order not expired, no longer PENDING order_id=%s", order_id)
+            return None
+        log.info("order expired unpaid order_id=%s", order_id)
+        await self._cache.put(updated)
+        return updated
 
-
-async def list_orders(
-    db: Executor,
-    *,
-    user_id: int,
-    limit: int,
-    status: OrderStatus | None = None,
-    before: tuple[datetime, UUID] | None = None,
-) -> list[Order]:
-    return await orders.list_by_user(db, user_id=user_id, limit=limit, status=status, before=before)
+    @database_guarded
+    async def list_for(
+        self,
+        *,
+        caller_id: int,
+        owner_id: int,
+        limit: int,
+        status: OrderStatus | None = None,
+        before: Position | None = None,
+    ) -> list[Order]:
+        """The owner's orders, newest first; only the owner may list them."""
+        if owner_id != caller_id:
+            raise Forbidden()
+        return await orders.list_by_user(
+            self._pool, user_id=owner_id, limit=limit, status=status, before=before
+        )
 
 
 def _status_event(

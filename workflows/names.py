@@ -1,4 +1,4 @@
-"""Every name the workflow, its callers and its activities agree on: one place, constants."""
+"""Every name the workflow and its callers agree on: one place, constants."""
 
 from __future__ import annotations
 
@@ -12,9 +12,6 @@ WORKFLOW_ID_PREFIX: Final = "order-"
 SIGNAL_STATUS_CHANGED: Final = "status_changed"
 SIGNAL_PROCESSED: Final = "processed"
 QUERY_LIFECYCLE: Final = "lifecycle"
-
-ACTIVITY_PUBLISH_EVENT: Final = "publish_event"
-ACTIVITY_EXPIRE_ORDER: Final = "expire_order"
 
 # Custom search attributes, registered on the server at start (temporal-dev/, tests).
 CUSTOMER_ID: Final = SearchAttributeKey.for_int("CustomerId")

@@ -18,11 +18,13 @@ from temporalio.common import RetryPolicy
 # Loaded once, outside the sandbox: deterministic modules, and the payload types must
 # be the real classes (with the real datetime) for the data converter.
 with workflow.unsafe.imports_passed_through():
+    from activities.order import OrderActivities
+    from activities.types import ExpireInput, PublishInput
+    from core.backoff import RETRY
     from core.events import NEW_ORDER, STATUS_CHANGED
-    from core.lifecycle import OrderStatus, is_final
+    from core.lifecycle import INITIAL_STATUS, OrderStatus, is_final
+    from core.timeline import TimelineKind
     from workflows.names import (
-        ACTIVITY_EXPIRE_ORDER,
-        ACTIVITY_PUBLISH_EVENT,
         ORDER_STATUS,
         QUERY_LIFECYCLE,
         SIGNAL_PROCESSED,
@@ -30,23 +32,19 @@ with workflow.unsafe.imports_passed_through():
         WORKFLOW_NAME,
     )
     from workflows.types import (
-        ExpireInput,
-        ExpireResult,
         LifecycleEntry,
         LifecycleView,
         OrderWorkflowInput,
         Processed,
-        PublishInput,
-        PublishResult,
         StatusChanged,
     )
 
 # No maximum_attempts: an outage of hours heals by itself, and every attempt stays
-# visible as the workflow's pending activity.
+# visible as the workflow's pending activity. The delays are core.backoff.RETRY's.
 RETRY_FOREVER = RetryPolicy(
-    initial_interval=timedelta(seconds=1),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(seconds=60),
+    initial_interval=timedelta(seconds=RETRY.initial),
+    backoff_coefficient=RETRY.factor,
+    maximum_interval=timedelta(seconds=RETRY.maximum),
 )
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 
@@ -56,12 +54,14 @@ class OrderWorkflow:
     @workflow.init
     def __init__(self, order: OrderWorkflowInput) -> None:
         self._order_id = order.order_id
-        self._status = OrderStatus.PENDING
+        self._status = INITIAL_STATUS
         self._processed = False
         self._queue: list[StatusChanged] = []  # status events received, not yet published
         self._seen: set[str] = set()  # event ids: the relay may deliver a signal twice
         self._published: list[str] = []
-        self._timeline = [LifecycleEntry("created", order.created_at, order.event_id)]
+        self._timeline = [
+            LifecycleEntry(TimelineKind.CREATED.value, order.created_at, order.event_id)
+        ]
 
     @workflow.run
     async def run(self, order: OrderWorkflowInput) -> LifecycleView:
@@ -81,7 +81,11 @@ class OrderWorkflow:
         self._seen.add(change.event_id)
         self._status = OrderStatus(change.new_status)
         self._queue.append(change)
-        self._note("status_changed", change.changed_at, f"{change.old_status}->{change.new_status}")
+        self._note(
+            TimelineKind.STATUS_CHANGED,
+            change.changed_at,
+            f"{change.old_status}->{change.new_status}",
+        )
         workflow.upsert_search_attributes([ORDER_STATUS.value_set(change.new_status)])
         workflow.logger.info(
             "order status changed order_id=%s %s->%s",
@@ -95,7 +99,7 @@ class OrderWorkflow:
         if self._processed:
             return
         self._processed = True
-        self._note("processed", done.processed_at, done.event_id)
+        self._note(TimelineKind.PROCESSED, done.processed_at, done.event_id)
         workflow.logger.info("order processed order_id=%s", self._order_id)
 
     @workflow.query(name=QUERY_LIFECYCLE)
@@ -128,15 +132,14 @@ class OrderWorkflow:
     async def _publish(
         self, event_id: str, event_type: str, body: str, correlation_id: str
     ) -> None:
-        result = await workflow.execute_activity(
-            ACTIVITY_PUBLISH_EVENT,
+        result = await workflow.execute_activity_method(
+            OrderActivities.publish_event,
             PublishInput(self._order_id, event_id, event_type, body, correlation_id),
-            result_type=PublishResult,
             start_to_close_timeout=ACTIVITY_TIMEOUT,
             retry_policy=RETRY_FOREVER,
         )
         self._published.append(event_id)
-        self._note("published", result.published_at, f"{event_type} {event_id}")
+        self._note(TimelineKind.PUBLISHED, result.published_at, f"{event_type} {event_id}")
 
     async def _watch_payment(self, order: OrderWorkflowInput) -> None:
         """Cancel the order if it is still PENDING when the payment timeout runs out."""
@@ -154,18 +157,17 @@ class OrderWorkflow:
             return
         # A conditional update in PostgreSQL: a concurrent PAID wins. Either way the
         # change that happened comes back as a status_changed signal from the outbox.
-        result = await workflow.execute_activity(
-            ACTIVITY_EXPIRE_ORDER,
+        result = await workflow.execute_activity_method(
+            OrderActivities.expire_order,
             ExpireInput(self._order_id, order.user_id, order.correlation_id),
-            result_type=ExpireResult,
             start_to_close_timeout=ACTIVITY_TIMEOUT,
             retry_policy=RETRY_FOREVER,
         )
         if result.canceled:
-            self._note("expired", workflow.now())
+            self._note(TimelineKind.EXPIRED, workflow.now())
         workflow.logger.info(
             "payment timeout reached order_id=%s canceled=%s", self._order_id, result.canceled
         )
 
-    def _note(self, kind: str, at: datetime, detail: str = "") -> None:
-        self._timeline.append(LifecycleEntry(kind, at, detail))
+    def _note(self, kind: TimelineKind, at: datetime, detail: str = "") -> None:
+        self._timeline.append(LifecycleEntry(kind.value, at, detail))

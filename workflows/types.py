@@ -1,4 +1,5 @@
-"""The workflow's and the activities' payloads: one frozen dataclass in, one out.
+"""The workflow's payloads: its input, its signals, its query's answer (activities' are in
+`activities.types`).
 
 They travel through Temporal's JSON converter, so they carry str, int, float, bool,
 datetime and tuples only (no Decimal: amounts stay inside the event's JSON text).
@@ -43,34 +44,8 @@ class Processed:
 
 
 @dataclass(frozen=True)
-class PublishInput:
-    order_id: str
-    event_id: str
-    event_type: str  # also the routing key
-    body: str
-    correlation_id: str = ""  # becomes the message's AMQP correlation_id
-
-
-@dataclass(frozen=True)
-class PublishResult:
-    published_at: datetime
-
-
-@dataclass(frozen=True)
-class ExpireInput:
-    order_id: str
-    user_id: int
-    correlation_id: str = ""
-
-
-@dataclass(frozen=True)
-class ExpireResult:
-    canceled: bool
-
-
-@dataclass(frozen=True)
 class LifecycleEntry:
-    kind: str  # created | published | status_changed | processed | expired
+    kind: str  # a core.timeline.TimelineKind value
     at: datetime
     detail: str = ""
 

@@ -4,27 +4,22 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from api.keys import ACCOUNTS, TOKENS
 from api.operations import Operation
 from api.responses import json_response
 from api.schemas import RegisterIn, TokenForm, TokenOut, UserOut
 from api.validation import form_body, json_body
-from service.keys import DB_POOL, PASSWORDS, TOKENS
-from usecases import accounts
 
 
 async def register(request: web.Request) -> web.Response:
     body = await json_body(request, RegisterIn)
-    user = await accounts.register(
-        request.app[DB_POOL], request.app[PASSWORDS], email=body.email, password=body.password
-    )
+    user = await request.app[ACCOUNTS].register(email=body.email, password=body.password)
     return json_response(UserOut(id=user.id, email=user.email).model_dump(), status=201)
 
 
 async def token(request: web.Request) -> web.Response:
     form = await form_body(request, TokenForm)
-    user = await accounts.authenticate(
-        request.app[DB_POOL], request.app[PASSWORDS], email=form.username, password=form.password
-    )
+    user = await request.app[ACCOUNTS].authenticate(email=form.username, password=form.password)
     tokens = request.app[TOKENS]
     out = TokenOut(access_token=tokens.issue(user.id), expires_in=tokens.expires_in)
     return json_response(out.model_dump())

@@ -9,13 +9,12 @@ from aiohttp import web
 
 from api.auth import bearer_user
 from api.cursor import encode_cursor
+from api.keys import HISTORY, ORDERS
 from api.operations import Operation, PathParam
 from api.responses import json_response, order_response, orders_response
 from api.schemas import OrderIn, OrderListQuery, OrderOut, StatusIn, TimelineEntryOut, UserPath
 from api.validation import json_body, query_params, validate
-from core.errors import Forbidden, OrderNotFound
-from service.keys import DB_POOL, ORDER_CACHE, TEMPORAL
-from usecases import history, orders
+from core.errors import OrderNotFound
 
 
 def _order_id(request: web.Request) -> UUID:
@@ -30,20 +29,13 @@ def _order_id(request: web.Request) -> UUID:
 async def create_order(request: web.Request) -> web.Response:
     user_id = bearer_user(request)
     body = await json_body(request, OrderIn)
-    order = await orders.create_order(
-        request.app[DB_POOL], request.app[ORDER_CACHE], user_id=user_id, items=body.to_items()
-    )
+    order = await request.app[ORDERS].create(user_id=user_id, items=body.to_items())
     return order_response(order, status=201, headers={"Location": f"/orders/{order.id}/"})
 
 
 async def get_order(request: web.Request) -> web.Response:
     user_id = bearer_user(request)
-    order = await orders.get_order(
-        request.app[DB_POOL],
-        request.app[ORDER_CACHE],
-        order_id=_order_id(request),
-        user_id=user_id,
-    )
+    order = await request.app[ORDERS].get(order_id=_order_id(request), user_id=user_id)
     return order_response(order)
 
 
@@ -51,12 +43,8 @@ async def change_status(request: web.Request) -> web.Response:
     user_id = bearer_user(request)
     order_id = _order_id(request)
     body = await json_body(request, StatusIn)
-    order = await orders.change_status(
-        request.app[DB_POOL],
-        request.app[ORDER_CACHE],
-        order_id=order_id,
-        user_id=user_id,
-        new=body.status,
+    order = await request.app[ORDERS].change_status(
+        order_id=order_id, user_id=user_id, new=body.status
     )
     return order_response(order)
 
@@ -65,11 +53,9 @@ async def list_orders(request: web.Request) -> web.Response:
     user_id = bearer_user(request)
     owner = validate(UserPath, dict(request.match_info), "path").user_id
     query = query_params(request, OrderListQuery)
-    if owner != user_id:
-        raise Forbidden()
-    page = await orders.list_orders(
-        request.app[DB_POOL],
-        user_id=owner,
+    page = await request.app[ORDERS].list_for(
+        caller_id=user_id,
+        owner_id=owner,
         limit=query.limit,
         status=query.status,
         before=query.cursor,
@@ -85,15 +71,7 @@ async def list_orders(request: web.Request) -> web.Response:
 
 async def order_history(request: web.Request) -> web.Response:
     user_id = bearer_user(request)
-    order_id = _order_id(request)
-    # Ownership first (cache or PostgreSQL), so another user's order is a 403.
-    await orders.get_order(
-        request.app[DB_POOL], request.app[ORDER_CACHE], order_id=order_id, user_id=user_id
-    )
-    try:
-        entries = await history.order_history(request.app[TEMPORAL], order_id)
-    except OrderNotFound:
-        entries = []  # the relay has not handed the order to Temporal yet
+    entries = await request.app[HISTORY].timeline(order_id=_order_id(request), user_id=user_id)
     return json_response([e.to_dict() for e in entries])
 
 

@@ -19,24 +19,20 @@ from temporalio import activity
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
+from activities.names import ACTIVITY_EXPIRE_ORDER, ACTIVITY_PUBLISH_EVENT
+from activities.types import ExpireInput, ExpireResult, PublishInput, PublishResult
 from tests.support.temporal import start_time_skipping_server
 from workflows.names import (
-    ACTIVITY_EXPIRE_ORDER,
-    ACTIVITY_PUBLISH_EVENT,
     workflow_id,
 )
 from workflows.order import OrderWorkflow
+from workflows.sandbox import workflow_runner
 from workflows.types import (
-    ExpireInput,
-    ExpireResult,
     LifecycleView,
     OrderWorkflowInput,
     Processed,
-    PublishInput,
-    PublishResult,
     StatusChanged,
 )
-from workflows.worker import workflow_runner
 
 HERE = Path(__file__).parent
 TIMEOUT = timedelta(hours=24)

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from temporalio.client import WorkflowHistory
 
-from usecases.history import TimelineEntry, timeline
+from core.timeline import TimelineEntry
+from workflows.history import timeline
 
 HISTORIES = Path(__file__).parents[1] / "histories"
 
@@ -18,7 +19,7 @@ def entries(name: str) -> list[TimelineEntry]:
 
 def test_a_shipped_and_processed_order() -> None:
     found = entries("shipped_and_processed")
-    kinds = [e.kind for e in found]
+    kinds = [e.kind.value for e in found]
     assert kinds[0] == "created"
     assert kinds[-1] == "completed"
     assert kinds.count("processed") == 1
@@ -36,7 +37,7 @@ def test_a_shipped_and_processed_order() -> None:
 
 
 def test_an_expired_order_shows_its_expiry() -> None:
-    kinds = [e.kind for e in entries("expired_unpaid")]
+    kinds = [e.kind.value for e in entries("expired_unpaid")]
     assert kinds.count("expired") == 1
     assert kinds.index("expired") < kinds.index("status_changed")
 

@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from service.config import ConfigError, load_settings
-from service.settings import Role, Settings
+from service.settings import ConfigError, Role, Settings, load_settings
 
 SECRET = "s" * 32
 

@@ -13,6 +13,7 @@ import pytest
 
 from api.tokens import Tokens
 from core.errors import InvalidToken
+from service import app
 from tests.conftest import make_settings
 
 SECRET = "unit-test-secret-that-is-long-enough-0123456789"
@@ -64,7 +65,7 @@ def test_claims_of_an_issued_token() -> None:
 
 def test_from_settings_uses_secret_lifetime_issuer_and_audience() -> None:
     settings = make_settings(access_token_expire_minutes=5, jwt_issuer="me", jwt_audience="you")
-    tokens = Tokens.from_settings(settings)
+    tokens = app.tokens(settings)
     assert tokens.expires_in == 300
     claims = jwt.decode(
         tokens.issue(1),

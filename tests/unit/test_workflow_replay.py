@@ -10,7 +10,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
 from workflows.order import OrderWorkflow
-from workflows.worker import workflow_runner
+from workflows.sandbox import workflow_runner
 
 HISTORIES = sorted((Path(__file__).parents[1] / "histories").glob("*.json"))
 

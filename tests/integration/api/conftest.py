@@ -1,7 +1,8 @@
 """Fixtures for the HTTP API against real PostgreSQL and Redis: an app per test, users.
 
-Each test gets its own app from `service.app.create_app(make_settings(...))` and makes
-its own users with random emails, so tests never depend on each other's rows.
+Each test starts from empty tables, gets its own app from
+`service.app.create_app(make_settings(...))` and makes its own users with random emails,
+so tests never depend on each other's rows.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+import asyncpg
 import pytest
 import redis.asyncio as aioredis
 from aiohttp.test_utils import TestClient
@@ -65,6 +67,12 @@ async def create_order(
 
 
 MakeClient = Callable[..., Awaitable[Client]]
+
+
+@pytest.fixture(autouse=True)
+async def clean_tables(pool: asyncpg.Pool) -> None:
+    """Every API test starts from empty tables (the pipeline and e2e suites have their own)."""
+    await pool.execute("TRUNCATE users, orders, outbox, processed_orders CASCADE")
 
 
 @pytest.fixture

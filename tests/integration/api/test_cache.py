@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from typing import Any
 
+import asyncpg
+import pytest
 import redis.asyncio as aioredis
 
 from core.order import decode_cache_entry
@@ -93,6 +96,21 @@ async def test_redis_down_falls_back_to_postgres(make_client: MakeClient) -> Non
     client = await make_client(redis_port=closed_port())
     user = await register(client)
     await _create_read_change(client, user)
+
+
+async def test_reads_with_redis_down_come_from_postgres(
+    make_client: MakeClient, pool: asyncpg.Pool, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A change made in PostgreSQL behind the service's back shows at once: no cache served it."""
+    caplog.set_level(logging.WARNING, logger="store.cache")
+    client = await make_client(redis_port=closed_port())
+    user = await register(client)
+    order = await create_order(client, user)
+    await pool.execute("UPDATE orders SET status = 'PAID' WHERE id = $1", uuid.UUID(order["id"]))
+    resp = await client.get(f"/orders/{order['id']}/", headers=user.headers)
+    assert resp.status == 200
+    assert (await resp.json())["status"] == "PAID"
+    assert "falling back to PostgreSQL" in caplog.text
 
 
 async def test_hung_redis_falls_back_quickly(make_client: MakeClient) -> None:

@@ -13,14 +13,13 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 
 import aio_pika
-import asyncpg
 import pytest
 import redis.asyncio as aioredis
 
-from relay.rabbit import Topology
+from messaging.topology import Topology
+from service import pipeline
 from service.settings import Settings
 from store.cache import OrderCache
-from store.db import create_pool
 from tests.conftest import TEST_DSN, make_settings
 from tests.support.databases import create_database, drop_database
 
@@ -36,10 +35,8 @@ def pipeline_dsn() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-async def pool(pipeline_dsn: str) -> AsyncIterator[asyncpg.Pool]:
-    p = await create_pool(pipeline_dsn, min_size=1, max_size=10)
-    yield p
-    await p.close()
+def database_dsn(pipeline_dsn: str) -> str:
+    return pipeline_dsn
 
 
 @pytest.fixture(scope="session")
@@ -73,7 +70,7 @@ def settings(pipeline_dsn: str, suffix: str) -> Settings:
 @pytest.fixture
 async def topology(settings: Settings, suffix: str) -> AsyncIterator[Topology]:
     """Unique RabbitMQ names for this test; deleted afterwards."""
-    names = Topology.from_settings(settings)
+    names = pipeline.topology(settings)
     yield names
     connection = await aio_pika.connect(RABBITMQ_URL)
     async with connection:

@@ -10,9 +10,11 @@ from typing import TypeVar
 import asyncpg
 
 from core.order import Order, OrderItem
+from relay.outbox import OutboxRelay
 from store import users
 from store.cache import OrderCache
-from usecases.orders import create_order
+from tests.support.waiting import eventually
+from usecases.orders import Orders
 
 T = TypeVar("T")
 
@@ -40,13 +42,23 @@ async def place_order(
     )
     assert user is not None
     items = (OrderItem(1, 2, Decimal("9.99")), OrderItem(7, 1, Decimal("0.01")))
-    order = await create_order(pool, cache, user_id=user.id, items=items)
+    order = await Orders(pool, cache).create(user_id=user.id, items=items)
     event_id = await pool.fetchval(
         "SELECT id FROM outbox WHERE aggregate_id = $1 AND event_type = 'new_order'", order.id
     )
     if relayed:
         await pool.execute("UPDATE outbox SET relayed_at = now() WHERE id = $1", event_id)
     return PlacedOrder(order, event_id)
+
+
+async def relay_all(relay: OutboxRelay, pool: asyncpg.Pool, placed: PlacedOrder) -> None:
+    """Run the relay until every outbox row of this order was handed to Temporal."""
+
+    async def probe() -> bool:
+        await relay.relay_once()
+        return all(row.relayed for row in await outbox_rows(pool, placed.id))
+
+    await eventually(probe, what="the order's outbox rows to be relayed")
 
 
 @dataclass(frozen=True)

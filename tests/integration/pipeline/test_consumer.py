@@ -18,9 +18,10 @@ import redis.asyncio as aioredis
 
 from core.events import NewOrderEvent, encode_event
 from core.order import OrderItem
-from relay.celery_app import PROCESS_ORDER, create_celery
-from relay.consumer import DLQ_REASON_HEADER, EventConsumer
-from relay.rabbit import Topology
+from messaging.consumer import DLQ_REASON_HEADER, EventConsumer
+from messaging.topology import Topology
+from processing.names import PROCESS_ORDER
+from service import pipeline
 from service.settings import Settings
 from tests.support.faults import free_port
 from tests.support.waiting import eventually
@@ -53,8 +54,9 @@ async def send(queue: str, body: bytes, correlation_id: str | None = None) -> No
 
 @contextlib.asynccontextmanager
 async def consuming(settings: Settings, topology: Topology) -> AsyncIterator[EventConsumer]:
-    celery = create_celery(settings)
-    consumer = EventConsumer(settings, celery, topology=topology)
+    celery = pipeline.celery(settings)
+    consumer = pipeline.consumer(settings, celery)
+    assert pipeline.topology(settings) == topology
     task = asyncio.create_task(consumer.run())
     try:
         await asyncio.wait_for(consumer.ready.wait(), timeout=10)

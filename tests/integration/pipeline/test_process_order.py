@@ -12,8 +12,10 @@ import psycopg
 import pytest
 from celery import Celery
 
-from relay.celery_app import PROCESS_ORDER, create_celery
-from relay.tasks import WorkerConnection, close_connection, process
+from processing.connection import WorkerConnection
+from processing.names import PROCESS_ORDER
+from processing.tasks import close_connection, process
+from service import pipeline
 from service.settings import Settings
 from store.cache import OrderCache
 from tests.support.faults import free_port
@@ -23,14 +25,14 @@ from .orders import place_order
 
 @pytest.fixture
 def celery(settings: Settings) -> Iterator[Celery]:
-    app = create_celery(settings)
+    app = pipeline.celery(settings)
     yield app
     close_connection(app)
     app.close()
 
 
 def task_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
-    return [r.getMessage() for r in caplog.records if r.name == "relay.tasks"]
+    return [r.getMessage() for r in caplog.records if r.name == "processing.tasks"]
 
 
 async def effects(pool: asyncpg.Pool, order_id: uuid.UUID) -> tuple[int, int]:
@@ -47,7 +49,7 @@ async def effects(pool: asyncpg.Pool, order_id: uuid.UUID) -> tuple[int, int]:
 async def test_running_twice_has_its_effect_once(
     celery: Celery, pool: asyncpg.Pool, cache: OrderCache, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="relay.tasks")
+    caplog.set_level(logging.INFO, logger="processing.tasks")
     placed = await place_order(pool, cache, relayed=True)
     task = celery.tasks[PROCESS_ORDER]
 
@@ -84,7 +86,7 @@ async def test_concurrent_runs_record_once(
 async def test_an_unknown_order_is_logged_and_not_retried(
     celery: Celery, pool: asyncpg.Pool, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="relay.tasks")
+    caplog.set_level(logging.INFO, logger="processing.tasks")
     missing = uuid.uuid4()
     task = celery.tasks[PROCESS_ORDER]
 

@@ -10,7 +10,8 @@ import pytest
 from aio_pika.abc import AbstractIncomingMessage
 
 from core.events import NEW_ORDER, STATUS_CHANGED
-from relay.rabbit import Publisher, Topology
+from messaging.publisher import Publisher
+from messaging.topology import Topology
 from tests.support.waiting import eventually
 
 from .conftest import RABBITMQ_URL

@@ -16,26 +16,20 @@ from temporalio.testing import WorkflowEnvironment
 
 from core.events import NewOrderEvent
 from core.lifecycle import OrderStatus
+from processing.connection import WorkerConnection
+from processing.tasks import process
 from relay.listener import APPLICATION_NAME
 from relay.outbox import OutboxRelay
-from relay.tasks import WorkerConnection, process
+from service import pipeline
 from service.settings import Settings
 from store.cache import OrderCache
 from tests.support.faults import free_port
 from tests.support.waiting import eventually
-from usecases.orders import change_status
+from usecases.orders import Orders
 from workflows.names import CUSTOMER_ID, ORDER_STATUS, workflow_id
 from workflows.types import OrderWorkflowInput, Processed, StatusChanged
 
-from .orders import PlacedOrder, outbox_rows, place_order
-
-
-async def relay_all(relay: OutboxRelay, pool: asyncpg.Pool, placed: PlacedOrder) -> None:
-    async def probe() -> bool:
-        await relay.relay_once()
-        return all(row.relayed for row in await outbox_rows(pool, placed.id))
-
-    await eventually(probe, what="the order's outbox rows to be relayed")
+from .orders import outbox_rows, place_order, relay_all
 
 
 @contextlib.asynccontextmanager
@@ -58,7 +52,7 @@ async def test_a_new_order_row_starts_its_workflow_with_search_attributes(
     temporal_env: WorkflowEnvironment, pool: asyncpg.Pool, cache: OrderCache, settings: Settings
 ) -> None:
     placed = await place_order(pool, cache)
-    await relay_all(OutboxRelay(pool, temporal_env.client, settings), pool, placed)
+    await relay_all(pipeline.relay(pool, temporal_env.client, settings), pool, placed)
 
     handle = temporal_env.client.get_workflow_handle(workflow_id(placed.id))
     desc = await handle.describe()
@@ -81,7 +75,7 @@ async def test_relaying_a_row_again_never_makes_a_second_execution(
     temporal_env: WorkflowEnvironment, pool: asyncpg.Pool, cache: OrderCache, settings: Settings
 ) -> None:
     placed = await place_order(pool, cache)
-    relay = OutboxRelay(pool, temporal_env.client, settings)
+    relay = pipeline.relay(pool, temporal_env.client, settings)
     await relay_all(relay, pool, placed)
     handle = temporal_env.client.get_workflow_handle(workflow_id(placed.id))
     first_run = (await handle.describe()).run_id
@@ -105,7 +99,7 @@ async def test_rows_wait_while_temporal_is_unreachable_then_catch_up(
 ) -> None:
     placed = await place_order(pool, cache)
     unreachable = await Client.connect(f"127.0.0.1:{free_port()}", lazy=True)
-    down = OutboxRelay(pool, unreachable, settings)
+    down = pipeline.relay(pool, unreachable, settings)
 
     async def failed_once() -> bool:
         await down.relay_once()
@@ -121,7 +115,7 @@ async def test_rows_wait_while_temporal_is_unreachable_then_catch_up(
     )
     assert backoff, "a failed row waits before its next attempt"
 
-    await relay_all(OutboxRelay(pool, temporal_env.client, settings), pool, placed)
+    await relay_all(pipeline.relay(pool, temporal_env.client, settings), pool, placed)
     desc = await temporal_env.client.get_workflow_handle(workflow_id(placed.id)).describe()
     assert desc.status == WorkflowExecutionStatus.RUNNING
 
@@ -130,10 +124,10 @@ async def test_status_changes_and_processing_reach_the_workflow_as_signals(
     temporal_env: WorkflowEnvironment, pool: asyncpg.Pool, cache: OrderCache, settings: Settings
 ) -> None:
     placed = await place_order(pool, cache)
-    relay = OutboxRelay(pool, temporal_env.client, settings)
+    relay = pipeline.relay(pool, temporal_env.client, settings)
     await relay_all(relay, pool, placed)
-    await change_status(
-        pool, cache, order_id=placed.id, user_id=placed.order.user_id, new=OrderStatus.PAID
+    await Orders(pool, cache).change_status(
+        order_id=placed.id, user_id=placed.order.user_id, new=OrderStatus.PAID
     )
     connection = WorkerConnection(settings.dsn)
     try:
@@ -164,11 +158,11 @@ async def test_a_signal_for_a_closed_workflow_counts_as_relayed(
     temporal_env: WorkflowEnvironment, pool: asyncpg.Pool, cache: OrderCache, settings: Settings
 ) -> None:
     placed = await place_order(pool, cache)
-    relay = OutboxRelay(pool, temporal_env.client, settings)
+    relay = pipeline.relay(pool, temporal_env.client, settings)
     await relay_all(relay, pool, placed)
     await temporal_env.client.get_workflow_handle(workflow_id(placed.id)).terminate("closed")
-    await change_status(
-        pool, cache, order_id=placed.id, user_id=placed.order.user_id, new=OrderStatus.PAID
+    await Orders(pool, cache).change_status(
+        order_id=placed.id, user_id=placed.order.user_id, new=OrderStatus.PAID
     )
     await relay_all(relay, pool, placed)
     assert [r.attempts for r in await outbox_rows(pool, placed.id)] == [0, 0]
@@ -183,8 +177,8 @@ async def test_two_relays_never_hand_over_the_same_row(
         " AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.aggregate_id = o.aggregate_id"
         " AND e.relayed_at IS NULL AND e.seq < o.seq)"
     )
-    one = OutboxRelay(pool, temporal_env.client, settings)
-    two = OutboxRelay(pool, temporal_env.client, settings)
+    one = pipeline.relay(pool, temporal_env.client, settings)
+    two = pipeline.relay(pool, temporal_env.client, settings)
     first, second = await asyncio.gather(one.relay_once(), two.relay_once())
     assert first.claimed + second.claimed == eligible  # each row claimed by exactly one
     assert first.relayed + second.relayed == eligible
@@ -196,7 +190,7 @@ async def test_a_notify_wakes_the_relay_without_waiting_for_the_poll(
     temporal_env: WorkflowEnvironment, pool: asyncpg.Pool, cache: OrderCache, settings: Settings
 ) -> None:
     slow_poll = settings.model_copy(update={"relay_poll_interval_seconds": 120.0})
-    relay = OutboxRelay(pool, temporal_env.client, slow_poll)
+    relay = pipeline.relay(pool, temporal_env.client, slow_poll)
     async with running(relay):
         placed = await place_order(pool, cache)
 
@@ -211,7 +205,7 @@ async def test_the_listener_reconnects_when_its_connection_drops(
     temporal_env: WorkflowEnvironment, pool: asyncpg.Pool, cache: OrderCache, settings: Settings
 ) -> None:
     slow_poll = settings.model_copy(update={"relay_poll_interval_seconds": 120.0})
-    relay = OutboxRelay(pool, temporal_env.client, slow_poll)
+    relay = pipeline.relay(pool, temporal_env.client, slow_poll)
     find = (
         "SELECT pid FROM pg_stat_activity"
         " WHERE datname = current_database() AND application_name = $1"

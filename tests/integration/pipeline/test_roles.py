@@ -17,14 +17,15 @@ from temporalio.testing import WorkflowEnvironment
 
 from core import correlation
 from core.lifecycle import OrderStatus
-from relay.celery_app import PROCESS_ORDER, create_celery
-from relay.rabbit import Topology
-from relay.tasks import close_connection
+from messaging.topology import Topology
+from processing.names import PROCESS_ORDER
+from processing.tasks import close_connection
+from service import pipeline
 from service.app import create_app
 from service.settings import Role, Settings
 from store.cache import OrderCache
 from tests.support.waiting import eventually
-from usecases.orders import change_status
+from usecases.orders import Orders
 from workflows.names import workflow_id
 
 from .orders import outbox_rows, place_order
@@ -77,15 +78,19 @@ async def test_an_order_travels_the_whole_pipeline(
 
     await eventually(published, what="the outbox row marked published")
 
-    celery = create_celery(service)
+    celery = pipeline.celery(service)
     try:
         await asyncio.to_thread(celery.tasks[PROCESS_ORDER].apply, args=(str(placed.id),))
     finally:
         close_connection(celery)
         celery.close()
     user_id = placed.order.user_id
-    await change_status(pool, cache, order_id=placed.id, user_id=user_id, new=OrderStatus.PAID)
-    await change_status(pool, cache, order_id=placed.id, user_id=user_id, new=OrderStatus.SHIPPED)
+    await Orders(pool, cache).change_status(
+        order_id=placed.id, user_id=user_id, new=OrderStatus.PAID
+    )
+    await Orders(pool, cache).change_status(
+        order_id=placed.id, user_id=user_id, new=OrderStatus.SHIPPED
+    )
 
     handle = temporal_env.client.get_workflow_handle(workflow_id(placed.id))
 

@@ -18,26 +18,31 @@ from temporalio.converter import DataConverter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from activities.names import ACTIVITY_EXPIRE_ORDER
 from activities.order import EventPublisher, OrderActivities
+from activities.types import ExpireResult
 from core.events import NEW_ORDER, ORDER_PROCESSED, STATUS_CHANGED, NewOrderEvent, encode_event
 from core.lifecycle import OrderStatus
-from relay.outbox import OutboxRelay
-from relay.rabbit import Publisher, Topology
-from relay.tasks import WorkerConnection, process
+from messaging.publisher import Publisher
+from messaging.topology import Topology
+from processing.connection import WorkerConnection
+from processing.tasks import process
+from service import pipeline
 from service.settings import Settings
+from service.worker import build_worker
 from store import orders
 from store.cache import OrderCache
 from tests.support.faults import tcp_proxy
 from tests.support.waiting import eventually
-from usecases.history import order_history
-from usecases.orders import change_status
-from workflows.names import ACTIVITY_EXPIRE_ORDER, ORDER_STATUS, workflow_id
+from usecases.orders import Orders
+from usecases.outbox import Outbox
+from workflows.history import WorkflowTimeline
+from workflows.names import ORDER_STATUS, workflow_id
 from workflows.order import OrderWorkflow
-from workflows.types import ExpireResult, LifecycleView, OrderWorkflowInput
-from workflows.worker import build_worker
+from workflows.types import LifecycleView, OrderWorkflowInput
 
 from .conftest import RABBITMQ_URL
-from .orders import PlacedOrder, RecordingPublisher, outbox_rows, place_order
+from .orders import PlacedOrder, RecordingPublisher, outbox_rows, place_order, relay_all
 
 PAYMENT_TIMEOUT = timedelta(hours=1)
 
@@ -68,18 +73,8 @@ def worker(
     cache: OrderCache,
     publisher: EventPublisher,
 ) -> Worker:
-    activities = OrderActivities(pool, cache, publisher)
+    activities = OrderActivities(Orders(pool, cache), Outbox(pool), publisher)
     return build_worker(env.client, settings.temporal_task_queue, activities)
-
-
-async def relay_all(relay: OutboxRelay, pool: asyncpg.Pool, placed: PlacedOrder) -> None:
-    """Run the relay until every outbox row of this order was handed to Temporal."""
-
-    async def probe() -> bool:
-        await relay.relay_once()
-        return all(row.relayed for row in await outbox_rows(pool, placed.id))
-
-    await eventually(probe, what="the order's outbox rows to be relayed")
 
 
 async def status_of(pool: asyncpg.Pool, placed: PlacedOrder) -> OrderStatus:
@@ -115,7 +110,7 @@ async def test_payment_timeout_cancels_a_pending_order(
     env = time_skipping_env
     placed = await place_order(pool, cache, relayed=True)
     publisher = RecordingPublisher()
-    relay = OutboxRelay(pool, env.client, settings)
+    relay = pipeline.relay(pool, env.client, settings)
     async with worker(env, settings, pool, cache, publisher):
         handle = await start(env, settings, placed)
         await eventually(
@@ -164,12 +159,12 @@ async def test_payment_timeout_spares_an_order_paid_meanwhile(
     env = time_skipping_env
     placed = await place_order(pool, cache, relayed=True)
     publisher = RecordingPublisher()
-    relay = OutboxRelay(pool, env.client, settings)
+    relay = pipeline.relay(pool, env.client, settings)
     async with worker(env, settings, pool, cache, publisher):
         handle = await start(env, settings, placed)
         await eventually(lambda: bool(publisher.published), what="new_order published")
-        await change_status(
-            pool, cache, order_id=placed.id, user_id=placed.order.user_id, new=OrderStatus.PAID
+        await Orders(pool, cache).change_status(
+            order_id=placed.id, user_id=placed.order.user_id, new=OrderStatus.PAID
         )
 
         await env.sleep(PAYMENT_TIMEOUT + timedelta(seconds=1))
@@ -203,11 +198,11 @@ async def test_paid_in_time_never_runs_the_expiry(
 ) -> None:
     env = time_skipping_env
     placed = await place_order(pool, cache, relayed=True)
-    relay = OutboxRelay(pool, env.client, settings)
+    relay = pipeline.relay(pool, env.client, settings)
     async with worker(env, settings, pool, cache, RecordingPublisher()):
         handle = await start(env, settings, placed)
-        await change_status(
-            pool, cache, order_id=placed.id, user_id=placed.order.user_id, new=OrderStatus.PAID
+        await Orders(pool, cache).change_status(
+            order_id=placed.id, user_id=placed.order.user_id, new=OrderStatus.PAID
         )
         await relay_all(relay, pool, placed)
 
@@ -280,15 +275,15 @@ async def test_processed_and_final_status_complete_the_workflow(
     env = time_skipping_env
     placed = await place_order(pool, cache, relayed=True)
     publisher = RecordingPublisher()
-    relay = OutboxRelay(pool, env.client, settings)
+    relay = pipeline.relay(pool, env.client, settings)
     user_id = placed.order.user_id
     async with worker(env, settings, pool, cache, publisher):
         handle = await start(env, settings, placed)
-        paid = await change_status(
-            pool, cache, order_id=placed.id, user_id=user_id, new=OrderStatus.PAID
+        paid = await Orders(pool, cache).change_status(
+            order_id=placed.id, user_id=user_id, new=OrderStatus.PAID
         )
-        await change_status(
-            pool, cache, order_id=placed.id, user_id=user_id, new=OrderStatus.SHIPPED
+        await Orders(pool, cache).change_status(
+            order_id=placed.id, user_id=user_id, new=OrderStatus.SHIPPED
         )
         await relay_all(relay, pool, placed)
         # SHIPPED alone does not end it: the order is not processed yet.
@@ -315,7 +310,7 @@ async def test_processed_and_final_status_complete_the_workflow(
     rows = await outbox_rows(pool, placed.id)
     assert all(r.published for r in rows if r.event_type != ORDER_PROCESSED)
 
-    timeline = [e.to_dict() for e in await order_history(env.client, placed.id)]
+    timeline = [e.to_dict() for e in await WorkflowTimeline(env.client).timeline(placed.id)]
     kinds = [e["kind"] for e in timeline]
     assert kinds[0] == "created"
     assert kinds.count("published") == 3

@@ -1,6 +1,9 @@
-"""One outbox row handed to Temporal: a `new_order` starts the order's workflow, a later
-event reaches it as a signal. Every call is idempotent, so a row relayed twice is harmless:
-the workflow id admits one execution ever, and the workflow ignores a repeated signal.
+"""Outbox rows handed to Temporal: a `new_order` starts the order's workflow, a later event
+reaches it as a signal. Every call is idempotent, so a row relayed twice is harmless: the
+workflow id admits one execution ever, and the workflow ignores a repeated signal.
+
+`TemporalHandoff` is the relay's Handoff. The workflow id always comes from the row's
+order id; the event's JSON text is validated here and forwarded as it was stored.
 """
 
 from __future__ import annotations
@@ -9,7 +12,7 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, Final
 
 from temporalio.client import Client
 from temporalio.common import (
@@ -25,7 +28,8 @@ from core.events import (
     NEW_ORDER,
     ORDER_PROCESSED,
     STATUS_CHANGED,
-    encode_event,
+    InvalidEvent,
+    json_object,
     parse_new_order,
     parse_order_processed,
     parse_status_changed,
@@ -46,10 +50,10 @@ log = logging.getLogger(__name__)
 
 # What a hand-off can fail with: Temporal unreachable (the SDK raises RuntimeError when
 # it cannot connect), an RPC error, our own timeout, or a row whose payload is not an event.
-HANDOFF_ERRORS = (RPCError, RuntimeError, TimeoutError, ValueError, KeyError, TypeError)
+HANDOFF_ERRORS: Final = (RPCError, RuntimeError, TimeoutError, InvalidEvent)
 
 
-class UnknownEventType(ValueError):
+class UnknownEventType(InvalidEvent):
     pass
 
 
@@ -59,9 +63,10 @@ class TemporalHandoff:
     task_queue: str
     payment_timeout: timedelta
     timeout: float
+    errors: tuple[type[Exception], ...] = HANDOFF_ERRORS
 
     async def hand_over(self, row: OutboxRow) -> None:
-        """Start or signal the row's workflow; raises one of HANDOFF_ERRORS on failure."""
+        """Start or signal the row's workflow; raises one of `errors` on failure."""
         async with asyncio.timeout(self.timeout):
             if row.event_type == NEW_ORDER:
                 await self._start(row)
@@ -73,12 +78,12 @@ class TemporalHandoff:
                 raise UnknownEventType(f"unknown outbox event type {row.event_type!r}")
 
     async def _start(self, row: OutboxRow) -> None:
-        event = parse_new_order(row.payload)
+        event = parse_new_order(json_object(row.payload))
         order = OrderWorkflowInput(
-            order_id=str(event.order_id),
+            order_id=str(row.aggregate_id),
             user_id=event.user_id,
-            event_id=str(event.event_id),
-            event_json=encode_event(event).decode(),
+            event_id=str(row.id),
+            event_json=row.payload,
             created_at=event.created_at,
             payment_timeout_seconds=self.payment_timeout.total_seconds(),
             correlation_id=row.correlation_id or "",
@@ -87,7 +92,7 @@ class TemporalHandoff:
             await self.client.start_workflow(
                 OrderWorkflow.run,
                 order,
-                id=workflow_id(event.order_id),
+                id=workflow_id(row.aggregate_id),
                 task_queue=self.task_queue,
                 # One execution per order, ever: a re-run of this row finds it started.
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
@@ -101,7 +106,7 @@ class TemporalHandoff:
                 rpc_timeout=timedelta(seconds=self.timeout),
             )
         except WorkflowAlreadyStartedError:
-            log.info("workflow already started order_id=%s", event.order_id)
+            log.info("workflow already started order_id=%s", row.aggregate_id)
 
     async def _signal(self, row: OutboxRow, signal: str, arg: Any) -> None:
         handle = self.client.get_workflow_handle(workflow_id(row.aggregate_id))
@@ -120,17 +125,17 @@ class TemporalHandoff:
 
 
 def _status_changed(row: OutboxRow) -> StatusChanged:
-    event = parse_status_changed(row.payload)
+    event = parse_status_changed(json_object(row.payload))
     return StatusChanged(
-        event_id=str(event.event_id),
+        event_id=str(row.id),
         old_status=event.old_status.value,
         new_status=event.new_status.value,
         changed_at=event.changed_at,
-        event_json=encode_event(event).decode(),
+        event_json=row.payload,
         correlation_id=row.correlation_id or "",
     )
 
 
 def _processed(row: OutboxRow) -> Processed:
-    event = parse_order_processed(row.payload)
-    return Processed(event_id=str(event.event_id), processed_at=event.processed_at)
+    event = parse_order_processed(json_object(row.payload))
+    return Processed(event_id=str(row.id), processed_at=event.processed_at)

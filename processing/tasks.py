@@ -3,12 +3,12 @@
 Recording the effect and writing the `order_processed` outbox row is one statement
 (store.processed), so a task that runs twice has its effect once, and the order's
 workflow learns of it through the outbox relay (Celery never talks to Temporal).
+PostgreSQL unreachable: Celery retries the task (autoretry, core.backoff.RETRY's delays).
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import time
 import weakref
 from datetime import UTC, datetime
@@ -18,40 +18,12 @@ import psycopg
 from celery import Celery, Task
 
 from core import correlation
-from relay.celery_app import PROCESS_ORDER
-from service.settings import Settings
+from core.backoff import RETRY
+from processing.connection import WorkerConnection
+from processing.names import PROCESS_ORDER
 from store.processed import record_processed
 
 log = logging.getLogger(__name__)
-
-MAX_RETRY_DELAY_SECONDS = 60
-DB_CONNECT_TIMEOUT_SECONDS = 5
-DB_STATEMENT_TIMEOUT_MS = 30_000
-
-
-class WorkerConnection:
-    """One psycopg connection per worker process, opened on first use (after the fork)."""
-
-    def __init__(self, dsn: str) -> None:
-        self._dsn = dsn
-        self._conn: psycopg.Connection[tuple[object, ...]] | None = None
-        self._pid = 0
-
-    def get(self) -> psycopg.Connection[tuple[object, ...]]:
-        if self._conn is None or self._conn.closed or self._pid != os.getpid():
-            self._conn = psycopg.connect(
-                self._dsn,
-                autocommit=True,
-                connect_timeout=DB_CONNECT_TIMEOUT_SECONDS,
-                options=f"-c statement_timeout={DB_STATEMENT_TIMEOUT_MS}",
-            )
-            self._pid = os.getpid()
-        return self._conn
-
-    def reset(self) -> None:
-        if self._conn is not None and self._pid == os.getpid():
-            self._conn.close()
-        self._conn = None
 
 
 def process(
@@ -82,6 +54,12 @@ def process(
     except psycopg.errors.ForeignKeyViolation:
         log.error("Order does not exist, not processed order_id=%s", order)
         return False
+    except psycopg.OperationalError as exc:
+        connection.reset()
+        log.warning(
+            "process_order cannot reach PostgreSQL, retrying order_id=%s error=%s", order, exc
+        )
+        raise
     if recorded:
         log.info("Order processed order_id=%s", order)
     else:
@@ -99,30 +77,30 @@ def close_connection(app: Celery) -> None:
         connection.reset()
 
 
-def register_tasks(app: Celery, settings: Settings) -> None:
-    """Register `process_order` on `app`, bound to these settings."""
-    connection = _connections[app] = WorkerConnection(settings.dsn)
+def register_tasks(app: Celery, *, dsn: str, work_seconds: float) -> None:
+    """Register `process_order` on `app`, recording into the database at `dsn`."""
+    connection = _connections[app] = WorkerConnection(dsn)
 
-    # shared=False: the task belongs to this app (and these settings) only.
-    @app.task(name=PROCESS_ORDER, bind=True, max_retries=None, acks_late=True, shared=False)
+    # shared=False: the task belongs to this app only. Retries: Celery's exponential
+    # backoff (factor * 2**retries, capped, full jitter) is core.backoff.RETRY's.
+    @app.task(
+        name=PROCESS_ORDER,
+        bind=True,
+        acks_late=True,
+        shared=False,
+        autoretry_for=(psycopg.OperationalError,),
+        max_retries=None,
+        retry_backoff=int(RETRY.initial),
+        retry_backoff_max=int(RETRY.maximum),
+        retry_jitter=True,
+    )
     def process_order(
         task: Task[[str, str | None], bool], order_id: str, correlation_id: str | None = None
     ) -> bool:
         correlation.correlation_id.set(correlation_id or correlation.NONE)
-        try:
-            return process(
-                connection,
-                order_id=order_id,
-                work_seconds=settings.process_order_seconds,
-                correlation_id=correlation_id,
-            )
-        except psycopg.OperationalError as exc:
-            connection.reset()
-            delay = min(MAX_RETRY_DELAY_SECONDS, 2 ** min(task.request.retries, 6))
-            log.warning(
-                "process_order cannot reach PostgreSQL, retrying in %ss order_id=%s error=%s",
-                delay,
-                order_id,
-                exc,
-            )
-            raise task.retry(exc=exc, countdown=delay) from exc
+        return process(
+            connection,
+            order_id=order_id,
+            work_seconds=work_seconds,
+            correlation_id=correlation_id,
+        )

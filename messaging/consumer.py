@@ -1,4 +1,5 @@
-"""The consumer: `new_order` messages from RabbitMQ handed to Celery's `process_order`.
+"""The consumer: `new_order` messages from RabbitMQ handed to processing (Celery's
+`process_order`, through `processing.dispatch`).
 
 Manual acks with a prefetch: a message is acked only once Celery's broker took the task
 (task id = event id, so a redelivery is recognisable), or once an unparseable message
@@ -11,7 +12,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Final
+from dataclasses import dataclass
+from typing import Final, Protocol
 
 import aio_pika
 from aio_pika.abc import (
@@ -20,39 +22,44 @@ from aio_pika.abc import (
     AbstractQueue,
     AbstractRobustConnection,
 )
-from celery import Celery
-from kombu.exceptions import OperationalError as KombuOperationalError
 
 from core import correlation
+from core.backoff import Backoff
 from core.events import InvalidEvent, NewOrderEvent, decode_new_order
-from relay.backoff import Backoff
-from relay.celery_app import PROCESS_ORDER
-from relay.rabbit import Topology, closed_on_failure, declare_topology, open_robust
-from service.settings import Settings
+from messaging.topology import Topology, closed_on_failure, declare_topology, open_robust
 
 log = logging.getLogger(__name__)
 
 DLQ_REASON_HEADER: Final = "x-dlq-reason"
-# kombu's own retries when Redis does not answer; the whole hand-off is bounded too.
-SEND_RETRY_POLICY: Final = {
-    "max_retries": 2,
-    "interval_start": 0.2,
-    "interval_step": 0.5,
-    "interval_max": 1.0,
-}
-HANDOFF_TIMEOUT_SECONDS: Final = 15.0
 # On shutdown, in-flight hand-offs get this long to finish and ack; the rest are requeued.
 SHUTDOWN_GRACE_SECONDS: Final = 5.0
-_HANDOFF_ERRORS = (KombuOperationalError, OSError, TimeoutError)
+# A processing queue that cannot take a task raises one of these (a connection error).
+_HANDOFF_ERRORS = (OSError, TimeoutError)
 _AMQP_ERRORS = (aio_pika.exceptions.AMQPError, OSError, TimeoutError)
 
 
+class ProcessingQueue(Protocol):
+    """Takes a new order for processing (`processing.dispatch.CeleryDispatch`)."""
+
+    async def submit(self, event: NewOrderEvent, correlation_id: str | None) -> None:
+        """Returns once the task is queued; OSError or TimeoutError when it could not be."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class ConsumerConfig:
+    url: str
+    topology: Topology
+    prefetch: int = 100
+    timeout_seconds: float = 10.0
+
+
 class EventConsumer:
-    def __init__(self, settings: Settings, celery: Celery, *, topology: Topology | None = None):
-        self._settings = settings
-        self._celery = celery
-        self._topology = topology or Topology.from_settings(settings)
-        self._broker_backoff = Backoff(initial=0.5, maximum=30.0)
+    def __init__(self, config: ConsumerConfig, processing: ProcessingQueue) -> None:
+        self._config = config
+        self._processing = processing
+        self._topology = config.topology
+        self._broker_backoff = Backoff()
         self._connection: AbstractRobustConnection | None = None
         self._channel: AbstractChannel | None = None
         self._queue: AbstractQueue | None = None
@@ -71,7 +78,7 @@ class EventConsumer:
 
     async def run(self) -> None:
         """Consume until cancelled; waits (with backoff) for RabbitMQ to answer at start."""
-        backoff = Backoff(initial=0.5, maximum=30.0)
+        backoff = Backoff()
         while self._connection is None:
             try:
                 await self._start()
@@ -100,11 +107,11 @@ class EventConsumer:
 
     async def _start(self) -> None:
         connection = await open_robust(
-            self._settings.rabbitmq_url, connect_timeout=self._settings.rabbitmq_timeout_seconds
+            self._config.url, connect_timeout=self._config.timeout_seconds
         )
         async with closed_on_failure(connection):
             channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
-            await channel.set_qos(prefetch_count=self._settings.consumer_prefetch)
+            await channel.set_qos(prefetch_count=self._config.prefetch)
             await declare_topology(channel, self._topology)
             queue = await channel.get_queue(self._topology.new_order_queue)
             self._consumer_tag = await queue.consume(self._on_message, no_ack=False)
@@ -136,7 +143,7 @@ class EventConsumer:
                 )
             return
         try:
-            await self._hand_off(event, message.correlation_id)
+            await self._processing.submit(event, message.correlation_id)
         except _HANDOFF_ERRORS as exc:
             delay = self._broker_backoff.next()
             if self._broker_backoff.failures == 1:
@@ -157,21 +164,6 @@ class EventConsumer:
         await message.ack()
         self.handed_off += 1
 
-    async def _hand_off(self, event: NewOrderEvent, correlation_id: str | None) -> None:
-        def send() -> None:
-            self._celery.send_task(
-                PROCESS_ORDER,
-                args=[str(event.order_id)],
-                kwargs={"correlation_id": correlation_id} if correlation_id else None,
-                task_id=str(event.event_id),
-                retry=True,
-                retry_policy=SEND_RETRY_POLICY,
-            )
-
-        async with asyncio.timeout(HANDOFF_TIMEOUT_SECONDS):
-            await asyncio.to_thread(send)  # kombu is synchronous
-        log.info("order handed to celery order_id=%s event_id=%s", event.order_id, event.event_id)
-
     async def _dead_letter(self, message: AbstractIncomingMessage, reason: str) -> None:
         """Park an unparseable message in the DLQ with its reason, then ack the original."""
         assert self._channel is not None
@@ -182,7 +174,7 @@ class EventConsumer:
             message_id=message.message_id,
             headers={**(message.headers or {}), DLQ_REASON_HEADER: reason[:500]},
         )
-        async with asyncio.timeout(self._settings.rabbitmq_timeout_seconds):
+        async with asyncio.timeout(self._config.timeout_seconds):
             await self._channel.default_exchange.publish(
                 parked, routing_key=self._topology.dlq, mandatory=True
             )

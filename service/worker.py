@@ -14,23 +14,16 @@ from typing import Final
 
 from temporalio.client import Client
 from temporalio.worker import Worker
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.order import OrderActivities
-from relay.backoff import Backoff
+from core.backoff import Backoff, BackoffPolicy
 from workflows.order import OrderWorkflow
+from workflows.sandbox import workflow_runner
 
 log = logging.getLogger(__name__)
 
-# Our pure core (and its JSON library) is deterministic: load it once, outside the sandbox.
-PASSTHROUGH_MODULES: Final = ("core", "orjson", "workflows.types", "workflows.names")
 GRACEFUL_SHUTDOWN: Final = timedelta(seconds=10)
-
-
-def workflow_runner() -> SandboxedWorkflowRunner:
-    return SandboxedWorkflowRunner(
-        restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH_MODULES)
-    )
+RECONNECT: Final = BackoffPolicy(initial=1.0, maximum=30.0)
 
 
 def build_worker(client: Client, task_queue: str, activities: OrderActivities) -> Worker:
@@ -64,7 +57,7 @@ class WorkerRunner:
 
     async def run(self) -> None:
         """Connect and run the worker; on failure wait (with backoff) and start again."""
-        backoff = Backoff(initial=1.0, maximum=30.0)
+        backoff = Backoff(RECONNECT)
         while not self._stopping:
             try:
                 async with asyncio.timeout(self._connect_timeout):

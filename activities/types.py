@@ -1,0 +1,36 @@
+"""The activities' payloads: one frozen dataclass in, one out.
+
+They travel through Temporal's JSON converter (str, int, bool, datetime only), and a
+field added later must get a default, so recorded histories still decode.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class PublishInput:
+    order_id: str
+    event_id: str
+    event_type: str  # also the routing key
+    body: str
+    correlation_id: str = ""  # becomes the message's AMQP correlation_id
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    published_at: datetime
+
+
+@dataclass(frozen=True)
+class ExpireInput:
+    order_id: str
+    user_id: int
+    correlation_id: str = ""
+
+
+@dataclass(frozen=True)
+class ExpireResult:
+    canceled: bool

@@ -1,0 +1,17 @@
+"""Typed keys for what the API's handlers take from the application (set by `service`)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from api.readiness import Readiness
+from api.tokens import Tokens
+from usecases.accounts import Accounts
+from usecases.history import OrderHistory
+from usecases.orders import Orders
+
+ORDERS = web.AppKey("orders", Orders)
+ACCOUNTS = web.AppKey("accounts", Accounts)
+HISTORY = web.AppKey("order_history", OrderHistory)
+TOKENS = web.AppKey("tokens", Tokens)
+READINESS = web.AppKey("readiness", Readiness)

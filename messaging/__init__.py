@@ -1,0 +1,1 @@
+"""RabbitMQ: the topology, the confirmed publisher the activities use, and the consumer."""

@@ -1,0 +1,50 @@
+"""Handing a new order to Celery's `process_order`: the consumer's ProcessingQueue."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Final
+
+from celery import Celery
+from kombu.exceptions import OperationalError as KombuOperationalError
+
+from core.events import NewOrderEvent
+from processing.names import PROCESS_ORDER
+
+log = logging.getLogger(__name__)
+
+# kombu's own retries when Redis does not answer; the whole hand-off is bounded too.
+SEND_RETRY_POLICY: Final = {
+    "max_retries": 2,
+    "interval_start": 0.2,
+    "interval_step": 0.5,
+    "interval_max": 1.0,
+}
+HANDOFF_TIMEOUT_SECONDS: Final = 15.0
+
+
+class CeleryDispatch:
+    def __init__(self, celery: Celery, *, timeout_seconds: float = HANDOFF_TIMEOUT_SECONDS) -> None:
+        self._celery = celery
+        self._timeout = timeout_seconds
+
+    async def submit(self, event: NewOrderEvent, correlation_id: str | None) -> None:
+        """Queue `process_order` (task id = event id); ConnectionError when Redis refuses."""
+
+        def send() -> None:
+            self._celery.send_task(
+                PROCESS_ORDER,
+                args=[str(event.order_id)],
+                kwargs={"correlation_id": correlation_id} if correlation_id else None,
+                task_id=str(event.event_id),
+                retry=True,
+                retry_policy=SEND_RETRY_POLICY,
+            )
+
+        try:
+            async with asyncio.timeout(self._timeout):
+                await asyncio.to_thread(send)  # kombu is synchronous
+        except KombuOperationalError as exc:
+            raise ConnectionError(f"celery broker: {exc}") from exc
+        log.info("order handed to celery order_id=%s event_id=%s", event.order_id, event.event_id)

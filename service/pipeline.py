@@ -1,0 +1,67 @@
+"""The pipeline's pieces built from the settings: each edge gets plain values, never them."""
+
+from __future__ import annotations
+
+import asyncpg
+from celery import Celery
+from temporalio.client import Client
+
+from messaging.consumer import ConsumerConfig, EventConsumer
+from messaging.publisher import Publisher
+from messaging.topology import Topology
+from processing.celery_app import CeleryConfig, create_celery
+from processing.dispatch import CeleryDispatch
+from relay.outbox import OutboxRelay, RelayConfig
+from service.settings import Settings
+from workflows.starter import TemporalHandoff
+
+
+def topology(settings: Settings) -> Topology:
+    return Topology(
+        settings.rabbitmq_exchange,
+        settings.rabbitmq_new_order_queue,
+        settings.rabbitmq_status_queue,
+    )
+
+
+def publisher(settings: Settings) -> Publisher:
+    return Publisher(
+        settings.rabbitmq_url, topology(settings), timeout=settings.rabbitmq_timeout_seconds
+    )
+
+
+def relay(pool: asyncpg.Pool, client: Client, settings: Settings) -> OutboxRelay:
+    handoff = TemporalHandoff(
+        client,
+        task_queue=settings.temporal_task_queue,
+        payment_timeout=settings.payment_timeout,
+        timeout=settings.temporal_timeout_seconds,
+    )
+    config = RelayConfig(
+        dsn=settings.dsn,
+        batch_size=settings.relay_batch_size,
+        poll_interval_seconds=settings.relay_poll_interval_seconds,
+        db_timeout_seconds=settings.db_command_timeout_seconds,
+    )
+    return OutboxRelay(pool, handoff, config)
+
+
+def celery(settings: Settings) -> Celery:
+    return create_celery(
+        CeleryConfig(
+            broker_url=settings.broker_url,
+            queue=settings.celery_queue,
+            dsn=settings.dsn,
+            work_seconds=settings.process_order_seconds,
+        )
+    )
+
+
+def consumer(settings: Settings, celery_app: Celery) -> EventConsumer:
+    config = ConsumerConfig(
+        url=settings.rabbitmq_url,
+        topology=topology(settings),
+        prefetch=settings.consumer_prefetch,
+        timeout_seconds=settings.rabbitmq_timeout_seconds,
+    )
+    return EventConsumer(config, CeleryDispatch(celery_app))

@@ -1,0 +1,126 @@
+"""An order's timeline, read from its workflow's history on the Temporal server.
+
+created (the workflow started), published (each event confirmed by RabbitMQ),
+status_changed (old and new status), processed, expired (the payment timeout canceled
+it), completed. Read from the history rather than a query, so it needs no worker and
+also works for closed workflows. `WorkflowTimeline` is the use cases' TimelineSource.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import TypeVar
+from uuid import UUID
+
+from temporalio.api.common.v1 import Payload
+from temporalio.api.enums.v1 import EventType
+from temporalio.api.history.v1 import HistoryEvent
+from temporalio.client import Client
+from temporalio.converter import DataConverter
+from temporalio.service import RPCError, RPCStatusCode
+
+from activities.names import ACTIVITY_EXPIRE_ORDER, ACTIVITY_PUBLISH_EVENT
+from activities.types import ExpireResult, PublishInput
+from core.errors import HistoryUnavailable, OrderNotFound
+from core.timeline import TimelineEntry, TimelineKind
+from workflows.names import SIGNAL_PROCESSED, SIGNAL_STATUS_CHANGED, workflow_id
+from workflows.types import OrderWorkflowInput, Processed, StatusChanged
+
+T = TypeVar("T")
+_convert = DataConverter.default.payload_converter
+
+
+class WorkflowTimeline:
+    def __init__(self, client: Client, *, timeout_seconds: float = 10.0) -> None:
+        self._client = client
+        self._timeout = timeout_seconds
+
+    async def timeline(self, order_id: UUID) -> list[TimelineEntry]:
+        """The order's timeline; OrderNotFound when it has no workflow (yet).
+
+        HistoryUnavailable when the Temporal server cannot be reached in time.
+        """
+        handle = self._client.get_workflow_handle(workflow_id(order_id))
+        try:
+            async with asyncio.timeout(self._timeout):
+                history = await handle.fetch_history(rpc_timeout=timedelta(seconds=self._timeout))
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.NOT_FOUND:
+                raise OrderNotFound(order_id) from exc
+            raise HistoryUnavailable(str(exc)) from exc
+        except (TimeoutError, RuntimeError) as exc:  # RuntimeError: a lazy client cannot connect
+            raise HistoryUnavailable(str(exc)) from exc
+        return timeline(history.events)
+
+
+def _decode(payloads: Sequence[Payload], kind: type[T]) -> T:
+    value: T = _convert.from_payloads(payloads, [kind])[0]
+    return value
+
+
+def timeline(events: Iterable[HistoryEvent]) -> list[TimelineEntry]:
+    """Turn raw history events into the entries people read."""
+    activities: dict[int, tuple[str, Sequence[Payload]]] = {}  # scheduled event id -> call
+    seen_signals: set[str] = set()  # a signal the relay delivered twice counts once
+    entries: list[TimelineEntry] = []
+    for event in events:
+        at = event.event_time.ToDatetime(tzinfo=UTC)
+        kind = event.event_type
+        if kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
+            started = event.workflow_execution_started_event_attributes
+            order = _decode(started.input.payloads, OrderWorkflowInput)
+            details = {
+                "event_id": order.event_id,
+                "user_id": order.user_id,
+                "order_created_at": order.created_at.isoformat(),
+            }
+            entries.append(TimelineEntry(at, TimelineKind.CREATED, details))
+        elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+            scheduled = event.activity_task_scheduled_event_attributes
+            activities[event.event_id] = (scheduled.activity_type.name, scheduled.input.payloads)
+        elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+            done = event.activity_task_completed_event_attributes
+            name, payloads = activities.get(done.scheduled_event_id, ("", []))
+            entry = _activity_entry(at, name, payloads, done.result.payloads)
+            if entry is not None:
+                entries.append(entry)
+        elif kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
+            signal = event.workflow_execution_signaled_event_attributes
+            entry = _signal_entry(at, signal.signal_name, signal.input.payloads)
+            if entry is not None and entry.details["event_id"] not in seen_signals:
+                seen_signals.add(entry.details["event_id"])
+                entries.append(entry)
+        elif kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED:
+            entries.append(TimelineEntry(at, TimelineKind.COMPLETED))
+    return entries
+
+
+def _activity_entry(
+    at: datetime, name: str, payloads: Sequence[Payload], result: Sequence[Payload]
+) -> TimelineEntry | None:
+    if name == ACTIVITY_PUBLISH_EVENT:
+        published = _decode(payloads, PublishInput)
+        details = {"event_id": published.event_id, "event_type": published.event_type}
+        return TimelineEntry(at, TimelineKind.PUBLISHED, details)
+    if name == ACTIVITY_EXPIRE_ORDER and _decode(result, ExpireResult).canceled:
+        return TimelineEntry(at, TimelineKind.EXPIRED, {"reason": "payment timeout"})
+    return None
+
+
+def _signal_entry(at: datetime, name: str, payloads: Sequence[Payload]) -> TimelineEntry | None:
+    if name == SIGNAL_STATUS_CHANGED:
+        change = _decode(payloads, StatusChanged)
+        details = {
+            "event_id": change.event_id,
+            "old_status": change.old_status,
+            "new_status": change.new_status,
+            "changed_at": change.changed_at.isoformat(),
+        }
+        return TimelineEntry(at, TimelineKind.STATUS_CHANGED, details)
+    if name == SIGNAL_PROCESSED:
+        done = _decode(payloads, Processed)
+        details = {"event_id": done.event_id, "processed_at": done.processed_at.isoformat()}
+        return TimelineEntry(at, TimelineKind.PROCESSED, details)
+    return None
