@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 
-.PHONY: install run test test-fast lint fmt migrate bench bench-smoke temporal services ci clean
+.PHONY: install run run-stack test test-fast lint fmt migrate bench bench-smoke temporal services ci clean
 
 install: $(VENV)/.installed
 
@@ -38,6 +38,12 @@ fmt: install
 migrate: install .env
 	$(BIN)/orders migrate
 
+# The process layout of `make run`: the variables of .env are added to the environment
+# without overriding what is already exported (the real environment wins, as it does for
+# pydantic-settings and docker compose), then honcho runs the Procfile with no .env of its own.
+ENV_FILE ?= .env
+RUN_STACK = $(BIN)/dotenv -f $(ENV_FILE) run --no-override $(BIN)/honcho start -f Procfile -e /dev/null
+
 # Everything on a fresh machine: venv, .env, servers checked, migrations, then Temporal,
 # the service (all roles) and a Celery worker under honcho (Procfile). Ctrl-C stops them all.
 run: install .env
@@ -50,7 +56,11 @@ run: install .env
 	echo "  Temporal Web UI  http://localhost:$${TEMPORAL_DEV_UI_PORT:-8233}"; \
 	echo "  Ctrl-C stops everything (a Temporal server that was already running is left alone)"; \
 	echo
-	exec $(BIN)/honcho start -f Procfile
+	exec $(RUN_STACK)
+
+# The processes alone, as `make run` starts them (tests/e2e/test_config_precedence.py).
+run-stack:
+	exec $(RUN_STACK)
 
 # The Temporal dev server alone, in the foreground (temporal-dev/README.md).
 temporal: install
