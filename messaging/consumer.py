@@ -26,6 +26,7 @@ from aio_pika.abc import (
 from core import correlation
 from core.backoff import Backoff
 from core.events import InvalidEvent, NewOrderEvent, decode_new_order
+from messaging.metrics import DELIVERIES
 from messaging.topology import Topology, closed_on_failure, declare_topology, open_robust
 
 log = logging.getLogger(__name__)
@@ -157,11 +158,13 @@ class EventConsumer:
                 async with asyncio.timeout(delay):
                     await self._stopping.wait()
             await message.nack(requeue=True)
+            DELIVERIES.labels("requeued").inc()
             return
         if self._broker_backoff.failures:
             log.info("celery broker reachable again order_id=%s", event.order_id)
         self._broker_backoff.reset()
         await message.ack()
+        DELIVERIES.labels("acked").inc()
         self.handed_off += 1
 
     async def _dead_letter(self, message: AbstractIncomingMessage, reason: str) -> None:
@@ -179,6 +182,7 @@ class EventConsumer:
                 parked, routing_key=self._topology.dlq, mandatory=True
             )
         await message.ack()
+        DELIVERIES.labels("dead_lettered").inc()
         log.warning(
             "message dead-lettered queue=%s message_id=%s reason=%s",
             self._topology.dlq,

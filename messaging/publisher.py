@@ -8,9 +8,13 @@ import logging
 import aio_pika
 from aio_pika.abc import AbstractExchange, AbstractRobustConnection
 
+from messaging.metrics import PUBLISH_FAILURES, PUBLISHED
 from messaging.topology import Topology, closed_on_failure, declare_topology, open_robust
 
 log = logging.getLogger(__name__)
+
+# Broker down, a nack or an unroutable message (aiormq's DeliveryError), no confirm in time.
+PUBLISH_ERRORS = (aio_pika.exceptions.AMQPError, OSError, TimeoutError)
 
 
 def event_message(
@@ -57,12 +61,17 @@ class Publisher:
     async def publish(
         self, event_type: str, body: bytes, event_id: str, correlation_id: str | None = None
     ) -> None:
-        exchange = await self.connect()
         message = event_message(
             body, event_id=event_id, event_type=event_type, correlation_id=correlation_id
         )
-        async with asyncio.timeout(self._timeout):
-            await exchange.publish(message, routing_key=event_type, mandatory=True)
+        try:
+            exchange = await self.connect()
+            async with asyncio.timeout(self._timeout):
+                await exchange.publish(message, routing_key=event_type, mandatory=True)
+        except PUBLISH_ERRORS:
+            PUBLISH_FAILURES.labels(event_type).inc()
+            raise
+        PUBLISHED.labels(event_type).inc()
 
     async def close(self) -> None:
         async with self._lock:

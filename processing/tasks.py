@@ -20,6 +20,7 @@ from celery import Celery, Task
 from core import correlation
 from core.backoff import RETRY
 from processing.connection import WorkerConnection
+from processing.metrics import DURATION, TASKS
 from processing.names import PROCESS_ORDER
 from store.processed import record_processed
 
@@ -37,11 +38,20 @@ def process(
 
     Raises psycopg.OperationalError when PostgreSQL is unreachable (the task retries).
     """
+    with DURATION.time():
+        outcome = _process(connection, order_id, work_seconds, correlation_id)
+    TASKS.labels(outcome).inc()
+    return outcome == "processed"
+
+
+def _process(
+    connection: WorkerConnection, order_id: str, work_seconds: float, correlation_id: str | None
+) -> str:
     try:
         order = UUID(order_id)
     except ValueError:
         log.error("process_order got an invalid order id order_id=%s", order_id)
-        return False
+        return "invalid"
     time.sleep(work_seconds)  # the simulated work
     try:
         recorded = record_processed(
@@ -53,18 +63,19 @@ def process(
         )
     except psycopg.errors.ForeignKeyViolation:
         log.error("Order does not exist, not processed order_id=%s", order)
-        return False
+        return "missing"
     except psycopg.OperationalError as exc:
         connection.reset()
+        TASKS.labels("retried").inc()
         log.warning(
             "process_order cannot reach PostgreSQL, retrying order_id=%s error=%s", order, exc
         )
         raise
     if recorded:
         log.info("Order processed order_id=%s", order)
-    else:
-        log.info("Order already processed, skipping order_id=%s", order)
-    return recorded
+        return "processed"
+    log.info("Order already processed, skipping order_id=%s", order)
+    return "duplicate"
 
 
 _connections: weakref.WeakKeyDictionary[Celery, WorkerConnection] = weakref.WeakKeyDictionary()

@@ -1,6 +1,6 @@
 """The composition root of the service process: one aiohttp application per process.
 
-Every process serves /health, /ready (and later /metrics); the roles in SERVICE_ROLES
+Every process serves /health, /ready and /metrics; the roles in SERVICE_ROLES
 decide what else it runs: the order API, the Temporal worker, the outbox relay, the
 RabbitMQ consumer. All of them share one PostgreSQL pool and one Temporal client.
 """
@@ -16,13 +16,15 @@ from api.cors import CorsConfig
 from api.errors import error_middleware
 from api.health import setup_health
 from api.keys import ACCOUNTS, HISTORY, ORDERS, TOKENS
+from api.metrics import MetricsConfig, metrics_middleware, setup_metrics
 from api.request_id import request_id_middleware
 from api.routes import setup_api
 from api.tokens import Tokens
 from service import resources
 from service import roles as roles_ctx
-from service.keys import DB_POOL, ORDER_USECASES, SETTINGS, TEMPORAL
+from service.keys import DB_POOL, ORDER_USECASES, SETTINGS, TEMPORAL, TEMPORAL_METRICS_PORT
 from service.settings import Role, Settings
+from service.telemetry import temporal_metrics_port
 from usecases.accounts import Accounts
 from usecases.history import OrderHistory
 from usecases.passwords import Passwords
@@ -66,9 +68,17 @@ async def _api_usecases(app: web.Application) -> AsyncIterator[None]:
 
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(
-        middlewares=[request_id_middleware, error_middleware], client_max_size=256 * 1024
+        middlewares=[metrics_middleware, request_id_middleware, error_middleware],
+        client_max_size=256 * 1024,
     )
     app[SETTINGS] = settings
+    sources: tuple[str, ...] = ()
+    if Role.WORKER in settings.service_roles:
+        port = temporal_metrics_port(settings.temporal_metrics_port)
+        if port:
+            app[TEMPORAL_METRICS_PORT] = port
+            sources = (f"http://127.0.0.1:{port}/metrics",)
+    setup_metrics(app, MetricsConfig(extra_sources=sources))
     app.cleanup_ctx.append(resources.database)
     app.cleanup_ctx.append(resources.cache)
     app.cleanup_ctx.append(resources.temporal)

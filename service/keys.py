@@ -20,3 +20,4 @@ ORDER_CACHE = web.AppKey("order_cache", OrderCache)
 TEMPORAL = web.AppKey("temporal_client", Client)
 PUBLISHER = web.AppKey("publisher", Publisher)
 ORDER_USECASES = web.AppKey("order_usecases", Orders)
+TEMPORAL_METRICS_PORT = web.AppKey("temporal_metrics_port", int)  # the worker's SDK exporter

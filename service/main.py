@@ -1,87 +1,26 @@
-"""The `orders` command: `serve` the service (with roles), `migrate`, run a `celery` worker."""
+"""The `orders` command: `serve` the service (with roles), `migrate`, run a `celery` worker,
+and the operator's commands (`outbox`, `dlq`, `user`)."""
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import logging
 from collections.abc import Sequence
 
-from aiohttp import web
-from celery.signals import worker_process_shutdown
-
-from processing.tasks import close_connection
-from service import pipeline
+from service.commands import build_parser
 from service.logs import configure_logging
-from service.settings import Role, Settings, load_settings
-from store.migrate import apply_migrations
+from service.settings import load_settings
 
 log = logging.getLogger(__name__)
 
 
-def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="orders", description=__doc__)
-    sub = parser.add_subparsers(dest="command")
-    serve = sub.add_parser("serve", help="run the service (default)")
-    serve.add_argument("--roles", help="comma-separated roles (default: SERVICE_ROLES)")
-    serve.add_argument("--port", type=int, help="HTTP port (default: HTTP_PORT)")
-    sub.add_parser("migrate", help="apply pending database migrations")
-    sub.add_parser("celery", help="run a Celery worker for process_order (args go to Celery)")
-    args, rest = parser.parse_known_args(argv)
-    if rest and args.command != "celery":
-        parser.error(f"unrecognized arguments: {' '.join(rest)}")
-    args.celery_args = rest
-    return args
-
-
-def _install_uvloop() -> None:
-    try:
-        import uvloop
-    except ImportError:  # uvloop is optional (not on Windows)
-        return
-    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
-
-
-def _run_celery(settings: Settings, argv: Sequence[str]) -> None:
-    """A Celery worker for `process_order` (the `orders celery` command)."""
-    app = pipeline.celery(settings)
-    worker_process_shutdown.connect(lambda **_: close_connection(app), weak=False)
-    app.worker_main(["worker", "--loglevel", settings.log_level, *argv])
-
-
 def main(argv: Sequence[str] | None = None) -> None:
-    args = _parse(argv)
+    parser = build_parser(__doc__ or "")
+    args, rest = parser.parse_known_args(argv)
+    if args.command is None:  # `orders` alone serves, as it always did
+        args, rest = parser.parse_known_args(["serve", *(argv or [])])
+    if rest and not getattr(args, "passthrough", False):
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    args.rest = rest
     settings = load_settings()
-    overrides: dict[str, object] = {}
-    if getattr(args, "roles", None):
-        overrides["service_roles"] = frozenset(Role(r.strip()) for r in args.roles.split(","))
-    if getattr(args, "port", None):
-        overrides["http_port"] = args.port
-    if overrides:
-        settings = settings.model_copy(update=overrides)
     configure_logging(settings.log_level, settings.log_format)
-
-    if args.command == "migrate":
-        apply_migrations(settings.dsn)
-        return
-    if args.command == "celery":
-        _run_celery(settings, args.celery_args)
-        return
-
-    from service.app import create_app
-
-    _install_uvloop()
-    log.info(
-        "starting roles=%s http=%s:%d",
-        ",".join(sorted(settings.service_roles)),
-        settings.http_host,
-        settings.http_port,
-    )
-    web.run_app(
-        create_app(settings),
-        host=settings.http_host,
-        port=settings.http_port,
-        access_log=logging.getLogger("aiohttp.access"),
-        shutdown_timeout=15.0,
-        print=None,
-    )
+    args.run(settings, args)

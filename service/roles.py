@@ -15,8 +15,17 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from activities.order import OrderActivities
+from relay.backlog import BacklogMonitor
 from service import pipeline
-from service.keys import DB_POOL, ORDER_USECASES, PUBLISHER, SETTINGS, TEMPORAL
+from service.keys import (
+    DB_POOL,
+    ORDER_USECASES,
+    PUBLISHER,
+    SETTINGS,
+    TEMPORAL,
+    TEMPORAL_METRICS_PORT,
+)
+from service.telemetry import temporal_runtime
 from service.worker import WorkerRunner
 from usecases.outbox import Outbox
 
@@ -43,7 +52,9 @@ async def publisher(app: web.Application) -> AsyncIterator[None]:
 async def temporal_worker(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     activities = OrderActivities(app[ORDER_USECASES], Outbox(app[DB_POOL]), app[PUBLISHER])
+    port = app.get(TEMPORAL_METRICS_PORT)
     runner = WorkerRunner(
+        runtime=temporal_runtime(port) if port else None,
         address=settings.temporal_address,
         namespace=settings.temporal_namespace,
         task_queue=settings.temporal_task_queue,
@@ -58,9 +69,14 @@ async def temporal_worker(app: web.Application) -> AsyncIterator[None]:
 
 async def outbox_relay(app: web.Application) -> AsyncIterator[None]:
     relay = pipeline.relay(app[DB_POOL], app[TEMPORAL], app[SETTINGS])
-    task = asyncio.create_task(relay.run(), name="outbox-relay")
+    monitor = BacklogMonitor(app[DB_POOL])
+    tasks = [
+        asyncio.create_task(relay.run(), name="outbox-relay"),
+        asyncio.create_task(monitor.run(), name="outbox-backlog"),
+    ]
     yield
-    await _stop(task)
+    for task in tasks:
+        await _stop(task)
 
 
 async def event_consumer(app: web.Application) -> AsyncIterator[None]:

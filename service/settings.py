@@ -101,6 +101,11 @@ class Settings(BaseSettings):
     temporal_timeout_seconds: float = Field(10.0, gt=0)
     payment_timeout: timedelta = timedelta(hours=24)
 
+    # Metrics: the Temporal SDK's exporter on loopback (unset: a free port; 0: off), appended
+    # to /metrics; the Celery worker's own endpoint (0: off).
+    temporal_metrics_port: int | None = Field(None, ge=0, le=65535)
+    celery_metrics_port: int = Field(9101, ge=0, le=65535)
+
     # Relay and processing
     relay_batch_size: int = Field(100, ge=1, le=1000)
     relay_poll_interval_seconds: float = Field(1.0, gt=0)

@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import Final
 
 from temporalio.client import Client
+from temporalio.runtime import Runtime
 from temporalio.worker import Worker
 
 from activities.order import OrderActivities
@@ -46,7 +47,9 @@ class WorkerRunner:
         task_queue: str,
         activities: OrderActivities,
         connect_timeout: float = 10.0,
+        runtime: Runtime | None = None,
     ) -> None:
+        self._runtime = runtime  # None: the SDK's default (no metrics exporter)
         self._connect_timeout = connect_timeout
         self._address = address
         self._namespace = namespace
@@ -61,7 +64,9 @@ class WorkerRunner:
         while not self._stopping:
             try:
                 async with asyncio.timeout(self._connect_timeout):
-                    client = await Client.connect(self._address, namespace=self._namespace)
+                    client = await Client.connect(
+                        self._address, namespace=self._namespace, runtime=self._runtime
+                    )
                 self._worker = build_worker(client, self._task_queue, self._activities)
                 log.info("temporal worker running task_queue=%s", self._task_queue)
                 backoff.reset()

@@ -13,6 +13,7 @@ import time
 from uuid import UUID
 
 import redis.asyncio as aioredis
+from prometheus_client import Counter
 from redis.exceptions import RedisError
 
 from core.order import Order, decode_cache_entry, encode_cache_entry
@@ -20,6 +21,12 @@ from core.order import Order, decode_cache_entry, encode_cache_entry
 log = logging.getLogger(__name__)
 
 _FAILURES = (RedisError, OSError, asyncio.TimeoutError)
+
+# result: hit, miss (read); stored (write); error (Redis failed: the caller falls back to
+# PostgreSQL); bypassed (Redis failed a moment ago: not even asked).
+OPERATIONS = Counter(
+    "orders_cache_operations_total", "Order cache reads and writes", ["operation", "result"]
+)
 
 
 def cache_key(order_id: UUID) -> str:
@@ -46,6 +53,7 @@ class OrderCache:
         return time.monotonic() >= self._down_until
 
     def _failed(self, op: str, order_id: UUID, exc: BaseException) -> None:
+        OPERATIONS.labels(op, "error").inc()
         self._down_until = time.monotonic() + self._bypass
         log.warning(
             "redis %s failed, falling back to PostgreSQL order_id=%s error=%r", op, order_id, exc
@@ -54,6 +62,7 @@ class OrderCache:
     async def get(self, order_id: UUID) -> Order | None:
         """The cached order, or None on a miss or any Redis failure."""
         if not self.available:
+            OPERATIONS.labels("get", "bypassed").inc()
             return None
         try:
             async with asyncio.timeout(self._timeout):
@@ -62,23 +71,30 @@ class OrderCache:
             self._failed("get", order_id, exc)
             return None
         if raw is None:
+            OPERATIONS.labels("get", "miss").inc()
             return None
         try:
-            return decode_cache_entry(raw if isinstance(raw, bytes) else raw.encode())
+            order = decode_cache_entry(raw if isinstance(raw, bytes) else raw.encode())
         except (ValueError, KeyError, TypeError, ArithmeticError) as exc:
             # An entry we cannot read (an older shape, corruption) is a miss, not a 500.
             log.warning("unreadable cache entry, ignoring it order_id=%s error=%r", order_id, exc)
+            OPERATIONS.labels("get", "miss").inc()
             return None
+        OPERATIONS.labels("get", "hit").inc()
+        return order
 
     async def put(self, order: Order) -> None:
         """Write an order through; a failure only logs (an older entry then lives out its TTL)."""
         if not self.available:
+            OPERATIONS.labels("set", "bypassed").inc()
             return
         try:
             async with asyncio.timeout(self._timeout):
                 await self._client.set(cache_key(order.id), encode_cache_entry(order), ex=self._ttl)
         except _FAILURES as exc:
             self._failed("set", order.id, exc)
+            return
+        OPERATIONS.labels("set", "stored").inc()
 
     async def ping(self) -> bool:
         try:

@@ -40,6 +40,19 @@ UPDATE outbox SET attempts = attempts + 1, last_error = f.error,
 FROM unnest($1::uuid[], $2::text[], $3::float8[]) AS f(id, error, delay)
 WHERE outbox.id = f.id
 """
+# What waits: rows not yet handed to Temporal, and rows handed over but not yet confirmed
+# by RabbitMQ (order_processed rows are never published: they only signal the workflow).
+_BACKLOG = """
+SELECT
+    count(*) FILTER (WHERE relayed_at IS NULL) AS unrelayed,
+    count(*) FILTER (WHERE published_at IS NULL AND event_type <> 'order_processed')
+        AS unpublished,
+    coalesce(extract(epoch FROM now() - min(created_at) FILTER (WHERE relayed_at IS NULL)), 0)
+        AS oldest_unrelayed_seconds
+FROM outbox
+WHERE relayed_at IS NULL
+   OR (published_at IS NULL AND event_type <> 'order_processed')
+"""
 _MARK_PUBLISHED = """
 UPDATE outbox SET published_at = coalesce(published_at, now()) WHERE id = $1
 RETURNING published_at
@@ -54,6 +67,13 @@ class OutboxRow:
     payload: str  # the event's JSON text, as stored
     attempts: int
     correlation_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Backlog:
+    unrelayed: int  # not yet handed to Temporal
+    unpublished: int  # not yet confirmed by RabbitMQ
+    oldest_unrelayed_seconds: float  # age of the oldest row still waiting for the relay
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,3 +120,9 @@ async def mark_published(conn: Executor, *, event_id: UUID) -> datetime | None:
     """Record RabbitMQ's confirm; None when no such row exists."""
     value = await conn.fetchval(_MARK_PUBLISHED, event_id)
     return value if isinstance(value, datetime) else None
+
+
+async def backlog(conn: Executor) -> Backlog:
+    row = await conn.fetchrow(_BACKLOG)
+    assert row is not None  # an aggregate always returns one row
+    return Backlog(row["unrelayed"], row["unpublished"], float(row["oldest_unrelayed_seconds"]))

@@ -17,3 +17,7 @@ class Outbox:
     async def record_published(self, event_id: UUID) -> datetime | None:
         """When RabbitMQ confirmed the event (first confirm wins); None for an unknown id."""
         return await outbox.mark_published(self._pool, event_id=event_id)
+
+    async def backlog(self) -> outbox.Backlog:
+        """What waits in the outbox: for the relay, for RabbitMQ; the oldest waiting row's age."""
+        return await outbox.backlog(self._pool)

@@ -82,6 +82,7 @@ class Stack:
             "HTTP_PORT": str(self.http_port),
             "HTTP_HOST": "127.0.0.1",
             "LOG_LEVEL": "INFO",
+            "CELERY_METRICS_PORT": "0",  # tests that scrape it choose a port
             **self.overrides,
         }
 

@@ -1,0 +1,44 @@
+"""The outbox backlog as gauges: how many rows wait for the relay and for RabbitMQ, and how
+old the oldest waiting row is. Sampled by the relay role every few seconds."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import asyncpg
+from prometheus_client import Gauge
+
+from store import outbox
+from store.db import FAILURES as DB_FAILURES
+
+log = logging.getLogger(__name__)
+
+ROWS = Gauge("orders_outbox_rows", "Outbox rows waiting, by what they wait for", ["state"])
+OLDEST = Gauge("orders_outbox_oldest_waiting_age_seconds", "Age of the oldest row not yet relayed")
+
+
+class BacklogMonitor:
+    def __init__(self, pool: asyncpg.Pool, *, interval_seconds: float = 5.0) -> None:
+        self._pool = pool
+        self._interval = interval_seconds
+
+    async def sample(self) -> outbox.Backlog:
+        backlog = await outbox.backlog(self._pool)
+        ROWS.labels("unrelayed").set(backlog.unrelayed)
+        ROWS.labels("unpublished").set(backlog.unpublished)
+        OLDEST.set(backlog.oldest_unrelayed_seconds)
+        return backlog
+
+    async def run(self) -> None:
+        """Sample until cancelled; PostgreSQL down leaves the last values and logs once."""
+        failing = False
+        while True:
+            try:
+                await self.sample()
+                failing = False
+            except DB_FAILURES as exc:
+                if not failing:
+                    log.warning("outbox backlog cannot be sampled error=%r", exc)
+                failing = True
+            await asyncio.sleep(self._interval)

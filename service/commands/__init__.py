@@ -1,0 +1,15 @@
+"""The subcommands of `orders`: each module adds its parser and sets `run(settings, args)`."""
+
+from __future__ import annotations
+
+import argparse
+
+from service.commands import celery_worker, dlq, migrate, outbox, serve, users
+
+
+def build_parser(description: str) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="orders", description=description)
+    sub = parser.add_subparsers(dest="command")
+    for command in (serve, migrate, celery_worker, outbox, dlq, users):
+        command.register(sub)
+    return parser

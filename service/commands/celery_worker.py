@@ -1,0 +1,59 @@
+"""`orders celery`: a Celery worker for `process_order` (further arguments go to Celery).
+
+Its children's metrics are served by this process on CELERY_METRICS_PORT, in prometheus_client's
+multiprocess mode, which must be chosen before the client is first imported: so when
+PROMETHEUS_MULTIPROC_DIR is not set, the command sets it and executes itself again (same pid).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+from typing import Any
+
+from service.settings import Settings
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+OWNED_ENV = "ORDERS_METRICS_DIR_OWNED"  # this command made the directory: remove it at exit
+
+
+def register(sub: Any) -> None:
+    sub.add_parser(
+        "celery", help="run a Celery worker for process_order (args go to Celery)"
+    ).set_defaults(run=run, passthrough=True)
+
+
+def run(settings: Settings, args: argparse.Namespace) -> None:
+    if MULTIPROC_ENV not in os.environ:
+        metrics_dir = tempfile.mkdtemp(prefix="orders-celery-metrics-")
+        env = {**os.environ, MULTIPROC_ENV: metrics_dir, OWNED_ENV: "1"}
+        argv = [sys.executable, "-m", "service", "celery", *args.rest]
+        os.execve(sys.executable, argv, env)
+    try:
+        _work(settings, list(args.rest))
+    finally:
+        if os.environ.get(OWNED_ENV) == "1":
+            shutil.rmtree(os.environ[MULTIPROC_ENV], ignore_errors=True)
+
+
+def _work(settings: Settings, argv: list[str]) -> None:
+    from celery.signals import worker_process_shutdown
+    from prometheus_client import multiprocess
+
+    from processing.tasks import close_connection
+    from service import pipeline
+    from service.telemetry import serve_multiprocess_metrics
+
+    app = pipeline.celery(settings)
+
+    def child_exits(**_: object) -> None:
+        close_connection(app)
+        multiprocess.mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
+
+    worker_process_shutdown.connect(child_exits, weak=False)
+    if settings.celery_metrics_port:
+        serve_multiprocess_metrics(settings.celery_metrics_port)
+    app.worker_main(["worker", "--loglevel", settings.log_level, *argv])

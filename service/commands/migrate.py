@@ -1,0 +1,17 @@
+"""`orders migrate`: apply pending database migrations."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from service.settings import Settings
+from store.migrate import apply_migrations
+
+
+def register(sub: Any) -> None:
+    sub.add_parser("migrate", help="apply pending database migrations").set_defaults(run=run)
+
+
+def run(settings: Settings, args: argparse.Namespace) -> None:
+    apply_migrations(settings.dsn)

@@ -1,0 +1,59 @@
+"""`orders serve`: the service, with the roles of SERVICE_ROLES (or --roles)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+from typing import Any
+
+from service.settings import Role, Settings
+
+log = logging.getLogger(__name__)
+
+
+def register(sub: Any) -> None:
+    serve = sub.add_parser("serve", help="run the service (default)")
+    serve.add_argument("--roles", help="comma-separated roles (default: SERVICE_ROLES)")
+    serve.add_argument("--port", type=int, help="HTTP port (default: HTTP_PORT)")
+    serve.set_defaults(run=run)
+
+
+def with_overrides(settings: Settings, args: argparse.Namespace) -> Settings:
+    overrides: dict[str, object] = {}
+    if getattr(args, "roles", None):
+        overrides["service_roles"] = frozenset(Role(r.strip()) for r in args.roles.split(","))
+    if getattr(args, "port", None):
+        overrides["http_port"] = args.port
+    return settings.model_copy(update=overrides) if overrides else settings
+
+
+def _install_uvloop() -> None:
+    try:
+        import uvloop
+    except ImportError:  # uvloop is optional (not on Windows)
+        return
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+
+
+def run(settings: Settings, args: argparse.Namespace) -> None:
+    from aiohttp import web
+
+    from service.app import create_app
+
+    settings = with_overrides(settings, args)
+    _install_uvloop()
+    log.info(
+        "starting roles=%s http=%s:%d",
+        ",".join(sorted(settings.service_roles)),
+        settings.http_host,
+        settings.http_port,
+    )
+    web.run_app(
+        create_app(settings),
+        host=settings.http_host,
+        port=settings.http_port,
+        access_log=logging.getLogger("aiohttp.access"),
+        shutdown_timeout=15.0,
+        print=None,
+    )
