@@ -86,8 +86,10 @@ class Stack:
             **self.overrides,
         }
 
-    def start_service(self, name: str = "service") -> Process:
-        proc = service(self.env(), self.tmp, name=name).start()
+    def start_service(
+        self, name: str = "service", roles: str = "api,worker,relay,consumer"
+    ) -> Process:
+        proc = service(self.env(), self.tmp, roles=roles, name=name).start()
         self.processes.append(proc)
         wait_http_ok(f"{self.base_url}/health", deadline_s=60, proc=proc)
         return proc

@@ -1,0 +1,99 @@
+"""The `orders` commands an operator runs, against the real servers and a real service."""
+
+from __future__ import annotations
+
+import subprocess
+import uuid
+from typing import Any
+
+import aio_pika
+import aiohttp
+import orjson
+
+from messaging.consumer import DLQ_REASON_HEADER
+from messaging.dlq import REPLAYED_HEADER
+from tests.e2e.conftest import RABBITMQ_URL, Stack
+from tests.support.api import ApiUser
+from tests.support.processes import ORDERS
+
+
+def orders(stack: Stack, *argv: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [ORDERS, *argv],
+        env=stack.env(),
+        cwd=stack.tmp,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def as_json(result: subprocess.CompletedProcess[str]) -> Any:
+    assert result.returncode == 0, result.stderr
+    return orjson.loads(result.stdout)
+
+
+async def test_outbox_status_counts_what_waits(stack: Stack, http: aiohttp.ClientSession) -> None:
+    stack.start_service(roles="api")  # no relay: the rows wait
+    user = await ApiUser(http, stack.base_url).sign_up()
+    for _ in range(2):
+        await user.create_order()
+
+    status = as_json(orders(stack, "outbox", "status", "--json"))
+    assert status["unrelayed"] == 2
+    assert status["unpublished"] == 2
+    assert status["oldest_unrelayed_seconds"] >= 0
+    text = orders(stack, "outbox", "status")
+    assert "waiting for the relay   2" in text.stdout
+
+
+async def test_dlq_list_shows_and_keeps_replay_sends_back(stack: Stack) -> None:
+    assert as_json(orders(stack, "dlq", "list", "--json")) == []  # declares the topology too
+    body = b'{"event_type": "new_order", "order_id": "not-a-uuid"}'
+    connection = await aio_pika.connect(RABBITMQ_URL)
+    async with connection:
+        channel = await connection.channel()
+        message = aio_pika.Message(
+            body, message_id="m-1", headers={DLQ_REASON_HEADER: "bad field: order_id"}
+        )
+        await channel.default_exchange.publish(message, routing_key=f"{stack.queue}.dlq")
+
+        for _ in range(2):  # listing does not consume
+            [letter] = as_json(orders(stack, "dlq", "list", "--json"))
+            assert letter["message_id"] == "m-1"
+            assert letter["reason"] == "bad field: order_id"
+            assert letter["body"] == body.decode()
+
+        [replayed] = as_json(orders(stack, "dlq", "replay", "--limit", "5", "--json"))
+        assert replayed["message_id"] == "m-1"
+        assert as_json(orders(stack, "dlq", "list", "--json")) == []
+        queue = await channel.get_queue(stack.queue)
+        back = await queue.get(no_ack=True, timeout=5)
+        assert back.body == body
+        assert back.message_id == "m-1"
+        assert back.headers[REPLAYED_HEADER] == 1
+        assert DLQ_REASON_HEADER not in back.headers
+
+
+async def test_user_create_makes_an_account_that_can_log_in(
+    stack: Stack, http: aiohttp.ClientSession
+) -> None:
+    stack.start_service()
+    email = f"ops-{uuid.uuid4().hex[:10]}@example.com"
+    password = "an operator's password"
+    made = as_json(
+        orders(stack, "user", "create", email, "--password-stdin", "--json", stdin=password)
+    )
+    assert made["email"] == email
+    async with http.post(
+        f"{stack.base_url}/token/", data={"username": email, "password": password}
+    ) as resp:
+        assert resp.status == 200
+
+    again = orders(stack, "user", "create", email, "--password-stdin", stdin=password)
+    assert again.returncode != 0
+    assert "email already registered" in again.stderr
+    short = orders(stack, "user", "create", "x@example.com", "--password-stdin", stdin="short")
+    assert short.returncode != 0
+    assert "password" in short.stderr
