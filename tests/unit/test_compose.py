@@ -1,0 +1,99 @@
+"""compose.yml, checked without Docker: valid against the Compose Specification's JSON schema
+(vendored by the check-jsonschema package), loopback-only ports, pinned images, every service
+healthy before its dependents start, and everything the docs name present."""
+
+from __future__ import annotations
+
+import importlib.resources
+import re
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import orjson
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE_TEXT = (ROOT / "compose.yml").read_text()
+COMPOSE: dict[str, Any] = yaml.safe_load(COMPOSE_TEXT)
+SERVICES: dict[str, dict[str, Any]] = COMPOSE["services"]
+DOCS = (ROOT / "docs" / "operations.md").read_text() + (ROOT / "README.md").read_text()
+
+
+def compose_schema() -> dict[str, Any]:
+    vendor = importlib.resources.files("check_jsonschema.builtin_schemas.vendor")
+    schema: dict[str, Any] = orjson.loads(vendor.joinpath("compose-spec.json").read_bytes())
+    return schema
+
+
+def test_compose_file_follows_the_compose_specification() -> None:
+    schema = compose_schema()
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(COMPOSE), key=lambda e: list(e.path))
+    assert not errors, [f"{list(e.path)}: {e.message}" for e in errors]
+
+
+def test_the_schema_check_can_fail() -> None:
+    broken = {**COMPOSE, "services": {"api": {"ports": "8000"}}}
+    assert list(jsonschema.Draft202012Validator(compose_schema()).iter_errors(broken))
+
+
+@pytest.mark.parametrize("name", sorted(SERVICES))
+def test_every_published_port_is_bound_to_loopback(name: str) -> None:
+    for port in SERVICES[name].get("ports", []):
+        assert str(port).startswith("127.0.0.1:"), f"{name} publishes {port} on every interface"
+
+
+@pytest.mark.parametrize("name", sorted(SERVICES))
+def test_images_are_pinned(name: str) -> None:
+    image = SERVICES[name].get("image", "")
+    if "build" in SERVICES[name]:
+        return  # our own image, built from the Dockerfile
+    repository, _, tag = image.rpartition(":")
+    assert repository, f"{name}: {image!r} has no tag"
+    assert tag != "latest", f"{name}: {image!r} is not pinned"
+    assert re.match(r"\d+\.\d+", tag), f"{name}: {image!r} names no minor version"
+
+
+@pytest.mark.parametrize("name", sorted(SERVICES))
+def test_every_service_is_health_checked_or_a_one_shot_job(name: str) -> None:
+    service = SERVICES[name]
+    check = service.get("healthcheck", {})
+    if check.get("disable"):
+        assert service.get("restart") == "no", f"{name}: no healthcheck, yet not a one-shot job"
+        dependents = [s for s in SERVICES.values() if name in (s.get("depends_on") or {})]
+        for dependent in dependents:
+            assert dependent["depends_on"][name]["condition"] == "service_completed_successfully"
+    elif "build" not in service:  # ours inherit the Dockerfile's HEALTHCHECK on /health
+        assert check.get("test"), f"{name} has no healthcheck"
+
+
+@pytest.mark.parametrize("name", sorted(SERVICES))
+def test_every_dependency_has_a_condition(name: str) -> None:
+    depends = SERVICES[name].get("depends_on", {})
+    assert isinstance(depends, dict), f"{name}: depends_on without conditions"
+    for dependency, how in depends.items():
+        assert dependency in SERVICES
+        assert how.get("condition") in {"service_healthy", "service_completed_successfully"}
+
+
+def test_every_port_the_docs_name_is_published() -> None:
+    published = {str(p).rsplit(":", 2)[-2] for s in SERVICES.values() for p in s.get("ports", [])}
+    named = set(re.findall(r"http://localhost:(\d+)", COMPOSE_TEXT.split("name:", 1)[0]))
+    assert named, "the header names no URL"
+    assert named <= published
+
+
+def test_every_variable_the_docs_require_is_read() -> None:
+    required = {"SECRET_KEY", "POSTGRES_PASSWORD", "RABBITMQ_PASSWORD"}
+    assert all(var in DOCS for var in required)
+    for var in required:
+        assert re.search(r"\$\{" + var + r":\?", COMPOSE_TEXT), f"{var} is not required"
+
+
+def test_settings_a_person_may_change_come_from_the_shell_first() -> None:
+    """A `${VAR:-default}` lets an exported variable win over compose's .env file."""
+    env = COMPOSE["x-orders"]["environment"]
+    for var in ("PROCESS_ORDER_SECONDS", "CORS_ALLOW_ORIGINS", "LOG_LEVEL"):
+        assert env[var].startswith("${" + var), var
