@@ -44,8 +44,8 @@ migrate: install .env
 ENV_FILE ?= .env
 RUN_STACK = $(BIN)/dotenv -f $(ENV_FILE) run --no-override $(BIN)/honcho start -f Procfile -e /dev/null
 
-# Everything on a fresh machine: venv, .env, servers checked, migrations, then Temporal,
-# the service (all roles) and a Celery worker under honcho (Procfile). Ctrl-C stops them all.
+# Everything on a fresh machine: venv, .env, servers checked, migrations, then Temporal, the
+# API, the pipeline roles and a Celery worker under honcho (Procfile). Ctrl-C stops them all.
 run: install .env
 	@bash .ci/services.sh check
 	$(BIN)/orders migrate
@@ -54,6 +54,9 @@ run: install .env
 	echo "  API              http://localhost:$$port"; \
 	echo "  Swagger UI       http://localhost:$$port/docs"; \
 	echo "  Temporal Web UI  http://localhost:$${TEMPORAL_DEV_UI_PORT:-8233}"; \
+	echo "  Metrics          http://localhost:$$port/metrics (API)," \
+	     "http://localhost:$${PIPELINE_HTTP_PORT:-8001}/metrics (pipeline)," \
+	     "http://127.0.0.1:$${CELERY_METRICS_PORT:-9101}/metrics (Celery)"; \
 	echo "  Ctrl-C stops everything (a Temporal server that was already running is left alone)"; \
 	echo
 	exec $(RUN_STACK)

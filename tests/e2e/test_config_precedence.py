@@ -30,7 +30,11 @@ async def test_an_exported_variable_beats_the_dotenv_file(
     # The .env says otherwise for both variables; every other value comes from both alike.
     lines = {**env, "CORS_ALLOW_ORIGINS": DOTENV_ORIGIN, "HTTP_PORT": str(free_port())}
     dotenv.write_text("".join(f"{k}={v}\n" for k, v in lines.items() if k != "PATH"))
-    exported = {**env, "CORS_ALLOW_ORIGINS": EXPORTED_ORIGIN, "SERVICE_ROLES": "api"}
+    exported = {
+        **env,
+        "CORS_ALLOW_ORIGINS": EXPORTED_ORIGIN,
+        "PIPELINE_HTTP_PORT": str(free_port()),
+    }
     make = ["make", "-s", "-C", str(ROOT), "run-stack", f"ENV_FILE={dotenv}"]
     proc = Process("make-run", make, exported, stack.tmp).start()
     stack.processes.append(proc)
@@ -41,7 +45,9 @@ async def test_an_exported_variable_beats_the_dotenv_file(
         assert await _preflight(http, stack.base_url, DOTENV_ORIGIN) == 403
     finally:
         proc.stop()
-    assert "celery" in proc.output()  # the whole layout ran, not the service alone
+    output = proc.output()
+    for name in ("temporal", "api", "pipeline", "celery"):  # the whole layout ran
+        assert f"{name}." in output or f"{name} " in output, name
 
 
 def test_make_run_and_run_stack_share_one_command() -> None:
