@@ -6,20 +6,88 @@ models here document that shape, and the tests check the two agree.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from api.cursor import Cursor
+from core.emails import normalize_email
 from core.lifecycle import OrderStatus
 from core.money import MAX_AMOUNT
 from core.order import OrderItem, total_of
 from core.timeline import TimelineKind
 
 _FORBID = ConfigDict(extra="forbid")
+
+MAX_INT64 = 2**63 - 1
+
+
+def _not_bool_or_text(value: object) -> object:
+    # JSON true is not 1, and "7" is not 7: only JSON numbers are integers here.
+    if isinstance(value, bool | str):
+        raise PydanticCustomError("int_type", "Input should be a valid integer")
+    return value
+
+
+# An amount as a decimal string: > 0, at most 10 digits before the point and 2 after.
+AMOUNT_PATTERN = r"^([1-9][0-9]{0,9}(\.[0-9]{1,2})?|0?\.(0[1-9]|[1-9][0-9]?))$"
+_AMOUNT_TEXT = re.compile(AMOUNT_PATTERN)
+
+
+def _amount_input(value: object) -> object:
+    if isinstance(value, bool):
+        raise PydanticCustomError("decimal_type", "Input should be a valid number")
+    if isinstance(value, str) and not _AMOUNT_TEXT.fullmatch(value):
+        raise PydanticCustomError(
+            "decimal_parsing", "Input should be a decimal number > 0 with at most 2 decimals"
+        )
+    return value
+
+
+# A JSON integer that fits PostgreSQL's bigint.
+Int64 = Annotated[int, BeforeValidator(_not_bool_or_text), Field(le=MAX_INT64)]
+
+# numeric(12,2): > 0, at most 2 decimals, at most MAX_AMOUNT; a JSON number or its text.
+Amount = Annotated[
+    Decimal,
+    BeforeValidator(_amount_input),
+    Field(gt=0, le=MAX_AMOUNT, decimal_places=2),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {
+                    "type": "number",
+                    "exclusiveMinimum": 0,
+                    "maximum": float(MAX_AMOUNT),
+                    "multipleOf": 0.01,
+                },
+                {"type": "string", "pattern": AMOUNT_PATTERN},
+            ],
+            "description": "a positive amount with at most 2 decimals",
+        }
+    ),
+]
+
+# An address in its one normalised spelling (`core.emails`).
+Email = Annotated[
+    str,
+    Field(max_length=1000),
+    AfterValidator(normalize_email),
+    WithJsonSchema({"type": "string", "format": "email", "maxLength": 320}),
+]
 
 
 # Accounts
@@ -28,7 +96,7 @@ _FORBID = ConfigDict(extra="forbid")
 class RegisterIn(BaseModel):
     model_config = _FORBID
 
-    email: EmailStr
+    email: Email
     password: Annotated[str, Field(min_length=8, max_length=256)]
 
 
@@ -60,9 +128,9 @@ class TokenOut(BaseModel):
 class OrderItemIn(BaseModel):
     model_config = _FORBID
 
-    product_id: Annotated[int, Field(ge=1)]
-    quantity: Annotated[int, Field(ge=1, le=10000)]
-    price: Annotated[Decimal, Field(gt=0, decimal_places=2)]
+    product_id: Annotated[Int64, Field(ge=1)]
+    quantity: Annotated[Int64, Field(ge=1, le=10000)]
+    price: Amount
 
 
 class OrderIn(BaseModel):
@@ -89,7 +157,7 @@ class StatusIn(BaseModel):
 
 
 class UserPath(BaseModel):
-    user_id: int
+    user_id: Annotated[int, Field(ge=-MAX_INT64 - 1, le=MAX_INT64)]
 
 
 class OrderListQuery(BaseModel):

@@ -14,19 +14,27 @@ from aiohttp import web
 
 from api.cors import CorsConfig
 from api.errors import error_middleware
+from api.headers import security_headers
 from api.health import setup_health
-from api.keys import ACCOUNTS, HISTORY, ORDERS, TOKENS
+from api.keys import ACCOUNTS, HISTORY, IDEMPOTENT_ORDERS, ORDERS, TOKENS
+from api.ratelimit import THROTTLE, RateLimitConfig, Throttle, rate_limit_middleware
 from api.request_id import request_id_middleware
 from api.routes import setup_api
 from api.tokens import Tokens
+from core.ratelimit import Policy
 from service import resources
 from service import roles as roles_ctx
-from service.keys import DB_POOL, ORDER_USECASES, SETTINGS, TEMPORAL
+from service.keys import DB_POOL, ORDER_CACHE, ORDER_USECASES, REDIS, SETTINGS, TEMPORAL
 from service.settings import Role, Settings
+from store.ratelimit import RedisBuckets
 from usecases.accounts import Accounts
 from usecases.history import OrderHistory
+from usecases.idempotency import IdempotentOrders
 from usecases.passwords import Passwords
 from workflows.history import WorkflowTimeline
+
+# JSON bodies (and forms) above this get 413.
+MAX_BODY_BYTES = 64 * 1024
 
 
 def tokens(settings: Settings) -> Tokens:
@@ -42,6 +50,19 @@ def passwords(settings: Settings) -> Passwords:
     return Passwords(
         memory_kib=settings.password_hash_memory_kib,
         time_cost=settings.password_hash_time_cost,
+        workers=settings.password_hash_workers,
+        queue=settings.password_hash_queue,
+    )
+
+
+def rate_limits(settings: Settings) -> RateLimitConfig:
+    return RateLimitConfig(
+        enabled=settings.rate_limit_enabled,
+        default=Policy("default", settings.rate_limit_capacity, settings.rate_limit_refill_rate),
+        credentials=Policy(
+            "credentials", settings.auth_rate_limit_capacity, settings.auth_rate_limit_refill_rate
+        ),
+        trusted_proxies=settings.trusted_proxies,
     )
 
 
@@ -57,24 +78,38 @@ def cors(settings: Settings) -> CorsConfig:
 async def _api_usecases(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     orders = app[ORDER_USECASES]
+    acquire_timeout = settings.db_acquire_timeout_seconds
     app[ORDERS] = orders
-    app[ACCOUNTS] = Accounts(app[DB_POOL], passwords(settings))
+    app[IDEMPOTENT_ORDERS] = IdempotentOrders(
+        app[DB_POOL], app[ORDER_CACHE], acquire_timeout=acquire_timeout
+    )
+    hashing = passwords(settings)
+    app[ACCOUNTS] = Accounts(app[DB_POOL], hashing, acquire_timeout=acquire_timeout)
     source = WorkflowTimeline(app[TEMPORAL], timeout_seconds=settings.temporal_timeout_seconds)
     app[HISTORY] = OrderHistory(orders, source)
+    buckets = RedisBuckets(
+        app[REDIS],
+        prefix=settings.rate_limit_key_prefix,
+        timeout_seconds=settings.redis_timeout_seconds,
+    )
+    app[THROTTLE] = Throttle(buckets, rate_limits(settings))
     yield
+    hashing.close()
 
 
 def create_app(settings: Settings) -> web.Application:
-    app = web.Application(
-        middlewares=[request_id_middleware, error_middleware], client_max_size=256 * 1024
-    )
+    roles = settings.service_roles
+    middlewares = [request_id_middleware, error_middleware]
+    if Role.API in roles:  # outside the error middleware: its headers go on error answers too
+        middlewares.insert(1, rate_limit_middleware)
+    app = web.Application(middlewares=middlewares, client_max_size=MAX_BODY_BYTES)
+    app.on_response_prepare.append(security_headers(cors=bool(settings.cors_allow_origins)))
     app[SETTINGS] = settings
     app.cleanup_ctx.append(resources.database)
     app.cleanup_ctx.append(resources.cache)
     app.cleanup_ctx.append(resources.temporal)
     app.cleanup_ctx.append(resources.usecases)
     setup_health(app)
-    roles = settings.service_roles
     if Role.API in roles:
         app[TOKENS] = tokens(settings)
         app.cleanup_ctx.append(_api_usecases)

@@ -8,7 +8,7 @@ import pytest
 
 from service.settings import ConfigError, Role, Settings, load_settings
 
-SECRET = "s" * 32
+SECRET = "kJ4x-Qm9_TzR2vLp8WnY3bHc6dFs0gAe"
 
 
 @pytest.fixture(autouse=True)
