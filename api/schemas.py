@@ -24,7 +24,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from api.cursor import Cursor
-from core.emails import normalize_email
+from core.emails import SPECIAL_USE_PATTERN, normalize_email
 from core.lifecycle import OrderStatus
 from core.money import MAX_AMOUNT
 from core.order import OrderItem, total_of
@@ -86,7 +86,15 @@ Email = Annotated[
     str,
     Field(max_length=1000),
     AfterValidator(normalize_email),
-    WithJsonSchema({"type": "string", "format": "email", "maxLength": 320}),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "email",
+            "maxLength": 320,
+            "not": {"pattern": SPECIAL_USE_PATTERN},
+            "description": "an address outside the special-use domains (.test, .local, ...)",
+        }
+    ),
 ]
 
 
