@@ -43,6 +43,7 @@ async def test_patch_with_a_stale_etag_is_412_and_changes_nothing(
     assert resp.status == 412
     assert "detail" in await resp.json()
     row = await pool.fetchrow("SELECT status, version FROM orders WHERE id = $1::uuid", order["id"])
+    assert row is not None
     assert (row["status"], row["version"]) == ("PAID", 2)
     events = await pool.fetchval(
         "SELECT count(*) FROM outbox WHERE event_type = 'order_status_changed'"

@@ -64,7 +64,7 @@ async def test_a_stale_fill_never_overwrites_a_newer_entry(
     await cache.put(newer)  # the PATCH wrote version 2
     await cache.put(older)  # then a read that had fetched version 1 fills the cache
     raw = await redis_client.get(cache_key(older.id))
-    assert raw is not None
+    assert isinstance(raw, bytes)
     assert decode_cache_entry(raw).version == 2
     assert (await cache.get(older.id)) == newer
     newest = replace(newer, status=OrderStatus.SHIPPED, version=3)
