@@ -57,14 +57,16 @@ def _amount_input(value: object) -> object:
     return value
 
 
-# A JSON integer that fits PostgreSQL's bigint.
-Int64 = Annotated[int, BeforeValidator(_not_bool_or_text), Field(le=MAX_INT64)]
+# JSON integers (bigint in PostgreSQL). The constraints come before the validator, so
+# the document shows them as minimum / maximum.
+ProductId = Annotated[int, Field(ge=1, le=MAX_INT64), BeforeValidator(_not_bool_or_text)]
+Quantity = Annotated[int, Field(ge=1, le=10000), BeforeValidator(_not_bool_or_text)]
 
 # numeric(12,2): > 0, at most 2 decimals, at most MAX_AMOUNT; a JSON number or its text.
 Amount = Annotated[
     Decimal,
-    BeforeValidator(_amount_input),
     Field(gt=0, le=MAX_AMOUNT, decimal_places=2),
+    BeforeValidator(_amount_input),
     WithJsonSchema(
         {
             "anyOf": [
@@ -102,7 +104,10 @@ Email = Annotated[
 
 
 class RegisterIn(BaseModel):
-    model_config = _FORBID
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"email": "ada@example.com", "password": "correct horse"}]},
+    )
 
     email: Email
     password: Annotated[str, Field(min_length=8, max_length=256)]
@@ -136,15 +141,20 @@ class TokenOut(BaseModel):
 class OrderItemIn(BaseModel):
     model_config = _FORBID
 
-    product_id: Annotated[Int64, Field(ge=1)]
-    quantity: Annotated[Int64, Field(ge=1, le=10000)]
+    product_id: ProductId
+    quantity: Quantity
     price: Amount
 
 
 class OrderIn(BaseModel):
     """A new order; the server sets its id, owner, status and total."""
 
-    model_config = _FORBID
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"items": [{"product_id": 1, "quantity": 3, "price": 19.99}]}]
+        },
+    )
 
     items: Annotated[list[OrderItemIn], Field(min_length=1, max_length=100)]
 
@@ -159,13 +169,13 @@ class OrderIn(BaseModel):
 
 
 class StatusIn(BaseModel):
-    model_config = _FORBID
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"status": "PAID"}]})
 
     status: OrderStatus
 
 
 class UserPath(BaseModel):
-    user_id: Annotated[int, Field(ge=-MAX_INT64 - 1, le=MAX_INT64)]
+    user_id: int  # any integer: one that is not the caller's own is 403
 
 
 class OrderListQuery(BaseModel):
