@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 import asyncpg
@@ -148,11 +149,15 @@ async def test_a_statement_timeout_is_503_with_retry_after(
     order = await create_order(client, user)
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute("SELECT 1 FROM orders WHERE id = $1::uuid FOR UPDATE", order["id"])
+        started = time.monotonic()
         with caplog.at_level(logging.ERROR, logger="api.errors"):
             resp = await client.patch(
                 f"/orders/{order['id']}/", json={"status": "PAID"}, headers=user.headers
             )
+        waited = time.monotonic() - started
     assert resp.status == 503, await resp.text()
+    assert waited < 3.0, "PostgreSQL cancelled it, not the client's 10 s command timeout"
+    assert "busy" in (await resp.json())["detail"]
     assert resp.headers["Retry-After"] == "1"
     assert not caplog.records, "no 500 logged"
     status = await pool.fetchval("SELECT status FROM orders WHERE id = $1::uuid", order["id"])
