@@ -15,9 +15,10 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $@
 
+# .env holds the SECRET_KEY: created readable and writable by its owner only (0600).
 .env:
-	@$(PYTHON) -c "import secrets,pathlib; t=pathlib.Path('.env.example').read_text(); pathlib.Path('.env').write_text(t.replace('change-me-to-a-random-string-of-at-least-32-characters', secrets.token_urlsafe(48)))"
-	@echo "wrote .env from .env.example with a fresh SECRET_KEY"
+	@umask 077 && $(PYTHON) -c "import os,secrets,pathlib; t=pathlib.Path('.env.example').read_text().replace('change-me-to-a-random-string-of-at-least-32-characters', secrets.token_urlsafe(48)); fd=os.open('.env', os.O_WRONLY|os.O_CREAT|os.O_EXCL, 0o600); os.write(fd, t.encode()); os.close(fd)"
+	@echo "wrote .env (mode 0600) from .env.example with a fresh SECRET_KEY"
 
 test: install
 	$(PY) -m pytest

@@ -7,6 +7,9 @@ from aiohttp import web
 from api.keys import TOKENS
 from core.errors import InvalidToken
 
+# The verified user id, once per request (the rate limiter may have verified it first).
+_USER_ID = web.RequestKey("user_id", int)
+
 
 class MissingToken(InvalidToken):
     """No `Authorization: Bearer <token>` header at all."""
@@ -14,7 +17,11 @@ class MissingToken(InvalidToken):
 
 def bearer_user(request: web.Request) -> int:
     """The authenticated user's id; MissingToken or InvalidToken (both 401) otherwise."""
+    if _USER_ID in request:
+        return request[_USER_ID]
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise MissingToken("not authenticated")
-    return request.app[TOKENS].verify(token.strip())
+    user_id = request.app[TOKENS].verify(token.strip())
+    request[_USER_ID] = user_id
+    return user_id

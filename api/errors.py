@@ -17,11 +17,16 @@ from api.validation import RequestValidationError
 from core.errors import (
     EmailTaken,
     Forbidden,
+    IdempotencyKeyInFlight,
+    IdempotencyKeyReused,
     IllegalTransition,
     InvalidCredentials,
     InvalidToken,
     OrderNotFound,
+    PreconditionFailed,
+    RateLimited,
     Unavailable,
+    UserGone,
 )
 
 log = logging.getLogger(__name__)
@@ -39,7 +44,21 @@ _FIXED: dict[type[Exception], tuple[int, str, dict[str, str] | None]] = {
     InvalidCredentials: (401, "incorrect email or password", BEARER),
     MissingToken: (401, "Not authenticated", BEARER),
     InvalidToken: (401, "could not validate credentials", BEARER),
+    UserGone: (401, "could not validate credentials", BEARER),
+    PreconditionFailed: (412, "precondition failed: the order has changed", None),
+    IdempotencyKeyInFlight: (
+        409,
+        "a request with this Idempotency-Key is still being processed",
+        {"Retry-After": "1"},
+    ),
 }
+_KEY_REUSED = [
+    {
+        "loc": ["header", "Idempotency-Key"],
+        "msg": "this Idempotency-Key was used with a different request body",
+        "type": "idempotency_key_reused",
+    }
+]
 
 
 def to_response(exc: Exception) -> web.Response | None:
@@ -51,6 +70,10 @@ def to_response(exc: Exception) -> web.Response | None:
     match exc:
         case Unavailable():
             return error_response(503, exc.detail, headers={"Retry-After": "1"})
+        case RateLimited():
+            return error_response(429, "rate limit exceeded", headers=exc.headers)
+        case IdempotencyKeyReused():
+            return error_response(422, _KEY_REUSED)
         case RequestValidationError():
             return error_response(422, exc.errors)
         case IllegalTransition():

@@ -19,8 +19,11 @@ _ERROR_DESCRIPTIONS = {
     401: "Not authenticated, or the token or credentials are invalid",
     403: "Forbidden: another user's resource",
     404: "Not found",
-    409: "Conflict: an illegal status transition",
+    409: "Conflict: an illegal status transition, or an Idempotency-Key still in flight",
+    412: "Precondition failed: If-Match names a version the order no longer has",
+    413: "The body is larger than 64 KiB",
     422: "Validation error",
+    429: "Rate limit exceeded: retry after Retry-After seconds",
     500: "Internal server error",
     503: "A required dependency is unavailable",
 }
@@ -58,6 +61,16 @@ def _parameters(op: Operation, components: dict[str, Any]) -> list[dict[str, Any
         }
         for p in op.path_params
     ]
+    params += [
+        {
+            "name": h.name,
+            "in": "header",
+            "required": False,
+            "schema": h.schema,
+            **({"description": h.description} if h.description else {}),
+        }
+        for h in op.header_params
+    ]
     if op.query is not None:
         schema = components[op.query.__name__]
         required = set(schema.get("required", ()))
@@ -83,6 +96,8 @@ def _success(op: Operation) -> dict[str, Any]:
             name: {"description": text, "schema": {"type": "string"}}
             for name, text in op.response_headers
         }
+    if op.links:
+        response["links"] = dict(op.links)
     return response
 
 
@@ -96,6 +111,8 @@ def _error(status: int) -> dict[str, Any]:
         response["headers"] = {
             "WWW-Authenticate": {"schema": {"type": "string", "const": "Bearer"}}
         }
+    if status in (409, 429, 503):
+        response["headers"] = {"Retry-After": {"schema": {"type": "string"}}}
     return response
 
 

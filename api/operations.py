@@ -23,6 +23,15 @@ class PathParam:
 
 
 @dataclass(frozen=True, slots=True)
+class HeaderParam:
+    """An optional request header the operation honours."""
+
+    name: str
+    schema: dict[str, Any]
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Operation:
     method: str
     path: str  # as documented; the other slash variant is routed too
@@ -42,6 +51,8 @@ class Operation:
     also: tuple[int, ...] = ()  # other statuses answered with the `response` model
     auth: bool = False
     response_headers: tuple[tuple[str, str], ...] = ()  # (name, description)
+    header_params: tuple[HeaderParam, ...] = ()
+    links: tuple[tuple[str, dict[str, Any]], ...] = ()  # OpenAPI links of the success response
 
 
 def path_variants(path: str) -> tuple[str, ...]:

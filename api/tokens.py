@@ -11,6 +11,8 @@ from core.errors import InvalidToken
 
 ALGORITHM = "HS256"
 _REQUIRED = ["sub", "exp", "iat", "iss", "aud", "jti"]
+# Clock skew tolerated between the host that issued a token and the one checking it.
+LEEWAY = timedelta(seconds=10)
 
 
 class Tokens:
@@ -48,6 +50,7 @@ class Tokens:
                 algorithms=[ALGORITHM],
                 audience=self._audience,
                 issuer=self._issuer,
+                leeway=LEEWAY,
                 options={"require": _REQUIRED},
             )
         except jwt.PyJWTError as exc:

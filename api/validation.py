@@ -7,6 +7,7 @@ existing clients parse. `error_middleware` turns `RequestValidationError` into i
 from __future__ import annotations
 
 from typing import Literal, TypedDict, TypeVar
+from urllib.parse import parse_qsl
 
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
@@ -57,11 +58,18 @@ async def json_body(request: web.Request, model: type[M]) -> M:
         raise RequestValidationError.from_pydantic(exc, "body") from None
 
 
+FORM = "application/x-www-form-urlencoded"
+
+
 async def form_body(request: web.Request, model: type[M]) -> M:
-    """Form fields (urlencoded or multipart) as `model`; any other body has no fields."""
-    form = await request.post()
-    fields = {name: value for name, value in form.items() if isinstance(value, str)}
-    return validate(model, fields, "body")
+    """`application/x-www-form-urlencoded` fields as `model` (the one encoding OAuth2's
+    token endpoint takes, RFC 6749 4.3.2); any other body has no fields. Bytes that are
+    not UTF-8 become U+FFFD instead of failing; a repeated field counts once (the last)."""
+    raw = await request.read()
+    if request.content_type != FORM:
+        return validate(model, {}, "body")
+    pairs = parse_qsl(raw.decode(errors="replace"), keep_blank_values=True, errors="replace")
+    return validate(model, dict(pairs), "body")
 
 
 def query_params(request: web.Request, model: type[M]) -> M:

@@ -89,6 +89,12 @@ def service_env(config: BenchConfig) -> dict[str, str]:
         PROCESS_ORDER_SECONDS="0",
         LOG_LEVEL="WARNING",
         LOG_FORMAT="text",
+        # The load comes from one address at thousands of requests a second: rate limiting
+        # off, and room in the (always on) credentials buckets for the users it registers.
+        RATE_LIMIT_ENABLED="false",
+        AUTH_RATE_LIMIT_CAPACITY="100000",
+        AUTH_RATE_LIMIT_REFILL_RATE="100000",
+        RATE_LIMIT_KEY_PREFIX=f"ratelimit.bench.{secrets.token_hex(4)}",
     )
     return env
 

@@ -52,3 +52,43 @@ class HistoryUnavailable(Unavailable):
     """The order's history lives on the Temporal server, which cannot be reached now."""
 
     detail = "order history unavailable: Temporal is unreachable"
+
+
+class DatabaseBusy(Unavailable):
+    """PostgreSQL is reachable but saturated: no pooled connection in time, or a timeout."""
+
+    detail = "service unavailable: database busy, retry later"
+
+
+class PasswordHashingBusy(Unavailable):
+    """Every password-hashing slot is taken; the request is refused instead of queued."""
+
+    detail = "service unavailable: too many logins at once, retry later"
+
+
+class UserGone(InvalidToken):
+    """A valid token whose user no longer exists."""
+
+
+class PreconditionFailed(DomainError):
+    """`If-Match` names a version the order no longer has."""
+
+    def __init__(self, current_version: int) -> None:
+        super().__init__("the order has changed since the version named by If-Match")
+        self.current_version = current_version
+
+
+class IdempotencyKeyReused(DomainError):
+    """An Idempotency-Key sent again with a different request body."""
+
+
+class IdempotencyKeyInFlight(DomainError):
+    """The first request with this Idempotency-Key is still running."""
+
+
+class RateLimited(DomainError):
+    """Over a rate limit; `headers` say when to come back (Retry-After, RateLimit)."""
+
+    def __init__(self, headers: dict[str, str]) -> None:
+        super().__init__("rate limit exceeded")
+        self.headers = headers

@@ -14,21 +14,37 @@ from aiohttp import web
 
 from api.cors import CorsConfig
 from api.errors import error_middleware
+from api.headers import security_headers
 from api.health import setup_health
-from api.keys import ACCOUNTS, HISTORY, ORDERS, TOKENS
+from api.keys import ACCOUNTS, HISTORY, IDEMPOTENT_ORDERS, ORDERS, TOKENS
 from api.metrics import MetricsConfig, metrics_middleware, setup_metrics
+from api.ratelimit import THROTTLE, RateLimitConfig, Throttle, rate_limit_middleware
 from api.request_id import request_id_middleware
 from api.routes import setup_api
 from api.tokens import Tokens
+from core.ratelimit import Policy
 from service import resources
 from service import roles as roles_ctx
-from service.keys import DB_POOL, ORDER_USECASES, SETTINGS, TEMPORAL, TEMPORAL_METRICS_PORT
+from service.keys import (
+    DB_POOL,
+    ORDER_CACHE,
+    ORDER_USECASES,
+    REDIS,
+    SETTINGS,
+    TEMPORAL,
+    TEMPORAL_METRICS_PORT,
+)
 from service.settings import Role, Settings
 from service.telemetry import temporal_metrics_port
+from store.ratelimit import RedisBuckets
 from usecases.accounts import Accounts
 from usecases.history import OrderHistory
+from usecases.idempotency import IdempotentOrders
 from usecases.passwords import Passwords
 from workflows.history import WorkflowTimeline
+
+# JSON bodies (and forms) above this get 413.
+MAX_BODY_BYTES = 64 * 1024
 
 
 def tokens(settings: Settings) -> Tokens:
@@ -44,6 +60,19 @@ def passwords(settings: Settings) -> Passwords:
     return Passwords(
         memory_kib=settings.password_hash_memory_kib,
         time_cost=settings.password_hash_time_cost,
+        workers=settings.password_hash_workers,
+        queue=settings.password_hash_queue,
+    )
+
+
+def rate_limits(settings: Settings) -> RateLimitConfig:
+    return RateLimitConfig(
+        enabled=settings.rate_limit_enabled,
+        default=Policy("default", settings.rate_limit_capacity, settings.rate_limit_refill_rate),
+        credentials=Policy(
+            "credentials", settings.auth_rate_limit_capacity, settings.auth_rate_limit_refill_rate
+        ),
+        trusted_proxies=settings.trusted_proxies,
     )
 
 
@@ -59,18 +88,32 @@ def cors(settings: Settings) -> CorsConfig:
 async def _api_usecases(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     orders = app[ORDER_USECASES]
+    acquire_timeout = settings.db_acquire_timeout_seconds
     app[ORDERS] = orders
-    app[ACCOUNTS] = Accounts(app[DB_POOL], passwords(settings))
+    app[IDEMPOTENT_ORDERS] = IdempotentOrders(
+        app[DB_POOL], app[ORDER_CACHE], acquire_timeout=acquire_timeout
+    )
+    hashing = passwords(settings)
+    app[ACCOUNTS] = Accounts(app[DB_POOL], hashing, acquire_timeout=acquire_timeout)
     source = WorkflowTimeline(app[TEMPORAL], timeout_seconds=settings.temporal_timeout_seconds)
     app[HISTORY] = OrderHistory(orders, source)
+    buckets = RedisBuckets(
+        app[REDIS],
+        prefix=settings.rate_limit_key_prefix,
+        timeout_seconds=settings.redis_timeout_seconds,
+    )
+    app[THROTTLE] = Throttle(buckets, rate_limits(settings))
     yield
+    hashing.close()
 
 
 def create_app(settings: Settings) -> web.Application:
-    app = web.Application(
-        middlewares=[metrics_middleware, request_id_middleware, error_middleware],
-        client_max_size=256 * 1024,
-    )
+    roles = settings.service_roles
+    middlewares = [metrics_middleware, request_id_middleware, error_middleware]
+    if Role.API in roles:  # outside the error middleware: its headers go on error answers too
+        middlewares.insert(2, rate_limit_middleware)
+    app = web.Application(middlewares=middlewares, client_max_size=MAX_BODY_BYTES)
+    app.on_response_prepare.append(security_headers(cors=bool(settings.cors_allow_origins)))
     app[SETTINGS] = settings
     sources: tuple[str, ...] = ()
     if Role.WORKER in settings.service_roles:
@@ -84,7 +127,6 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(resources.temporal)
     app.cleanup_ctx.append(resources.usecases)
     setup_health(app)
-    roles = settings.service_roles
     if Role.API in roles:
         app[TOKENS] = tokens(settings)
         app.cleanup_ctx.append(_api_usecases)

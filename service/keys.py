@@ -6,6 +6,7 @@ The API's own keys (its use cases, tokens, readiness) are in `api.keys`.
 from __future__ import annotations
 
 import asyncpg
+import redis.asyncio as aioredis
 from aiohttp import web
 from temporalio.client import Client
 
@@ -17,6 +18,7 @@ from usecases.orders import Orders
 SETTINGS = web.AppKey("settings", Settings)
 DB_POOL = web.AppKey("db_pool", asyncpg.Pool)
 ORDER_CACHE = web.AppKey("order_cache", OrderCache)
+REDIS = web.AppKey("redis", aioredis.Redis)
 TEMPORAL = web.AppKey("temporal_client", Client)
 PUBLISHER = web.AppKey("publisher", Publisher)
 ORDER_USECASES = web.AppKey("order_usecases", Orders)

@@ -12,7 +12,7 @@ from temporalio.client import Client
 
 from api.keys import READINESS
 from api.readiness import Probe, Readiness
-from service.keys import DB_POOL, ORDER_CACHE, ORDER_USECASES, SETTINGS, TEMPORAL
+from service.keys import DB_POOL, ORDER_CACHE, ORDER_USECASES, REDIS, SETTINGS, TEMPORAL
 from store import db
 from store.cache import OrderCache
 from store.migrate import apply_migrations
@@ -33,6 +33,7 @@ async def database(app: web.Application) -> AsyncIterator[None]:
         min_size=settings.db_pool_min_size,
         max_size=settings.db_pool_max_size,
         command_timeout=settings.db_command_timeout_seconds,
+        statement_timeout=settings.db_statement_timeout_seconds,
     )
     app[DB_POOL] = pool
     log.info("postgres pool open max_size=%d", settings.db_pool_max_size)
@@ -49,6 +50,7 @@ async def cache(app: web.Application) -> AsyncIterator[None]:
         socket_timeout=settings.redis_timeout_seconds,
         socket_connect_timeout=settings.redis_timeout_seconds,
     )
+    app[REDIS] = client
     app[ORDER_CACHE] = OrderCache(
         client,
         ttl_seconds=settings.redis_orders_ttl_seconds,
@@ -70,7 +72,8 @@ async def temporal(app: web.Application) -> AsyncIterator[None]:
 async def usecases(app: web.Application) -> AsyncIterator[None]:
     """The order use cases every role shares, and the readiness probes of this process."""
     pool, order_cache, client = app[DB_POOL], app[ORDER_CACHE], app[TEMPORAL]
-    app[ORDER_USECASES] = Orders(pool, order_cache)
+    acquire_timeout = app[SETTINGS].db_acquire_timeout_seconds
+    app[ORDER_USECASES] = Orders(pool, order_cache, acquire_timeout=acquire_timeout)
     app[READINESS] = Readiness(
         [
             Probe("postgres", lambda: db.ping(pool)),

@@ -6,6 +6,9 @@ with a message that names the variable.
 
 from __future__ import annotations
 
+import ipaddress
+import math
+from collections import Counter
 from datetime import timedelta
 from enum import StrEnum
 from typing import Annotated, Any
@@ -33,6 +36,25 @@ class Role(StrEnum):
 
 
 MIN_SECRET_KEY_LENGTH = 32
+# Estimated bits (below): random keys of 32 characters or more score 90+ even in hex
+# (`openssl rand -hex 16`), while a repeated character, word or pattern scores far less.
+MIN_SECRET_KEY_BITS = 80
+# .env.example's placeholder: public, so a token signed with it proves nothing.
+EXAMPLE_SECRET_KEY = "change-me-to-a-random-string-of-at-least-32-characters"
+
+
+def estimated_bits(secret: str) -> float:
+    """A Shannon estimate of the secret's entropy: bits per character times the length of
+    its shortest repeating unit ("passwordpassword..." counts as "password")."""
+    if not secret:
+        return 0.0
+    unit = next(
+        n for n in range(1, len(secret) + 1) if secret == (secret[:n] * len(secret))[: len(secret)]
+    )
+    counts = Counter(secret)
+    per_char = -sum(n / len(secret) * math.log2(n / len(secret)) for n in counts.values())
+    return per_char * unit
+
 
 CommaList = Annotated[tuple[str, ...], NoDecode]
 
@@ -71,6 +93,8 @@ class Settings(BaseSettings):
     db_pool_min_size: int = Field(2, ge=1)
     db_pool_max_size: int = Field(10, ge=1)
     db_command_timeout_seconds: float = Field(10.0, gt=0)
+    db_statement_timeout_seconds: float = Field(5.0, gt=0)
+    db_acquire_timeout_seconds: float = Field(2.0, gt=0)
     run_migrations_on_startup: bool = False
 
     # Redis (cache, and Celery's broker by default)
@@ -120,16 +144,44 @@ class Settings(BaseSettings):
     # Password hashing (argon2id). The defaults are OWASP's floor; tests lower them.
     password_hash_memory_kib: int = Field(19 * 1024, ge=8)
     password_hash_time_cost: int = Field(2, ge=1)
+    password_hash_workers: int = Field(2, ge=1, le=64)
+    password_hash_queue: int = Field(32, ge=0)
+
+    # Rate limiting (token buckets in Redis, in-process while Redis fails)
+    rate_limit_enabled: bool = True
+    rate_limit_capacity: int = Field(100, ge=1)
+    rate_limit_refill_rate: float = Field(50.0, gt=0)
+    auth_rate_limit_capacity: int = Field(10, ge=1)
+    auth_rate_limit_refill_rate: float = Field(0.2, gt=0)
+    rate_limit_key_prefix: str = Field("ratelimit", min_length=1)
+    trusted_proxies: Annotated[
+        tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...], NoDecode
+    ] = ()
 
     _split_lists = field_validator(
-        "cors_allow_origins", "cors_allow_methods", "cors_allow_headers", mode="before"
+        "cors_allow_origins",
+        "cors_allow_methods",
+        "cors_allow_headers",
+        "trusted_proxies",
+        mode="before",
     )(_split)
 
     @field_validator("secret_key")
     @classmethod
-    def _long_secret(cls, value: SecretStr) -> SecretStr:
-        if len(value.get_secret_value()) < MIN_SECRET_KEY_LENGTH:
+    def _strong_secret(cls, value: SecretStr) -> SecretStr:
+        secret = value.get_secret_value()
+        if secret == EXAMPLE_SECRET_KEY or "change-me" in secret.lower():
+            raise ValueError(
+                "is the .env.example placeholder, which anyone can read: "
+                "set a random one (python3 -c 'import secrets; print(secrets.token_urlsafe(48))')"
+            )
+        if len(secret) < MIN_SECRET_KEY_LENGTH:
             raise ValueError(f"must be at least {MIN_SECRET_KEY_LENGTH} characters long")
+        if estimated_bits(secret) < MIN_SECRET_KEY_BITS:
+            raise ValueError(
+                f"has too little entropy (about {estimated_bits(secret):.0f} bits, "
+                f"at least {MIN_SECRET_KEY_BITS} needed): use a random string"
+            )
         return value
 
     @field_validator("rabbitmq_password")
@@ -152,6 +204,10 @@ class Settings(BaseSettings):
             )
         if self.db_pool_min_size > self.db_pool_max_size:
             raise ValueError("DB_POOL_MIN_SIZE must not exceed DB_POOL_MAX_SIZE")
+        if self.db_statement_timeout_seconds > self.db_command_timeout_seconds:
+            raise ValueError(
+                "DB_STATEMENT_TIMEOUT_SECONDS must not exceed DB_COMMAND_TIMEOUT_SECONDS"
+            )
         return self
 
     @property

@@ -3,6 +3,10 @@
 Each call is bounded by a short timeout, so a hung Redis costs at most that much; after
 a failure the cache stays bypassed for a moment, so an outage does not add the timeout
 to every request. Failures are logged as warnings, never raised to the caller.
+
+The cache never goes back in time: a write compares versions inside Redis (one Lua
+script), so a read that filled the cache from an older row cannot overwrite the newer
+entry a concurrent change wrote.
 """
 
 from __future__ import annotations
@@ -28,6 +32,20 @@ OPERATIONS = Counter(
     "orders_cache_operations_total", "Order cache reads and writes", ["operation", "result"]
 )
 
+# KEYS[1] entry; ARGV entry, its version, TTL. Writes unless the entry holds a newer version.
+PUT_IF_NOT_OLDER = """
+local current = redis.call('GET', KEYS[1])
+if current then
+  local ok, entry = pcall(cjson.decode, current)
+  if ok and type(entry) == 'table' and tonumber(entry['version']) and
+     tonumber(entry['version']) > tonumber(ARGV[2]) then
+    return 0
+  end
+end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
+return 1
+"""
+
 
 def cache_key(order_id: UUID) -> str:
     return f"order:{order_id}"
@@ -47,6 +65,7 @@ class OrderCache:
         self._timeout = timeout_seconds
         self._bypass = bypass_seconds
         self._down_until = 0.0
+        self._put = client.register_script(PUT_IF_NOT_OLDER)
 
     @property
     def available(self) -> bool:
@@ -84,13 +103,16 @@ class OrderCache:
         return order
 
     async def put(self, order: Order) -> None:
-        """Write an order through; a failure only logs (an older entry then lives out its TTL)."""
+        """Write an order through unless a newer version is cached; a failure only logs."""
         if not self.available:
             OPERATIONS.labels("set", "bypassed").inc()
             return
         try:
             async with asyncio.timeout(self._timeout):
-                await self._client.set(cache_key(order.id), encode_cache_entry(order), ex=self._ttl)
+                await self._put(
+                    keys=[cache_key(order.id)],
+                    args=[encode_cache_entry(order), order.version, self._ttl],
+                )
         except _FAILURES as exc:
             self._failed("set", order.id, exc)
             return

@@ -22,14 +22,24 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
 
 
 async def create_pool(
-    dsn: str, *, min_size: int = 2, max_size: int = 10, command_timeout: float = 10.0
+    dsn: str,
+    *,
+    min_size: int = 2,
+    max_size: int = 10,
+    command_timeout: float = 10.0,
+    statement_timeout: float | None = None,
 ) -> asyncpg.Pool:
+    """The pool; `statement_timeout` (seconds) makes PostgreSQL itself cancel long statements."""
+    server_settings = {}
+    if statement_timeout is not None:
+        server_settings["statement_timeout"] = str(max(1, round(statement_timeout * 1000)))
     pool = await asyncpg.create_pool(
         dsn,
         min_size=min_size,
         max_size=max_size,
         command_timeout=command_timeout,
         init=_init_connection,
+        server_settings=server_settings,
     )
     assert pool is not None
     return pool
@@ -45,6 +55,14 @@ UNAVAILABLE: tuple[type[Exception], ...] = (
     asyncpg.PostgresConnectionError,
     asyncpg.CannotConnectNowError,
     asyncpg.ConnectionDoesNotExistError,
+)
+
+# PostgreSQL reachable but saturated: no pooled connection in time (TimeoutError), a
+# statement over `statement_timeout` (QueryCanceledError), no connection slot left.
+BUSY: tuple[type[Exception], ...] = (
+    TimeoutError,
+    asyncpg.QueryCanceledError,
+    asyncpg.TooManyConnectionsError,
 )
 
 # Any failure of a database call: unreachable, dropped, timed out, or refused by the server.

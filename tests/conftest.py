@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -33,6 +34,13 @@ def make_settings(**overrides: Any) -> Settings:
         # (the defaults are OWASP's floor); the login timing test uses the real cost.
         "password_hash_memory_kib": 8,
         "password_hash_time_cost": 1,
+        # Tests make hundreds of requests from one address: rate limiting is off (the
+        # credentials buckets, always on, get room), and every app has buckets of its own.
+        # The rate-limit tests turn it back on.
+        "rate_limit_enabled": False,
+        "auth_rate_limit_capacity": 1_000_000,
+        "auth_rate_limit_refill_rate": 1_000_000,
+        "rate_limit_key_prefix": f"ratelimit.test.{uuid.uuid4().hex}",
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)

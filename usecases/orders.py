@@ -9,48 +9,75 @@ from uuid import UUID, uuid4
 import asyncpg
 
 from core import correlation
-from core.errors import Forbidden, OrderNotFound
+from core.errors import Forbidden, OrderNotFound, PreconditionFailed, UserGone
 from core.events import NewOrderEvent, StatusChangedEvent
 from core.lifecycle import INITIAL_STATUS, OrderStatus, check_transition
 from core.order import Order, OrderItem, total_of
 from store import orders
 from store.cache import OrderCache
+from store.db import Executor
 from usecases.guard import database_guarded
 
 log = logging.getLogger(__name__)
 
 Position = tuple[datetime, UUID]  # a keyset cursor: (created_at, id) of a page's last order
+DEFAULT_ACQUIRE_TIMEOUT = 2.0
+
+
+def new_order(user_id: int, items: tuple[OrderItem, ...]) -> tuple[Order, NewOrderEvent]:
+    """A new PENDING order, its total computed here, and its `new_order` event."""
+    now = datetime.now(UTC)
+    order = Order(
+        id=uuid4(),
+        user_id=user_id,
+        items=items,
+        total_price=total_of(items),
+        status=INITIAL_STATUS,
+        created_at=now,
+        updated_at=now,
+    )
+    return order, NewOrderEvent.for_order(uuid4(), order)
+
+
+async def insert_new(conn: Executor, order: Order, event: NewOrderEvent) -> None:
+    """Write the order and its event; a user that no longer exists is UserGone (401)."""
+    try:
+        await orders.insert_order(
+            conn, order=order, event=event, correlation_id=correlation.current()
+        )
+    except asyncpg.ForeignKeyViolationError as exc:
+        raise UserGone("the token's user no longer exists") from exc
+    log.info(
+        "order created order_id=%s user_id=%s total_price=%s event_id=%s",
+        order.id,
+        order.user_id,
+        order.total_price,
+        event.event_id,
+    )
 
 
 class Orders:
-    def __init__(self, pool: asyncpg.Pool, cache: OrderCache) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        cache: OrderCache,
+        *,
+        acquire_timeout: float = DEFAULT_ACQUIRE_TIMEOUT,
+    ) -> None:
         self._pool = pool
         self._cache = cache
+        self._acquire_timeout = acquire_timeout
+
+    def _connection(self) -> asyncpg.pool.PoolAcquireContext:
+        """A pooled connection, waited for at most `acquire_timeout` (then DatabaseBusy)."""
+        return self._pool.acquire(timeout=self._acquire_timeout)
 
     @database_guarded
     async def create(self, *, user_id: int, items: tuple[OrderItem, ...]) -> Order:
         """Write the order and its `new_order` event in one statement, then cache it."""
-        now = datetime.now(UTC)
-        order = Order(
-            id=uuid4(),
-            user_id=user_id,
-            items=items,
-            total_price=total_of(items),
-            status=INITIAL_STATUS,
-            created_at=now,
-            updated_at=now,
-        )
-        event = NewOrderEvent.for_order(uuid4(), order)
-        await orders.insert_order(
-            self._pool, order=order, event=event, correlation_id=correlation.current()
-        )
-        log.info(
-            "order created order_id=%s user_id=%s total_price=%s event_id=%s",
-            order.id,
-            user_id,
-            order.total_price,
-            event.event_id,
-        )
+        order, event = new_order(user_id, items)
+        async with self._connection() as conn:
+            await insert_new(conn, order, event)
         await self._cache.put(order)
         return order
 
@@ -59,7 +86,8 @@ class Orders:
         """The caller's order: from the cache, else PostgreSQL; another user's is Forbidden."""
         order = await self._cache.get(order_id)
         if order is None:
-            order = await orders.get_order(self._pool, order_id=order_id)
+            async with self._connection() as conn:
+                order = await orders.get_order(conn, order_id=order_id)
             if order is None:
                 raise OrderNotFound(order_id)
             await self._cache.put(order)
@@ -68,14 +96,27 @@ class Orders:
         return order
 
     @database_guarded
-    async def change_status(self, *, order_id: UUID, user_id: int, new: OrderStatus) -> Order:
-        """Apply a client's status change; the same status is a no-op, a forbidden one raises."""
-        async with self._pool.acquire() as conn, conn.transaction():
+    async def change_status(
+        self,
+        *,
+        order_id: UUID,
+        user_id: int,
+        new: OrderStatus,
+        if_version: tuple[int, ...] | None = None,
+    ) -> Order:
+        """Apply a client's status change; the same status is a no-op, a forbidden one raises.
+
+        `if_version` (from If-Match): the change happens only while the order still has
+        one of these versions; PreconditionFailed, and nothing changed, otherwise.
+        """
+        async with self._connection() as conn, conn.transaction():
             order = await orders.lock_order(conn, order_id=order_id)
             if order is None:
                 raise OrderNotFound(order_id)
             if order.user_id != user_id:
                 raise Forbidden()
+            if if_version is not None and order.version not in if_version:
+                raise PreconditionFailed(order.version)
             if not check_transition(order.status, new):
                 return order
             event = _status_event(order_id, user_id, order.status, new)
@@ -92,9 +133,10 @@ class Orders:
     async def expire(self, *, order_id: UUID, user_id: int) -> Order | None:
         """Cancel an order still PENDING; None when it is no longer PENDING (a PAID wins)."""
         event = _status_event(order_id, user_id, OrderStatus.PENDING, OrderStatus.CANCELED)
-        updated = await orders.set_status(
-            self._pool, event=event, correlation_id=correlation.current()
-        )
+        async with self._connection() as conn:
+            updated = await orders.set_status(
+                conn, event=event, correlation_id=correlation.current()
+            )
         if updated is None:
             log.info("order not expired, no longer PENDING order_id=%s", order_id)
             return None
@@ -115,9 +157,10 @@ class Orders:
         """The owner's orders, newest first; only the owner may list them."""
         if owner_id != caller_id:
             raise Forbidden()
-        return await orders.list_by_user(
-            self._pool, user_id=owner_id, limit=limit, status=status, before=before
-        )
+        async with self._connection() as conn:
+            return await orders.list_by_user(
+                conn, user_id=owner_id, limit=limit, status=status, before=before
+            )
 
 
 def _status_event(

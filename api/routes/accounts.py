@@ -6,19 +6,27 @@ from aiohttp import web
 
 from api.keys import ACCOUNTS, TOKENS
 from api.operations import Operation
+from api.ratelimit import THROTTLE
 from api.responses import json_response
 from api.schemas import RegisterIn, TokenForm, TokenOut, UserOut
 from api.validation import form_body, json_body
+from usecases.accounts import account_name
 
 
 async def register(request: web.Request) -> web.Response:
+    throttle = request.app[THROTTLE]
+    await throttle.credentials(request, "register", account=None)
     body = await json_body(request, RegisterIn)
+    await throttle.credentials(request, "register", account=body.email)
     user = await request.app[ACCOUNTS].register(email=body.email, password=body.password)
     return json_response(UserOut(id=user.id, email=user.email).model_dump(), status=201)
 
 
 async def token(request: web.Request) -> web.Response:
+    throttle = request.app[THROTTLE]
+    await throttle.credentials(request, "token", account=None)
     form = await form_body(request, TokenForm)
+    await throttle.credentials(request, "token", account=account_name(form.username))
     user = await request.app[ACCOUNTS].authenticate(email=form.username, password=form.password)
     tokens = request.app[TOKENS]
     out = TokenOut(access_token=tokens.issue(user.id), expires_in=tokens.expires_in)
@@ -36,7 +44,19 @@ OPERATIONS = [
         status=201,
         response=UserOut,
         body=RegisterIn,
-        errors=(400, 422),
+        errors=(400, 413, 422, 429, 503),
+        links=(
+            (
+                "GetToken",
+                {
+                    "operationId": "token",
+                    "requestBody": {
+                        "username": "$response.body#/email",
+                        "password": "$request.body#/password",
+                    },
+                },
+            ),
+        ),
     ),
     Operation(
         "POST",
@@ -48,6 +68,6 @@ OPERATIONS = [
         response=TokenOut,
         body=TokenForm,
         form=True,
-        errors=(401, 422),
+        errors=(401, 413, 422, 429, 503),
     ),
 ]

@@ -9,9 +9,10 @@ from aiohttp import web
 
 from api.auth import bearer_user
 from api.cursor import encode_cursor
-from api.keys import HISTORY, ORDERS
-from api.operations import Operation, PathParam
-from api.responses import json_response, order_response, orders_response
+from api.keys import HISTORY, IDEMPOTENT_ORDERS, ORDERS
+from api.operations import HeaderParam, Operation, PathParam
+from api.preconditions import IDEMPOTENCY_KEY, KEY_PATTERN, etag, idempotency_key, if_match
+from api.responses import JSON, json_response, order_response, orders_response
 from api.schemas import OrderIn, OrderListQuery, OrderOut, StatusIn, TimelineEntryOut, UserPath
 from api.validation import json_body, query_params, validate
 from core.errors import OrderNotFound
@@ -28,15 +29,25 @@ def _order_id(request: web.Request) -> UUID:
 
 async def create_order(request: web.Request) -> web.Response:
     user_id = bearer_user(request)
+    key = idempotency_key(request)
     body = await json_body(request, OrderIn)
-    order = await request.app[ORDERS].create(user_id=user_id, items=body.to_items())
-    return order_response(order, status=201, headers={"Location": f"/orders/{order.id}/"})
+    if key is None:
+        order = await request.app[ORDERS].create(user_id=user_id, items=body.to_items())
+        headers = {"Location": f"/orders/{order.id}/", "ETag": etag(order)}
+        return order_response(order, status=201, headers=headers)
+    done = await request.app[IDEMPOTENT_ORDERS].create(
+        user_id=user_id, items=body.to_items(), key=key
+    )
+    headers = {"Location": f"/orders/{done.order_id}/"}
+    if done.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return web.Response(body=done.body, status=done.status, headers=headers, content_type=JSON)
 
 
 async def get_order(request: web.Request) -> web.Response:
     user_id = bearer_user(request)
     order = await request.app[ORDERS].get(order_id=_order_id(request), user_id=user_id)
-    return order_response(order)
+    return order_response(order, headers={"ETag": etag(order)})
 
 
 async def change_status(request: web.Request) -> web.Response:
@@ -44,9 +55,9 @@ async def change_status(request: web.Request) -> web.Response:
     order_id = _order_id(request)
     body = await json_body(request, StatusIn)
     order = await request.app[ORDERS].change_status(
-        order_id=order_id, user_id=user_id, new=body.status
+        order_id=order_id, user_id=user_id, new=body.status, if_version=if_match(request)
     )
-    return order_response(order)
+    return order_response(order, headers={"ETag": etag(order)})
 
 
 async def list_orders(request: web.Request) -> web.Response:
@@ -65,7 +76,7 @@ async def list_orders(request: web.Request) -> web.Response:
         params = {"limit": str(query.limit), "cursor": encode_cursor(page[-1])}
         if query.status is not None:
             params["status"] = query.status.value
-        headers["Link"] = f'<{request.path}?{urlencode(params)}>; rel="next"'
+        headers["Link"] = f'</orders/user/{owner}/?{urlencode(params)}>; rel="next"'
     return orders_response(page, headers=headers)
 
 
@@ -77,6 +88,29 @@ async def order_history(request: web.Request) -> web.Response:
 
 _ORDER_ID = PathParam("order_id", {"type": "string", "format": "uuid"}, "the order's id")
 _USER_ID = PathParam("user_id", {"type": "integer"}, "the user's id (the caller's own)")
+_IDEMPOTENCY_KEY = HeaderParam(
+    IDEMPOTENCY_KEY,
+    {"type": "string", "pattern": KEY_PATTERN},
+    "repeat a create safely: the same key (per user, 24 h) replays the first answer",
+)
+_IF_MATCH = HeaderParam(
+    "If-Match",
+    {"type": "string"},
+    "change only while the order still has this ETag (else 412, nothing changed)",
+)
+_ETAG = ("ETag", "the order's version, for If-Match")
+
+# OpenAPI links: how a client (or schemathesis' stateful phase) chains the calls.
+_THE_ORDER = {"parameters": {"order_id": "$response.body#/id"}}
+_ORDER_LINKS = (
+    ("GetOrder", {"operationId": "get_order", **_THE_ORDER}),
+    ("ChangeOrderStatus", {"operationId": "change_order_status", **_THE_ORDER}),
+    ("GetOrderHistory", {"operationId": "get_order_history", **_THE_ORDER}),
+    (
+        "ListOwnerOrders",
+        {"operationId": "list_user_orders", "parameters": {"user_id": "$response.body#/user_id"}},
+    ),
+)
 
 OPERATIONS = [
     Operation(
@@ -89,9 +123,11 @@ OPERATIONS = [
         status=201,
         response=OrderOut,
         body=OrderIn,
-        errors=(401, 422),
+        errors=(401, 409, 413, 422, 429, 503),
         auth=True,
-        response_headers=(("Location", "the new order's URL"),),
+        response_headers=(("Location", "the new order's URL"), _ETAG),
+        header_params=(_IDEMPOTENCY_KEY,),
+        links=_ORDER_LINKS,
     ),
     Operation(
         "GET",
@@ -102,8 +138,10 @@ OPERATIONS = [
         "orders",
         response=OrderOut,
         path_params=(_ORDER_ID,),
-        errors=(401, 403, 404),
+        errors=(401, 403, 404, 429, 503),
         auth=True,
+        response_headers=(_ETAG,),
+        links=_ORDER_LINKS[1:],
     ),
     Operation(
         "PATCH",
@@ -115,8 +153,11 @@ OPERATIONS = [
         response=OrderOut,
         body=StatusIn,
         path_params=(_ORDER_ID,),
-        errors=(401, 403, 404, 409, 422),
+        errors=(401, 403, 404, 409, 412, 413, 422, 429, 503),
         auth=True,
+        response_headers=(_ETAG,),
+        header_params=(_IF_MATCH,),
+        links=(_ORDER_LINKS[0], _ORDER_LINKS[3]),
     ),
     Operation(
         "GET",
@@ -129,7 +170,7 @@ OPERATIONS = [
         response_list=True,
         query=OrderListQuery,
         path_params=(_USER_ID,),
-        errors=(401, 403, 422),
+        errors=(401, 403, 422, 429, 503),
         auth=True,
         response_headers=(("Link", 'the next page, rel="next", when this one is full'),),
     ),
@@ -143,7 +184,7 @@ OPERATIONS = [
         response=TimelineEntryOut,
         response_list=True,
         path_params=(_ORDER_ID,),
-        errors=(401, 403, 404, 503),
+        errors=(401, 403, 404, 429, 503),
         auth=True,
     ),
 ]

@@ -14,13 +14,14 @@ class ApiUser:
         self.base = base_url.rstrip("/")
         self.token = ""
         self.user_id = 0
+        self.email = ""
 
     @property
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"}
 
     async def sign_up(self) -> ApiUser:
-        email = f"user-{uuid.uuid4().hex[:12]}@example.com"
+        email = self.email = f"user-{uuid.uuid4().hex[:12]}@example.com"
         password = "correct horse battery staple"
         async with self.session.post(
             f"{self.base}/register/", json={"email": email, "password": password}

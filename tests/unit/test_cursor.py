@@ -8,8 +8,10 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from api.cursor import decode_cursor, encode_cursor
+from api.cursor import PATTERN, decode_cursor, encode_cursor
 from core.lifecycle import OrderStatus
 from core.order import Order, OrderItem
 
@@ -44,3 +46,16 @@ def test_cursor_round_trips_the_position_of_the_last_order() -> None:
 def test_anything_else_is_an_invalid_cursor(bad: object) -> None:
     with pytest.raises(ValueError, match="cursor"):
         decode_cursor(bad)
+
+
+@given(st.from_regex(PATTERN, fullmatch=True))
+def test_every_string_the_document_allows_is_a_position(cursor: str) -> None:
+    created_at, order_id = decode_cursor(cursor)
+    assert created_at.tzinfo is not None
+    assert isinstance(order_id, uuid.UUID)
+
+
+def test_a_time_beyond_what_a_datetime_holds_is_clamped() -> None:
+    far = base64.urlsafe_b64encode(b"\x7f" + b"\xff" * 7 + b"\x00" * 16).decode().rstrip("=")
+    created_at, _ = decode_cursor(far)
+    assert created_at.year == 9999

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 
 import pytest
 
 from service.settings import ConfigError, Role, Settings, load_settings
 
-SECRET = "s" * 32
+SECRET = "kJ4x-Qm9_TzR2vLp8WnY3bHc6dFs0gAe"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(autouse=True)
@@ -46,6 +48,59 @@ def test_short_secret_key_is_refused_naming_it(monkeypatch: pytest.MonkeyPatch) 
     message = _refused(monkeypatch, SECRET_KEY="x" * 31)
     assert "SECRET_KEY: must be at least 32 characters long" in message
     assert "x" * 31 not in message  # the secret itself is never printed
+
+
+def test_the_example_secret_key_is_refused_naming_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    example = next(
+        line.split("=", 1)[1]
+        for line in (ROOT / ".env.example").read_text().splitlines()
+        if line.startswith("SECRET_KEY=")
+    )
+    message = _refused(monkeypatch, SECRET_KEY=example)
+    assert "SECRET_KEY: is the .env.example placeholder" in message
+    assert example not in message
+
+
+@pytest.mark.parametrize(
+    "weak",
+    [
+        "a" * 40,
+        "passwordpasswordpasswordpassword",
+        "0123456789abcdef0123456789abcdef",
+        "abababababababababababababababababababab",
+    ],
+)
+def test_a_low_entropy_secret_key_is_refused_naming_it(
+    monkeypatch: pytest.MonkeyPatch, weak: str
+) -> None:
+    message = _refused(monkeypatch, SECRET_KEY=weak)
+    assert "SECRET_KEY: has too little entropy" in message
+    assert weak not in message
+
+
+def test_generated_secret_keys_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+    for _ in range(200):
+        for key in (secrets.token_urlsafe(24), secrets.token_hex(16), secrets.token_urlsafe(48)):
+            monkeypatch.setenv("SECRET_KEY", key)
+            assert load_settings().secret_key.get_secret_value() == key
+
+
+def test_hardening_defaults() -> None:
+    settings = load_settings()
+    assert settings.rate_limit_enabled is True
+    assert (settings.rate_limit_capacity, settings.rate_limit_refill_rate) == (100, 50)
+    assert settings.db_statement_timeout_seconds < settings.db_command_timeout_seconds
+    assert settings.trusted_proxies == ()
+
+
+def test_trusted_proxies_are_networks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRUSTED_PROXIES", "10.0.0.0/8, 192.0.2.1,::1")
+    assert [str(n) for n in load_settings().trusted_proxies] == [
+        "10.0.0.0/8",
+        "192.0.2.1/32",
+        "::1/128",
+    ]
+    assert "TRUSTED_PROXIES" in _refused(monkeypatch, TRUSTED_PROXIES="10.0.0.0/8,not-an-ip")
 
 
 def test_empty_rabbitmq_password_is_refused_naming_it(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -83,6 +83,23 @@ def test_expired() -> None:
         TOKENS.verify(token)
 
 
+def test_a_few_seconds_of_clock_skew_are_tolerated() -> None:
+    """A token issued by a host whose clock runs 5 s ahead, or just expired 5 s ago."""
+    ahead = TOKENS.issue(42, now=datetime.now(UTC) + timedelta(seconds=5))
+    assert TOKENS.verify(ahead) == 42
+    just_expired = TOKENS.issue(42, now=datetime.now(UTC) - timedelta(minutes=30, seconds=5))
+    assert TOKENS.verify(just_expired) == 42
+
+
+@pytest.mark.parametrize("skew", [timedelta(seconds=60), timedelta(seconds=-60)])
+def test_more_skew_than_the_leeway_is_refused(skew: timedelta) -> None:
+    issued = datetime.now(UTC) + skew
+    if skew < timedelta(0):
+        issued -= timedelta(minutes=30)  # expired a minute ago
+    with pytest.raises(InvalidToken):
+        TOKENS.verify(TOKENS.issue(42, now=issued))
+
+
 def test_tampered_signature() -> None:
     head, payload, signature = TOKENS.issue(42).split(".")
     forged = ("A" if signature[0] != "A" else "B") + signature[1:]

@@ -18,14 +18,26 @@ CONTRACT = {
     "/orders/user/{user_id}/": {"get"},
     "/orders/{order_id}/history/": {"get"},
 }
+# Every operation behind the rate limiter may answer 429, and 503 (a database timeout or
+# a saturated dependency); every one with a body may answer 413.
 ERRORS = {
-    ("/register/", "post"): {"400", "422"},
-    ("/token/", "post"): {"401", "422"},
-    ("/orders/", "post"): {"401", "422"},
-    ("/orders/{order_id}/", "get"): {"401", "403", "404"},
-    ("/orders/{order_id}/", "patch"): {"401", "403", "404", "409", "422"},
-    ("/orders/user/{user_id}/", "get"): {"401", "403", "422"},
-    ("/orders/{order_id}/history/", "get"): {"401", "403", "404", "503"},
+    ("/register/", "post"): {"400", "413", "422", "429", "503"},
+    ("/token/", "post"): {"401", "413", "422", "429", "503"},
+    ("/orders/", "post"): {"401", "409", "413", "422", "429", "503"},
+    ("/orders/{order_id}/", "get"): {"401", "403", "404", "429", "503"},
+    ("/orders/{order_id}/", "patch"): {
+        "401",
+        "403",
+        "404",
+        "409",
+        "412",
+        "413",
+        "422",
+        "429",
+        "503",
+    },
+    ("/orders/user/{user_id}/", "get"): {"401", "403", "422", "429", "503"},
+    ("/orders/{order_id}/history/", "get"): {"401", "403", "404", "429", "503"},
 }
 
 
@@ -98,3 +110,41 @@ async def test_openapi_refs_all_resolve(client: Client) -> None:
 async def test_documented_order_shape_matches_responses(client: Client, user: User) -> None:
     order = await create_order(client, user)
     assert OrderOut.model_validate(order).model_dump(mode="json").keys() == order.keys()
+
+
+async def test_the_document_states_the_rules_the_code_applies(client: Client) -> None:
+    """What schemathesis found the document and the code disagreeing on."""
+    doc = await _document(client)
+    schemas = doc["components"]["schemas"]
+    number, text = schemas["OrderItemIn"]["properties"]["price"]["anyOf"]
+    assert number["multipleOf"] == 0.01
+    assert number["maximum"] == 9999999999.99
+    assert text["pattern"]
+    item = schemas["OrderItemIn"]["properties"]
+    assert item["product_id"]["maximum"] == 2**63 - 1
+    assert item["quantity"]["minimum"] == 1
+    email = schemas["RegisterIn"]["properties"]["email"]
+    assert "pattern" in email["not"]
+    params = {p["name"]: p for p in doc["paths"]["/orders/user/{user_id}/"]["get"]["parameters"]}
+    cursor = params["cursor"]["schema"]
+    assert {"type": "string", "pattern": "^[A-Za-z0-9_-]{32}$"} in cursor.get("anyOf", [cursor])
+    create = doc["paths"]["/orders/"]["post"]
+    assert {p["name"] for p in create["parameters"]} == {"Idempotency-Key"}
+    patch = doc["paths"]["/orders/{order_id}/"]["patch"]
+    assert "If-Match" in {p["name"] for p in patch["parameters"]}
+    assert "ETag" in patch["responses"]["200"]["headers"]
+
+
+async def test_links_chain_register_token_create_get_patch_list(client: Client) -> None:
+    paths = (await _document(client))["paths"]
+    register = paths["/register/"]["post"]["responses"]["201"]["links"]
+    assert register["GetToken"]["operationId"] == "token"
+    create = paths["/orders/"]["post"]["responses"]["201"]["links"]
+    assert {link["operationId"] for link in create.values()} == {
+        "get_order",
+        "change_order_status",
+        "get_order_history",
+        "list_user_orders",
+    }
+    get = paths["/orders/{order_id}/"]["get"]["responses"]["200"]["links"]
+    assert "change_order_status" in {link["operationId"] for link in get.values()}

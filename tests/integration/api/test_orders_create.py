@@ -68,7 +68,7 @@ async def test_create_without_token_is_401(client: Client) -> None:
         pytest.param(
             {"items": [{**ONE, "product_id": "x"}]},
             ["body", "items", 0, "product_id"],
-            "int_parsing",
+            "int_type",
             id="product_id-x",
         ),
         pytest.param(

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 
 import aio_pika
+import asyncpg
 import pytest
 import redis.asyncio as aioredis
 
@@ -20,6 +21,7 @@ from messaging.topology import Topology
 from service import pipeline
 from service.settings import Settings
 from store.cache import OrderCache
+from store.db import create_pool
 from tests.conftest import TEST_DSN, make_settings
 from tests.support.databases import create_database, drop_database
 
@@ -37,6 +39,16 @@ def pipeline_dsn() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def database_dsn(pipeline_dsn: str) -> str:
     return pipeline_dsn
+
+
+@pytest.fixture(scope="session")
+async def pool(pipeline_dsn: str) -> AsyncIterator[asyncpg.Pool]:
+    """A pool on the pipeline's database. The root `pool` is session-scoped too, and when
+    the API suite ran first in this session it is already open on the API's database
+    (pytest caches it once, whatever `database_dsn` says here)."""
+    p = await create_pool(pipeline_dsn, min_size=1, max_size=10)
+    yield p
+    await p.close()
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,81 @@
+"""The two Lua scripts against a real Redis: the bucket agrees with the core's arithmetic,
+and a cache fill never overwrites a newer version of the order."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+import redis.asyncio as aioredis
+
+from core.lifecycle import OrderStatus
+from core.order import Order, OrderItem, decode_cache_entry
+from core.ratelimit import LocalBuckets, Policy
+from store.cache import OrderCache, cache_key
+from store.ratelimit import RedisBuckets, bucket_key
+
+
+@pytest.fixture
+async def redis_client() -> AsyncIterator[aioredis.Redis]:
+    client = aioredis.Redis(host="127.0.0.1", port=6379)
+    yield client
+    await client.aclose()
+
+
+async def test_the_script_and_the_local_buckets_decide_alike(
+    redis_client: aioredis.Redis,
+) -> None:
+    policy = Policy("agree", 7, 0.001)
+    shared = RedisBuckets(redis_client, prefix=f"rl.{uuid.uuid4().hex}", timeout_seconds=1.0)
+    local = LocalBuckets()
+    remote = [await shared.take("client", policy) for _ in range(9)]
+    here = [local.take("client", policy) for _ in range(9)]
+    assert [d.allowed for d in remote] == [d.allowed for d in here] == [True] * 7 + [False] * 2
+    assert [d.remaining for d in remote] == [d.remaining for d in here]
+
+
+async def test_the_bucket_key_expires_once_it_would_be_full(
+    redis_client: aioredis.Redis,
+) -> None:
+    prefix = f"rl.{uuid.uuid4().hex}"
+    buckets = RedisBuckets(redis_client, prefix=prefix, timeout_seconds=1.0)
+    policy = Policy("ttl", 10, 5.0)
+    await buckets.take("client", policy)
+    key = bucket_key(prefix, policy, "client")
+    assert 0 < await redis_client.pttl(key) <= 3000
+    assert "client" not in key, "client names are hashed"
+
+
+def _order(version: int, status: OrderStatus) -> Order:
+    now = datetime.now(UTC)
+    items = (OrderItem(1, 1, Decimal("2.50")),)
+    return Order(uuid.UUID(int=1), 7, items, Decimal("2.50"), status, now, now, version)
+
+
+async def test_a_stale_fill_never_overwrites_a_newer_entry(
+    redis_client: aioredis.Redis,
+) -> None:
+    cache = OrderCache(redis_client, ttl_seconds=60, timeout_seconds=1.0)
+    older = replace(_order(1, OrderStatus.PENDING), id=uuid.uuid4())
+    newer = replace(older, status=OrderStatus.PAID, version=2)
+    await cache.put(newer)  # the PATCH wrote version 2
+    await cache.put(older)  # then a read that had fetched version 1 fills the cache
+    raw = await redis_client.get(cache_key(older.id))
+    assert isinstance(raw, bytes)
+    assert decode_cache_entry(raw).version == 2
+    assert (await cache.get(older.id)) == newer
+    newest = replace(newer, status=OrderStatus.SHIPPED, version=3)
+    await cache.put(newest)
+    assert (await cache.get(older.id)) == newest
+
+
+async def test_a_fill_replaces_an_unreadable_entry(redis_client: aioredis.Redis) -> None:
+    cache = OrderCache(redis_client, ttl_seconds=60, timeout_seconds=1.0)
+    order = replace(_order(1, OrderStatus.PENDING), id=uuid.uuid4())
+    await redis_client.set(cache_key(order.id), b'{"version": "nonsense', ex=60)
+    await cache.put(order)
+    assert await cache.get(order.id) == order
