@@ -12,6 +12,7 @@ from messaging.topology import Topology
 from processing.celery_app import CeleryConfig, create_celery
 from processing.dispatch import CeleryDispatch
 from relay.outbox import OutboxRelay, RelayConfig
+from relay.retention import OutboxRetention
 from service.settings import Settings
 from workflows.starter import TemporalHandoff
 
@@ -42,8 +43,10 @@ def relay(pool: asyncpg.Pool, client: Client, settings: Settings) -> OutboxRelay
         batch_size=settings.relay_batch_size,
         poll_interval_seconds=settings.relay_poll_interval_seconds,
         db_timeout_seconds=settings.db_command_timeout_seconds,
+        max_attempts=settings.outbox_max_attempts,
     )
-    return OutboxRelay(pool, handoff, config)
+    retention = OutboxRetention(pool, keep=settings.outbox_retention)
+    return OutboxRelay(pool, handoff, config, retention)
 
 
 def celery(settings: Settings) -> Celery:

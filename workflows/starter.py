@@ -48,9 +48,10 @@ from workflows.types import OrderWorkflowInput, Processed, StatusChanged
 
 log = logging.getLogger(__name__)
 
-# What a hand-off can fail with: Temporal unreachable (the SDK raises RuntimeError when
-# it cannot connect), an RPC error, our own timeout, or a row whose payload is not an event.
-HANDOFF_ERRORS: Final = (RPCError, RuntimeError, TimeoutError, InvalidEvent)
+# What a hand-off can fail with, to be tried again: Temporal unreachable (the SDK raises
+# RuntimeError when it cannot connect), an RPC error, our own timeout. A row whose payload
+# is not an event raises InvalidEvent: it never will succeed, and the relay parks it.
+HANDOFF_ERRORS: Final = (RPCError, RuntimeError, TimeoutError)
 
 
 class UnknownEventType(InvalidEvent):
