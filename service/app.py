@@ -79,6 +79,8 @@ def create_app(settings: Settings) -> web.Application:
         app[TOKENS] = tokens(settings)
         app.cleanup_ctx.append(_api_usecases)
         setup_api(app, cors(settings))
+    if roles - {Role.API}:
+        app.cleanup_ctx.append(roles_ctx.supervision)
     if Role.WORKER in roles:
         app.cleanup_ctx.append(roles_ctx.publisher)
         app.cleanup_ctx.append(roles_ctx.temporal_worker)

@@ -11,6 +11,7 @@ from temporalio.client import Client
 
 from messaging.publisher import Publisher
 from service.settings import Settings
+from service.supervision import Supervisor
 from store.cache import OrderCache
 from usecases.orders import Orders
 
@@ -20,3 +21,4 @@ ORDER_CACHE = web.AppKey("order_cache", OrderCache)
 TEMPORAL = web.AppKey("temporal_client", Client)
 PUBLISHER = web.AppKey("publisher", Publisher)
 ORDER_USECASES = web.AppKey("order_usecases", Orders)
+SUPERVISOR = web.AppKey("supervisor", Supervisor)
