@@ -37,6 +37,7 @@ def relay(pool: asyncpg.Pool, client: Client, settings: Settings) -> OutboxRelay
         task_queue=settings.temporal_task_queue,
         payment_timeout=settings.payment_timeout,
         timeout=settings.temporal_timeout_seconds,
+        processing_timeout=settings.processing_timeout,
     )
     config = RelayConfig(
         dsn=settings.dsn,
