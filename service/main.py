@@ -1,4 +1,5 @@
-"""The `orders` command: `serve` the service (with roles), `migrate`, run a `celery` worker."""
+"""The `orders` command: `serve` the service (with roles), `migrate`, run a `celery` worker,
+`workflows replay` (the running server's histories with this code: a deploy check)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,12 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     serve.add_argument("--port", type=int, help="HTTP port (default: HTTP_PORT)")
     sub.add_parser("migrate", help="apply pending database migrations")
     sub.add_parser("celery", help="run a Celery worker for process_order (args go to Celery)")
+    workflows = sub.add_parser("workflows", help="check the Temporal workflows")
+    workflows_sub = workflows.add_subparsers(dest="workflows_command", required=True)
+    replay = workflows_sub.add_parser(
+        "replay", help="replay the server's workflow histories with this code (exit 1 if any fails)"
+    )
+    replay.add_argument("--query", help="a visibility query (default: every workflow of ours)")
     args, rest = parser.parse_known_args(argv)
     if rest and args.command != "celery":
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
@@ -49,6 +56,23 @@ def _run_celery(settings: Settings, argv: Sequence[str]) -> None:
     app.worker_main(["worker", "--loglevel", settings.log_level, *argv])
 
 
+def _replay(settings: Settings, query: str | None) -> None:
+    """`orders workflows replay`: exits 1 when a history no longer replays."""
+    from temporalio.client import Client
+
+    from workflows.replay import ALL_OURS, replay_histories
+
+    async def run() -> bool:
+        client = await Client.connect(
+            settings.temporal_address, namespace=settings.temporal_namespace
+        )
+        report = await replay_histories(client, query=query or ALL_OURS)
+        return report.ok
+
+    if not asyncio.run(run()):
+        raise SystemExit(1)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     args = _parse(argv)
     settings = load_settings()
@@ -66,6 +90,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         return
     if args.command == "celery":
         _run_celery(settings, args.celery_args)
+        return
+    if args.command == "workflows":
+        _replay(settings, args.query)
         return
 
     from service.app import create_app
