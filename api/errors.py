@@ -17,6 +17,7 @@ from api.validation import RequestValidationError
 from core.errors import (
     EmailTaken,
     Forbidden,
+    HistoryGone,
     IllegalTransition,
     InvalidCredentials,
     InvalidToken,
@@ -51,6 +52,8 @@ def to_response(exc: Exception) -> web.Response | None:
     match exc:
         case Unavailable():
             return error_response(503, exc.detail, headers={"Retry-After": "1"})
+        case HistoryGone():
+            return error_response(410, exc.detail)
         case RequestValidationError():
             return error_response(422, exc.errors)
         case IllegalTransition():

@@ -20,6 +20,7 @@ _ERROR_DESCRIPTIONS = {
     403: "Forbidden: another user's resource",
     404: "Not found",
     409: "Conflict: an illegal status transition",
+    410: "Gone: past its retention period",
     422: "Validation error",
     500: "Internal server error",
     503: "A required dependency is unavailable",

@@ -25,6 +25,7 @@ from service.keys import DB_POOL, ORDER_USECASES, SETTINGS, TEMPORAL
 from service.settings import Role, Settings
 from usecases.accounts import Accounts
 from usecases.history import OrderHistory
+from usecases.outbox import Outbox
 from usecases.passwords import Passwords
 from workflows.history import WorkflowTimeline
 
@@ -60,7 +61,9 @@ async def _api_usecases(app: web.Application) -> AsyncIterator[None]:
     app[ORDERS] = orders
     app[ACCOUNTS] = Accounts(app[DB_POOL], passwords(settings))
     source = WorkflowTimeline(app[TEMPORAL], timeout_seconds=settings.temporal_timeout_seconds)
-    app[HISTORY] = OrderHistory(orders, source)
+    app[HISTORY] = OrderHistory(
+        orders, source, Outbox(app[DB_POOL]), retention=settings.temporal_retention
+    )
     yield
 
 

@@ -143,7 +143,7 @@ OPERATIONS = [
         response=TimelineEntryOut,
         response_list=True,
         path_params=(_ORDER_ID,),
-        errors=(401, 403, 404, 503),
+        errors=(401, 403, 404, 410, 503),
         auth=True,
     ),
 ]

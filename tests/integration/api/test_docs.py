@@ -25,7 +25,7 @@ ERRORS = {
     ("/orders/{order_id}/", "get"): {"401", "403", "404"},
     ("/orders/{order_id}/", "patch"): {"401", "403", "404", "409", "422"},
     ("/orders/user/{user_id}/", "get"): {"401", "403", "422"},
-    ("/orders/{order_id}/history/", "get"): {"401", "403", "404", "503"},
+    ("/orders/{order_id}/history/", "get"): {"401", "403", "404", "410", "503"},
 }
 
 
