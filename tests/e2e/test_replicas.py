@@ -86,7 +86,7 @@ async def test_one_of_each_role_sigkilled_mid_burst_loses_no_order(
     query = "SELECT (SELECT count(*) FROM orders) - (SELECT count(*) FROM processed_orders)"
 
     async def none_left() -> bool:
-        return await db.fetchval(query) == 0
+        return bool(await db.fetchval(query) == 0)
 
     await eventually(none_left, deadline_s=30, what="every committed order processed")
     lines = Counter(i for p in workers for i in PROCESSED.findall(p.output()))
