@@ -35,14 +35,19 @@ async def test_one_of_each_role_sigkilled_mid_burst_loses_no_order(
 ) -> None:
     stack.overrides["PROCESSING_TIMEOUT"] = PROCESSING_TIMEOUT
     ports = [stack.http_port, free_port()]
-    fronts = [
-        stack.start_service(f"api-relay-{i}", roles="api,relay", port=port)
-        for i, port in enumerate(ports)
-    ]
-    backs = [
-        stack.start_service(f"worker-consumer-{i}", roles="worker,consumer", port=free_port())
-        for i in range(2)
-    ]
+    started = await asyncio.gather(  # all at once: each waits for its /health
+        *(
+            asyncio.to_thread(stack.start_service, f"api-relay-{i}", "api,relay", port)
+            for i, port in enumerate(ports)
+        ),
+        *(
+            asyncio.to_thread(
+                stack.start_service, f"worker-consumer-{i}", "worker,consumer", free_port()
+            )
+            for i in range(2)
+        ),
+    )
+    fronts, backs = started[:2], started[2:]
     celery = [stack.start_celery(f"celery-{i}") for i in range(2)]
     first = await ApiUser(http, f"http://127.0.0.1:{ports[0]}").sign_up()
     second = ApiUser(http, f"http://127.0.0.1:{ports[1]}")
