@@ -159,6 +159,8 @@ def parse_new_order(data: Mapping[str, Any]) -> NewOrderEvent:
             total_price=quantize(Decimal(str(data["total_price"]))),
             created_at=_timestamp(data["created_at"], "created_at"),
         )
+    except InvalidEvent:
+        raise  # already says which field
     except (KeyError, TypeError, ValueError, InvalidOperation) as exc:
         raise InvalidEvent(f"bad field: {exc!r}") from exc
 
@@ -174,6 +176,8 @@ def parse_status_changed(data: Mapping[str, Any]) -> StatusChangedEvent:
             new_status=OrderStatus(data["new_status"]),
             changed_at=_timestamp(data["changed_at"], "changed_at"),
         )
+    except InvalidEvent:
+        raise  # already says which field
     except (KeyError, TypeError, ValueError) as exc:
         raise InvalidEvent(f"bad field: {exc!r}") from exc
 
@@ -186,5 +190,7 @@ def parse_order_processed(data: Mapping[str, Any]) -> OrderProcessedEvent:
             order_id=_uuid(data["order_id"], "order_id"),
             processed_at=_timestamp(data["processed_at"], "processed_at"),
         )
+    except InvalidEvent:
+        raise  # already says which field
     except (KeyError, TypeError, ValueError) as exc:
         raise InvalidEvent(f"bad field: {exc!r}") from exc

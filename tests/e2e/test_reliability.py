@@ -35,22 +35,22 @@ async def insert_row(db: asyncpg.Connection, payload: object, attempts: int = 0)
 async def test_poisoned_rows_ahead_of_150_orders_park_and_every_order_is_processed(
     stack: Stack, http: aiohttp.ClientSession, db: asyncpg.Connection
 ) -> None:
-    """An overflowed row (2,000 attempts, and Temporal refuses it) and an unparseable one
-    (`{"event_id": 1}`) used to roll back every batch they were in, or kill the relay."""
-    overflowed = await insert_row(
-        db,
-        {
-            "event_id": str(uuid.uuid4()),
-            "event_type": "new_order",
-            "order_id": str(uuid.uuid4()),
-            "user_id": 2**63,  # beyond the Int search attribute: Temporal refuses the start
-            "items": [{"product_id": 1, "quantity": 1, "price": 1}],
-            "total_price": 1,
-            "created_at": "2024-05-06T07:08:09+00:00",
-        },
-        attempts=2000,
-    )
+    """An overflowed row (2,000 attempts, and Temporal refuses it) and unparseable ones
+    used to roll back every batch they were in, be retried forever, or kill the relay
+    (an `event_id` that is a number raised AttributeError)."""
+    event = {
+        "event_id": str(uuid.uuid4()),
+        "event_type": "new_order",
+        "order_id": str(uuid.uuid4()),
+        "user_id": 7,
+        "items": [{"product_id": 1, "quantity": 1, "price": 1}],
+        "total_price": 1,
+        "created_at": "2024-05-06T07:08:09+00:00",
+    }
+    # Beyond the Int search attribute: Temporal refuses the start.
+    overflowed = await insert_row(db, {**event, "user_id": 2**63}, attempts=2000)
     unparseable = await insert_row(db, {"event_id": 1})
+    numeric_id = await insert_row(db, {**event, "event_id": 1})
     service = stack.start_service()
     celery = stack.start_celery()
     user = await ApiUser(http, stack.base_url).sign_up()
@@ -58,18 +58,18 @@ async def test_poisoned_rows_ahead_of_150_orders_park_and_every_order_is_process
     ids = await create_many(user, 150)
 
     await assert_processed_exactly_once(db, [celery], ids, deadline_s=GOOD_ORDERS_S)
-    parked = await db.fetch(
-        "SELECT id, parked_reason FROM outbox WHERE parked_at IS NOT NULL ORDER BY parked_reason"
-    )
-    assert [r["id"] for r in parked] == [unparseable, overflowed]
-    assert parked[0]["parked_reason"].startswith("cannot be relayed")
-    assert parked[1]["parked_reason"].startswith("failed 2001 times")
-    for event_id in (overflowed, unparseable):
-        assert "outbox row parked, its order waits for a re-drive" in service.output()
-        assert f"event_id={event_id}" in service.output()
+    rows = await db.fetch("SELECT id, parked_reason FROM outbox WHERE parked_at IS NOT NULL")
+    parked = {r["id"]: r["parked_reason"] for r in rows}
+    assert parked.keys() == {overflowed, unparseable, numeric_id}
+    assert parked[overflowed].startswith("failed 2001 times, last error: RPCError")
+    assert parked[unparseable].startswith("cannot be relayed: event_type is None")
+    assert parked[numeric_id] == "cannot be relayed: event_id is not a string"
+    lines = [ln for ln in service.output().splitlines() if "outbox row parked" in ln]
+    assert all(any(f"event_id={i}" in ln for ln in lines) for i in parked)
+    assert all(" ERROR " in ln for ln in lines)
     status, ready = await user.get("/ready")
     assert status == 200
-    assert ready["details"]["outbox_parked"] == 2
+    assert ready["details"]["outbox_parked"] == 3
 
 
 async def test_tasks_lost_after_the_hand_off_are_published_again_and_processed_once(
