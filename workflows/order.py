@@ -10,16 +10,15 @@ time. An activity input that can never work parks the order: the workflow fails 
 the reason, for an operator to fix and reset.
 Deterministic: time comes from `workflow.now()` and timers, I/O only through activities.
 
-Every change to what it does goes behind `workflow.patched` (the PATCH_* ids below), so
-histories recorded by earlier versions still replay: `WORKFLOW_VERSION` names the folder
-of tests/histories/ that the current code records into.
+Every change to what it does goes behind `workflow.patched` (the PATCH_* ids in
+`workflows.names`), so histories recorded by earlier versions still replay:
+`WORKFLOW_VERSION` names the folder of tests/histories/ that the current code records into.
 """
 
 from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timedelta
-from typing import Final
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
@@ -35,12 +34,14 @@ with workflow.unsafe.imports_passed_through():
     from core.timeline import TimelineKind
     from workflows.names import (
         ORDER_STATUS,
+        PATCH_PARK,
+        PATCH_RECONCILE,
         QUERY_LIFECYCLE,
         SIGNAL_PROCESSED,
         SIGNAL_STATUS_CHANGED,
         WORKFLOW_NAME,
     )
-    from workflows.policies import ACTIVITY_TIMEOUT, RETRY_FOREVER
+    from workflows.policies import ACTIVITY_TIMEOUT, MAX_PROCESSING_WAIT_SECONDS, RETRY_FOREVER
     from workflows.types import (
         LifecycleEntry,
         LifecycleView,
@@ -48,15 +49,6 @@ with workflow.unsafe.imports_passed_through():
         Processed,
         StatusChanged,
     )
-
-# The version whose histories tests/histories/v<N>/ holds; bump it with each new patch.
-WORKFLOW_VERSION: Final = 2
-# v2: publish `new_order` again while no `processed` comes.
-PATCH_RECONCILE: Final = "reconcile-processing"
-# v2: an activity's input that can never work parks the order (the workflow fails).
-PATCH_PARK: Final = "park-on-poison-input"
-# Waiting for `processed` grows from the processing timeout up to this (or the timeout).
-MAX_PROCESSING_WAIT_SECONDS: Final = 3600.0
 
 
 @workflow.defn(name=WORKFLOW_NAME)

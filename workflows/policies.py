@@ -20,3 +20,5 @@ RETRY_FOREVER: Final = RetryPolicy(
     maximum_interval=timedelta(seconds=RETRY.maximum),
 )
 ACTIVITY_TIMEOUT: Final = timedelta(seconds=30)
+# Waiting for `processed` grows from PROCESSING_TIMEOUT up to this (or the timeout).
+MAX_PROCESSING_WAIT_SECONDS: Final = 3600.0

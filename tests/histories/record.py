@@ -2,7 +2,7 @@
 
 Histories are evidence of what running workflows did, so they are append-only: each
 version of the workflow records into its own folder, `v<WORKFLOW_VERSION>/`
-(workflows/order.py), and an existing file is never written again. After a change to
+(workflows/names.py), and an existing file is never written again. After a change to
 the workflow (behind `workflow.patched`, with `WORKFLOW_VERSION` bumped), run
 `.venv/bin/python -m tests.histories.record` and commit the new folder; every folder
 keeps replaying in CI. Each scenario runs the real workflow on the time-skipping test
@@ -31,8 +31,8 @@ from temporalio.worker import Worker
 from activities.names import ACTIVITY_EXPIRE_ORDER, ACTIVITY_PUBLISH_EVENT
 from activities.types import ExpireInput, ExpireResult, PublishInput, PublishResult
 from tests.support.temporal import start_time_skipping_server
-from workflows.names import publish_workflow_id, workflow_id
-from workflows.order import WORKFLOW_VERSION, OrderWorkflow
+from workflows.names import WORKFLOW_VERSION, publish_workflow_id, workflow_id
+from workflows.order import OrderWorkflow
 from workflows.publish import PublishEventWorkflow
 from workflows.sandbox import workflow_runner
 from workflows.types import OrderWorkflowInput, Processed, StatusChanged

@@ -12,7 +12,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
 from tests.histories.record import HERE, SCENARIOS, folder, save
-from workflows.order import WORKFLOW_VERSION
+from workflows.names import WORKFLOW_VERSION
 from workflows.replay import WORKFLOWS
 from workflows.sandbox import workflow_runner
 
