@@ -2,7 +2,9 @@
 
 `publish_event` puts one event on RabbitMQ (confirmed, routed) and records it in the
 outbox; `expire_order` cancels an unpaid order through a conditional update. Both may
-run more than once (Temporal retries them): both are idempotent by effect.
+run more than once (Temporal retries them): both are idempotent by effect. An input that
+can never work (an id that is not a UUID) fails at once and for good (a non-retryable
+ApplicationError), so the workflow parks the order instead of retrying forever.
 """
 
 from __future__ import annotations
@@ -12,12 +14,24 @@ from typing import Protocol
 from uuid import UUID
 
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from activities.names import ACTIVITY_EXPIRE_ORDER, ACTIVITY_PUBLISH_EVENT
 from activities.types import ExpireInput, ExpireResult, PublishInput, PublishResult
 from core import correlation
 from usecases.orders import Orders
 from usecases.outbox import Outbox
+
+INVALID_INPUT = "InvalidInput"  # the ApplicationError type of a poison input
+
+
+def _uuid(value: str, name: str) -> UUID:
+    try:
+        return UUID(value)
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise ApplicationError(
+            f"{name} is not a UUID: {value!r}", type=INVALID_INPUT, non_retryable=True
+        ) from exc
 
 
 class EventPublisher(Protocol):
@@ -37,6 +51,8 @@ class OrderActivities:
     @activity.defn(name=ACTIVITY_PUBLISH_EVENT)
     async def publish_event(self, event: PublishInput) -> PublishResult:
         correlation.correlation_id.set(event.correlation_id or correlation.NONE)
+        _uuid(event.order_id, "order_id")
+        event_id = _uuid(event.event_id, "event_id")
         attempt = activity.info().attempt
         activity.logger.debug(
             "publishing order_id=%s event_id=%s event_type=%s attempt=%d",
@@ -48,7 +64,7 @@ class OrderActivities:
         await self._publisher.publish(
             event.event_type, event.body.encode(), event.event_id, event.correlation_id or None
         )
-        published_at = await self._outbox.record_published(UUID(event.event_id))
+        published_at = await self._outbox.record_published(event_id)
         if published_at is None:
             activity.logger.warning(
                 "published event has no outbox row order_id=%s event_id=%s",
@@ -57,11 +73,12 @@ class OrderActivities:
             )
             published_at = datetime.now(UTC)
         activity.logger.info(
-            "event published order_id=%s event_id=%s event_type=%s attempt=%d",
+            "event published order_id=%s event_id=%s event_type=%s attempt=%d%s",
             event.order_id,
             event.event_id,
             event.event_type,
             attempt,
+            f" reason={event.reason}" if event.reason else "",
         )
         return PublishResult(published_at=published_at)
 
@@ -69,7 +86,8 @@ class OrderActivities:
     async def expire_order(self, order: ExpireInput) -> ExpireResult:
         # The cancel's outbox row carries the order's correlation id.
         correlation.correlation_id.set(order.correlation_id or correlation.NONE)
-        expired = await self._orders.expire(order_id=UUID(order.order_id), user_id=order.user_id)
+        order_id = _uuid(order.order_id, "order_id")
+        expired = await self._orders.expire(order_id=order_id, user_id=order.user_id)
         activity.logger.info(
             "payment timeout order_id=%s canceled=%s", order.order_id, expired is not None
         )

@@ -17,6 +17,7 @@ class PublishInput:
     event_type: str  # also the routing key
     body: str
     correlation_id: str = ""  # becomes the message's AMQP correlation_id
+    reason: str = ""  # why it is published again, when it is (the timeline shows it)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from api.validation import RequestValidationError
 from core.errors import (
     EmailTaken,
     Forbidden,
+    HistoryGone,
     IdempotencyKeyInFlight,
     IdempotencyKeyReused,
     IllegalTransition,
@@ -74,6 +75,8 @@ def to_response(exc: Exception) -> web.Response | None:
             return error_response(429, "rate limit exceeded", headers=exc.headers)
         case IdempotencyKeyReused():
             return error_response(422, _KEY_REUSED)
+        case HistoryGone():
+            return error_response(410, exc.detail)
         case RequestValidationError():
             return error_response(422, exc.errors)
         case IllegalTransition():

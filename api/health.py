@@ -1,8 +1,9 @@
 """Liveness (/health) and readiness (/ready) of the process and its dependencies.
 
 /ready runs the process's probes (api.readiness): PostgreSQL or Temporal down is 503 (the
-service cannot take orders through); Redis down only degrades the cache, so it stays 200
-with status "degraded".
+service cannot take orders through), and so is a background role that failed and waits
+to restart; Redis down only degrades the cache, so it stays 200 with status "degraded".
+A process with background roles adds `details`: each role's state, parked outbox rows.
 """
 
 from __future__ import annotations
@@ -21,11 +22,13 @@ async def health(request: web.Request) -> web.Response:
 
 async def ready(request: web.Request) -> web.Response:
     report = await request.app[READINESS].report()
+    body: dict[str, object] = {"status": report.status, "checks": report.checks}
+    if report.details:
+        body["details"] = report.details
     if report.down:
-        detail = f"not ready: {', '.join(report.down)} unreachable"
-        body = {"status": report.status, "checks": report.checks, "detail": detail}
+        body["detail"] = f"not ready: {', '.join(report.down)} down"
         return json_response(body, status=503)
-    return json_response({"status": report.status, "checks": report.checks})
+    return json_response(body)
 
 
 OPERATIONS = [

@@ -22,6 +22,7 @@ _ERROR_DESCRIPTIONS = {
     409: "Conflict: an illegal status transition, or an Idempotency-Key still in flight",
     412: "Precondition failed: If-Match names a version the order no longer has",
     413: "The body is larger than 64 KiB",
+    410: "Gone: past its retention period",
     422: "Validation error",
     429: "Rate limit exceeded: retry after Retry-After seconds",
     500: "Internal server error",

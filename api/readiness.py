@@ -1,9 +1,11 @@
-"""What /ready asks: one probe per dependency, each bounded, run at once.
+"""What /ready asks: one probe per dependency and per background role, each bounded, run
+at once, and details worth an operator's eye (each role's state, parked outbox rows).
 
-A critical dependency down makes the process not ready (503); a non-critical one (the
-Redis cache, which only degrades reads) makes it "degraded". The probes themselves come
-from the adapters (`store.db.ping`, `OrderCache.ping`, `workflows.client.serving`),
-wired by the composition root.
+A critical probe down makes the process not ready (503); a non-critical one (the Redis
+cache, which only degrades reads) makes it "degraded". The probes and details come from
+the adapters and the roles' supervisor (`store.db.ping`, `OrderCache.ping`,
+`workflows.client.serving`, the RabbitMQ connections, `service.supervision`), wired by
+the composition root.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 log = logging.getLogger(__name__)
@@ -31,6 +33,7 @@ class Probe:
 class Report:
     checks: dict[str, State]
     down: tuple[str, ...]  # critical dependencies that are down
+    details: dict[str, object] = field(default_factory=dict)
 
     @property
     def status(self) -> Literal["ok", "degraded", "down"]:
@@ -41,8 +44,25 @@ class Report:
 
 class Readiness:
     def __init__(self, probes: Sequence[Probe], *, timeout_seconds: float = CHECK_TIMEOUT_SECONDS):
-        self._probes = tuple(probes)
+        self._probes = list(probes)
+        self._details: dict[str, Callable[[], Awaitable[object]]] = {}
         self._timeout = timeout_seconds
+
+    def add(self, probe: Probe) -> None:
+        """One more probe (a background role, a broker), added as the process starts it."""
+        self._probes.append(probe)
+
+    def add_detail(self, name: str, fetch: Callable[[], Awaitable[object]]) -> None:
+        """Something reported beside the checks; `fetch` answers None when it cannot tell."""
+        self._details[name] = fetch
+
+    async def _detail(self, name: str) -> object:
+        try:
+            async with asyncio.timeout(self._timeout):
+                return await self._details[name]()
+        except TimeoutError:
+            log.warning("readiness: %s did not answer within %.1fs", name, self._timeout)
+            return None
 
     async def _state(self, probe: Probe) -> State:
         try:
@@ -53,7 +73,11 @@ class Readiness:
             return "down"
 
     async def report(self) -> Report:
-        states = await asyncio.gather(*(self._state(p) for p in self._probes))
-        checks = {p.name: s for p, s in zip(self._probes, states, strict=True)}
-        down = tuple(p.name for p in self._probes if p.critical and checks[p.name] == "down")
-        return Report(checks, down)
+        probes, names = list(self._probes), list(self._details)
+        states, values = await asyncio.gather(
+            asyncio.gather(*(self._state(p) for p in probes)),
+            asyncio.gather(*(self._detail(n) for n in names)),
+        )
+        checks = {p.name: s for p, s in zip(probes, states, strict=True)}
+        down = tuple(p.name for p in probes if p.critical and checks[p.name] == "down")
+        return Report(checks, down, dict(zip(names, values, strict=True)))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 
 class DomainError(Exception):
     """Base of every error the business rules raise."""
@@ -46,6 +48,22 @@ class Unavailable(DomainError):
 
 class DatabaseUnavailable(Unavailable):
     detail = "service unavailable: database unreachable"
+
+
+class HistoryGone(DomainError):
+    """The order reached Temporal, but its workflow's history is no longer kept there: the
+    namespace deletes a closed workflow's history after its retention period."""
+
+    def __init__(self, order_id: object, retention: timedelta) -> None:
+        kept = (
+            f"{retention.days} days" if retention == timedelta(days=retention.days) else retention
+        )
+        self.detail = (
+            f"order history no longer available: Temporal keeps a finished order's history"
+            f" for {kept} (TEMPORAL_RETENTION)"
+        )
+        super().__init__(f"order {order_id}: {self.detail}")
+        self.order_id = order_id
 
 
 class HistoryUnavailable(Unavailable):

@@ -121,6 +121,19 @@ def _int(value: Any, name: str) -> int:
     return value
 
 
+def _list(value: Any, name: str) -> list[Any]:
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise InvalidEvent(f"{name} is not a list of objects")
+    return value
+
+
+def _uuid(value: Any, name: str) -> UUID:
+    # UUID() of a number raises AttributeError, not ValueError: check the type first.
+    if not isinstance(value, str):
+        raise InvalidEvent(f"{name} is not a string")
+    return UUID(value)
+
+
 def _timestamp(value: Any, name: str) -> datetime:
     if not isinstance(value, str):
         raise InvalidEvent(f"{name} is not a string")
@@ -139,13 +152,15 @@ def parse_new_order(data: Mapping[str, Any]) -> NewOrderEvent:
     _expect_type(data, NEW_ORDER)
     try:
         return NewOrderEvent(
-            event_id=UUID(data["event_id"]),
-            order_id=UUID(data["order_id"]),
+            event_id=_uuid(data["event_id"], "event_id"),
+            order_id=_uuid(data["order_id"], "order_id"),
             user_id=_int(data["user_id"], "user_id"),
-            items=tuple(OrderItem.from_dict(i) for i in data["items"]),
+            items=tuple(OrderItem.from_dict(i) for i in _list(data["items"], "items")),
             total_price=quantize(Decimal(str(data["total_price"]))),
             created_at=_timestamp(data["created_at"], "created_at"),
         )
+    except InvalidEvent:
+        raise  # already says which field
     except (KeyError, TypeError, ValueError, InvalidOperation) as exc:
         raise InvalidEvent(f"bad field: {exc!r}") from exc
 
@@ -154,13 +169,15 @@ def parse_status_changed(data: Mapping[str, Any]) -> StatusChangedEvent:
     _expect_type(data, STATUS_CHANGED)
     try:
         return StatusChangedEvent(
-            event_id=UUID(data["event_id"]),
-            order_id=UUID(data["order_id"]),
+            event_id=_uuid(data["event_id"], "event_id"),
+            order_id=_uuid(data["order_id"], "order_id"),
             user_id=_int(data["user_id"], "user_id"),
             old_status=OrderStatus(data["old_status"]),
             new_status=OrderStatus(data["new_status"]),
             changed_at=_timestamp(data["changed_at"], "changed_at"),
         )
+    except InvalidEvent:
+        raise  # already says which field
     except (KeyError, TypeError, ValueError) as exc:
         raise InvalidEvent(f"bad field: {exc!r}") from exc
 
@@ -169,9 +186,11 @@ def parse_order_processed(data: Mapping[str, Any]) -> OrderProcessedEvent:
     _expect_type(data, ORDER_PROCESSED)
     try:
         return OrderProcessedEvent(
-            event_id=UUID(data["event_id"]),
-            order_id=UUID(data["order_id"]),
+            event_id=_uuid(data["event_id"], "event_id"),
+            order_id=_uuid(data["order_id"], "order_id"),
             processed_at=_timestamp(data["processed_at"], "processed_at"),
         )
+    except InvalidEvent:
+        raise  # already says which field
     except (KeyError, TypeError, ValueError) as exc:
         raise InvalidEvent(f"bad field: {exc!r}") from exc

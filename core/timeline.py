@@ -11,11 +11,12 @@ from typing import Any
 
 class TimelineKind(StrEnum):
     CREATED = "created"  # the workflow started
-    PUBLISHED = "published"  # an event confirmed by RabbitMQ
+    PUBLISHED = "published"  # an event confirmed by RabbitMQ (again: with a reason)
     STATUS_CHANGED = "status_changed"
     PROCESSED = "processed"  # process_order recorded its effect
     EXPIRED = "expired"  # the payment timeout canceled it
     COMPLETED = "completed"  # the workflow is over
+    PARKED = "parked"  # stopped on an input that can never work; an operator re-drives it
 
 
 @dataclass(frozen=True, slots=True)

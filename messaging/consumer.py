@@ -4,7 +4,10 @@
 Manual acks with a prefetch: a message is acked only once Celery's broker took the task
 (task id = event id, so a redelivery is recognisable), or once an unparseable message
 sits in `<queue>.dlq` with its reason. While Celery's broker (Redis) is down, messages
-are held with a growing delay and requeued: none is lost, none spins.
+are held with a growing delay and requeued: none is lost, none spins. No message is left
+unacked by an exception: one nobody expected is logged with its traceback and the message
+dead-lettered with it as the reason; a DLQ that cannot be reached requeues it after a
+backoff. `run()` can be called again after it failed (the role's supervisor does).
 """
 
 from __future__ import annotations
@@ -61,6 +64,7 @@ class EventConsumer:
         self._processing = processing
         self._topology = config.topology
         self._broker_backoff = Backoff()
+        self._dlq_backoff = Backoff()
         self._connection: AbstractRobustConnection | None = None
         self._channel: AbstractChannel | None = None
         self._queue: AbstractQueue | None = None
@@ -71,6 +75,11 @@ class EventConsumer:
         self._stopping = asyncio.Event()
         self.ready = asyncio.Event()  # set once consuming
         self.handed_off = 0
+
+    @property
+    def connected(self) -> bool:
+        """True while the connection to RabbitMQ is up (readiness)."""
+        return self._connection is not None and self._connection.connected.is_set()
 
     @property
     def broker_failures(self) -> int:
@@ -92,6 +101,9 @@ class EventConsumer:
             await asyncio.Future()  # the robust connection consumes and reconnects by itself
         finally:
             await self._stop(self._connection)
+            self._connection = self._channel = self._queue = None
+            self.ready.clear()
+            self._stopping.clear()
 
     async def _stop(self, connection: AbstractRobustConnection) -> None:
         """Stop receiving, let in-flight hand-offs finish and ack (bounded), then close."""
@@ -125,6 +137,14 @@ class EventConsumer:
         self._idle.clear()
         try:
             await self._handle(message)
+        except _AMQP_ERRORS as exc:
+            # The channel went away under us: the broker redelivers what we did not ack.
+            log.warning(
+                "channel lost while handling message_id=%s error=%r", message.message_id, exc
+            )
+        except Exception as exc:  # no message stays unacked by a bug: logged, dead-lettered
+            log.exception("consumer failed on message_id=%s, dead-lettering it", message.message_id)
+            await self._reject(message, f"unexpected {type(exc).__name__}: {exc}")
         finally:
             self._in_flight -= 1
             if not self._in_flight:
@@ -135,13 +155,7 @@ class EventConsumer:
         try:
             event = decode_new_order(message.body)
         except InvalidEvent as exc:
-            try:
-                await self._dead_letter(message, str(exc))
-            except _AMQP_ERRORS as error:
-                # Unacked, it comes back once the channel recovers: nothing is lost.
-                log.warning(
-                    "dead-lettering failed message_id=%s error=%r", message.message_id, error
-                )
+            await self._reject(message, str(exc))
             return
         try:
             await self._processing.submit(event, message.correlation_id)
@@ -153,11 +167,7 @@ class EventConsumer:
                     event.order_id,
                     exc,
                 )
-            # Hold it (no redelivery loop while Redis is down), unless shutting down.
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(delay):
-                    await self._stopping.wait()
-            await message.nack(requeue=True)
+            await self._requeue_after(message, delay)  # no redelivery loop while Redis is down
             DELIVERIES.labels("requeued").inc()
             return
         if self._broker_backoff.failures:
@@ -166,6 +176,23 @@ class EventConsumer:
         await message.ack()
         DELIVERIES.labels("acked").inc()
         self.handed_off += 1
+
+    async def _requeue_after(self, message: AbstractIncomingMessage, delay: float) -> None:
+        """Hold the message for `delay` (less when shutting down), then put it back."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(delay):
+                await self._stopping.wait()
+        await message.nack(requeue=True)
+
+    async def _reject(self, message: AbstractIncomingMessage, reason: str) -> None:
+        """To the DLQ with its reason; if even that fails, back on its queue after a backoff."""
+        try:
+            await self._dead_letter(message, reason)
+            self._dlq_backoff.reset()
+        except _AMQP_ERRORS as error:
+            log.warning("dead-lettering failed message_id=%s error=%r", message.message_id, error)
+            with contextlib.suppress(*_AMQP_ERRORS):  # a lost channel redelivers it anyway
+                await self._requeue_after(message, self._dlq_backoff.next())
 
     async def _dead_letter(self, message: AbstractIncomingMessage, reason: str) -> None:
         """Park an unparseable message in the DLQ with its reason, then ack the original."""

@@ -73,6 +73,15 @@ class Publisher:
             raise
         PUBLISHED.labels(event_type).inc()
 
+    async def ping(self) -> bool:
+        """True when connected to RabbitMQ, connecting first if not yet (readiness)."""
+        try:
+            await self.connect()
+        except (aio_pika.exceptions.AMQPError, OSError, TimeoutError) as exc:
+            log.warning("readiness: rabbitmq down error=%r", exc)
+            return False
+        return self._connection is not None and self._connection.connected.is_set()
+
     async def close(self) -> None:
         async with self._lock:
             if self._connection is not None:

@@ -27,6 +27,7 @@ class BacklogMonitor:
         backlog = await outbox.backlog(self._pool)
         ROWS.labels("unrelayed").set(backlog.unrelayed)
         ROWS.labels("unpublished").set(backlog.unpublished)
+        ROWS.labels("parked").set(backlog.parked)
         OLDEST.set(backlog.oldest_unrelayed_seconds)
         return backlog
 

@@ -2,10 +2,17 @@
 
 In one transaction it claims a batch of rows (FOR UPDATE SKIP LOCKED, so several relays
 share the work; per-order ordering is in the claim), hands every row to Temporal
-concurrently, marks the successes relayed and the failures for a later retry (backoff from
-core.backoff), and commits. Woken by LISTEN/NOTIFY, with polling as the fallback; it loops at once
-while batches come back full. While Temporal is unreachable rows wait with backoff,
-orders are still accepted, and the relay catches up when Temporal returns.
+concurrently, records each row's outcome and commits. Each row fails alone: a retryable
+failure waits with its own backoff (core.backoff); a row that cannot be handed over at
+all (an unparseable payload, an unknown event type) or that failed more than
+`max_attempts` times is parked with its reason, logged at ERROR, and holds back only its
+own order's later rows until it is re-driven (usecases.outbox). The outcomes are written
+in one savepoint, and row by row if that fails, so one row's mark never undoes another's.
+
+Woken by LISTEN/NOTIFY, with polling as the fallback; it loops at once while batches come
+back full. While Temporal is unreachable rows wait with backoff, orders are still
+accepted, and the relay catches up when Temporal returns. It also deletes old rows
+(relay.retention).
 """
 
 from __future__ import annotations
@@ -13,16 +20,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Protocol
+from uuid import UUID
 
 import asyncpg
 
 from core.backoff import RETRY
+from core.events import InvalidEvent
 from relay.listener import OutboxListener
+from relay.retention import OutboxRetention
 from store import outbox
 from store.db import FAILURES as DB_FAILURES
-from store.outbox import Failure, OutboxRow
+from store.outbox import Failure, OutboxRow, Parking
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +44,7 @@ class BatchResult:
     claimed: int
     relayed: int
     errors: tuple[str, ...] = ()
+    parked: int = 0
 
 
 class Handoff(Protocol):
@@ -42,7 +55,9 @@ class Handoff(Protocol):
         """What `hand_over` raises for a row to try again later."""
         ...
 
-    async def hand_over(self, row: OutboxRow) -> None: ...
+    async def hand_over(self, row: OutboxRow) -> None:
+        """Raises one of `errors` to retry later, InvalidEvent when it never can succeed."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,13 +66,24 @@ class RelayConfig:
     batch_size: int = 100
     poll_interval_seconds: float = 1.0
     db_timeout_seconds: float = 10.0
+    max_attempts: int = 1440  # about a day of failures at RETRY's 60 s cap
+
+
+Outcome = Failure | Parking | None  # None: handed over
 
 
 class OutboxRelay:
-    def __init__(self, pool: asyncpg.Pool, handoff: Handoff, config: RelayConfig) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        handoff: Handoff,
+        config: RelayConfig,
+        retention: OutboxRetention | None = None,
+    ) -> None:
         self._pool = pool
         self._handoff = handoff
         self._config = config
+        self._retention = retention
         self._wake = asyncio.Event()
         self._listener = OutboxListener(config.dsn, self._wake, timeout=config.db_timeout_seconds)
         self._failing = False
@@ -74,6 +100,8 @@ class OutboxRelay:
             while True:
                 self._wake.clear()  # before claiming: a NOTIFY during the batch wakes us again
                 result = await self._relay_guarded()
+                if self._retention is not None:
+                    await self._retention.prune_if_due()
                 if result.claimed >= self._config.batch_size and not result.errors:
                     continue
                 with contextlib.suppress(TimeoutError):
@@ -85,45 +113,76 @@ class OutboxRelay:
                 await listener
 
     async def relay_once(self) -> BatchResult:
-        """Claim one batch, hand it to Temporal, record the outcome; one transaction."""
+        """Claim one batch, hand it to Temporal, record each row's outcome; one transaction."""
         async with self._pool.acquire() as conn, conn.transaction():
             rows = await outbox.claim_batch(conn, limit=self._config.batch_size)
             if not rows:
                 return BatchResult(0, 0)
-            outcomes = await asyncio.gather(*(self._hand_over(row) for row in rows))
-            relayed = [row.id for row, error in zip(rows, outcomes, strict=True) if error is None]
-            failures = [
-                Failure(row.id, error, RETRY.delay(row.attempts))
-                for row, error in zip(rows, outcomes, strict=True)
-                if error is not None
-            ]
-            errors = tuple(f.error for f in failures)
-            await outbox.mark_relayed(conn, ids=relayed)
-            await outbox.mark_failed(conn, failures=failures)
+            outcomes = await asyncio.gather(*(self._attempt(row) for row in rows))
+            relayed = [row.id for row, o in zip(rows, outcomes, strict=True) if o is None]
+            failures = [o for o in outcomes if isinstance(o, Failure)]
+            parkings = [o for o in outcomes if isinstance(o, Parking)]
+            await self._record(conn, relayed, failures, parkings)
+        errors = tuple(f.error for f in failures)
         self._report(len(rows), errors)
-        return BatchResult(len(rows), len(relayed), errors)
+        return BatchResult(len(rows), len(relayed), errors, len(parkings))
 
-    async def _hand_over(self, row: OutboxRow) -> str | None:
-        """None on success, else the error (the row is retried later)."""
+    async def _attempt(self, row: OutboxRow) -> Outcome:
+        """Hand one row over; what to record for it."""
         try:
             await self._handoff.hand_over(row)
+        except InvalidEvent as exc:
+            return self._park(row, f"cannot be relayed: {exc}")
         except self._handoff.errors as exc:
-            log.debug(
-                "relay failed order_id=%s event_id=%s event_type=%s attempts=%d error=%r",
-                row.aggregate_id,
-                row.id,
-                row.event_type,
-                row.attempts,
-                exc,
+            error = f"{type(exc).__name__}: {exc}"
+        except Exception as exc:  # one row's bug must not stop the others: logged, retried
+            log.exception(
+                "relay failed unexpectedly order_id=%s event_id=%s", row.aggregate_id, row.id
             )
-            return f"{type(exc).__name__}: {exc}"
-        log.debug(
-            "relayed order_id=%s event_id=%s event_type=%s",
+            error = f"unexpected {type(exc).__name__}: {exc}"
+        else:
+            log.debug("relayed order_id=%s event_id=%s", row.aggregate_id, row.id)
+            return None
+        attempts = row.attempts + 1
+        if attempts > self._config.max_attempts:
+            return self._park(row, f"failed {attempts} times, last error: {error}")
+        log.debug("relay failed order_id=%s event_id=%s error=%s", row.aggregate_id, row.id, error)
+        return Failure(row.id, error, RETRY.delay(row.attempts))
+
+    def _park(self, row: OutboxRow, reason: str) -> Parking:
+        log.error(
+            "outbox row parked, its order waits for a re-drive order_id=%s event_id=%s"
+            " event_type=%s attempts=%d reason=%s",
             row.aggregate_id,
             row.id,
             row.event_type,
+            row.attempts + 1,
+            reason,
         )
-        return None
+        return Parking(row.id, reason)
+
+    async def _record(
+        self,
+        conn: asyncpg.pool.PoolConnectionProxy,
+        relayed: list[UUID],
+        failures: list[Failure],
+        parkings: list[Parking],
+    ) -> None:
+        """Write the batch's outcomes in one savepoint; row by row if PostgreSQL refuses."""
+        try:
+            async with conn.transaction():
+                await outbox.mark_relayed(conn, ids=relayed)
+                await outbox.mark_failed(conn, failures=failures)
+                await outbox.park(conn, parkings=parkings)
+            return
+        except asyncpg.PostgresError as exc:
+            log.warning("recording the batch failed, recording row by row error=%r", exc)
+        for row_id in relayed:
+            await _alone(conn, row_id, partial(outbox.mark_relayed, conn, ids=[row_id]))
+        for failure in failures:
+            await _alone(conn, failure.id, partial(outbox.mark_failed, conn, failures=[failure]))
+        for parking in parkings:
+            await _alone(conn, parking.id, partial(outbox.park, conn, parkings=[parking]))
 
     async def _relay_guarded(self) -> BatchResult:
         try:
@@ -145,3 +204,19 @@ class OutboxRelay:
         elif claimed and not errors and self._failing:
             self._failing = False
             log.info("outbox relay recovered, relaying again")
+
+
+async def _alone(
+    conn: asyncpg.pool.PoolConnectionProxy, row_id: UUID, mark: Callable[[], Awaitable[None]]
+) -> None:
+    """One row's mark in a savepoint of its own: refused, it leaves the others be."""
+    try:
+        async with conn.transaction():
+            await mark()
+    except asyncpg.PostgresError as exc:
+        log.error(
+            "cannot record an outbox row's outcome, it will be handed over again"
+            " event_id=%s error=%r",
+            row_id,
+            exc,
+        )

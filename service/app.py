@@ -40,6 +40,7 @@ from store.ratelimit import RedisBuckets
 from usecases.accounts import Accounts
 from usecases.history import OrderHistory
 from usecases.idempotency import IdempotentOrders
+from usecases.outbox import Outbox
 from usecases.passwords import Passwords
 from workflows.history import WorkflowTimeline
 
@@ -96,13 +97,15 @@ async def _api_usecases(app: web.Application) -> AsyncIterator[None]:
     hashing = passwords(settings)
     app[ACCOUNTS] = Accounts(app[DB_POOL], hashing, acquire_timeout=acquire_timeout)
     source = WorkflowTimeline(app[TEMPORAL], timeout_seconds=settings.temporal_timeout_seconds)
-    app[HISTORY] = OrderHistory(orders, source)
     buckets = RedisBuckets(
         app[REDIS],
         prefix=settings.rate_limit_key_prefix,
         timeout_seconds=settings.redis_timeout_seconds,
     )
     app[THROTTLE] = Throttle(buckets, rate_limits(settings))
+    app[HISTORY] = OrderHistory(
+        orders, source, Outbox(app[DB_POOL]), retention=settings.temporal_retention
+    )
     yield
     hashing.close()
 
@@ -131,6 +134,8 @@ def create_app(settings: Settings) -> web.Application:
         app[TOKENS] = tokens(settings)
         app.cleanup_ctx.append(_api_usecases)
         setup_api(app, cors(settings))
+    if roles - {Role.API}:
+        app.cleanup_ctx.append(roles_ctx.supervision)
     if Role.WORKER in roles:
         app.cleanup_ctx.append(roles_ctx.publisher)
         app.cleanup_ctx.append(roles_ctx.temporal_worker)

@@ -12,6 +12,7 @@ from temporalio.client import Client
 
 from messaging.publisher import Publisher
 from service.settings import Settings
+from service.supervision import Supervisor
 from store.cache import OrderCache
 from usecases.orders import Orders
 
@@ -23,3 +24,4 @@ TEMPORAL = web.AppKey("temporal_client", Client)
 PUBLISHER = web.AppKey("publisher", Publisher)
 ORDER_USECASES = web.AppKey("order_usecases", Orders)
 TEMPORAL_METRICS_PORT = web.AppKey("temporal_metrics_port", int)  # the worker's SDK exporter
+SUPERVISOR = web.AppKey("supervisor", Supervisor)

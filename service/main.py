@@ -1,5 +1,6 @@
 """The `orders` command: `serve` the service (with roles), `migrate`, run a `celery` worker,
-and the operator's commands (`outbox`, `dlq`, `user`)."""
+and the operator's commands (`outbox`, `dlq`, `user`, `workflows replay`: the running
+server's histories replayed with this code, a deploy check)."""
 
 from __future__ import annotations
 

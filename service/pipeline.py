@@ -12,6 +12,7 @@ from messaging.topology import Topology
 from processing.celery_app import CeleryConfig, create_celery
 from processing.dispatch import CeleryDispatch
 from relay.outbox import OutboxRelay, RelayConfig
+from relay.retention import OutboxRetention
 from service.settings import Settings
 from workflows.starter import TemporalHandoff
 
@@ -36,14 +37,17 @@ def relay(pool: asyncpg.Pool, client: Client, settings: Settings) -> OutboxRelay
         task_queue=settings.temporal_task_queue,
         payment_timeout=settings.payment_timeout,
         timeout=settings.temporal_timeout_seconds,
+        processing_timeout=settings.processing_timeout,
     )
     config = RelayConfig(
         dsn=settings.dsn,
         batch_size=settings.relay_batch_size,
         poll_interval_seconds=settings.relay_poll_interval_seconds,
         db_timeout_seconds=settings.db_command_timeout_seconds,
+        max_attempts=settings.outbox_max_attempts,
     )
-    return OutboxRelay(pool, handoff, config)
+    retention = OutboxRetention(pool, keep=settings.outbox_retention)
+    return OutboxRelay(pool, handoff, config, retention)
 
 
 def celery(settings: Settings) -> Celery:

@@ -1,8 +1,10 @@
 """The background roles of the service, each opened and closed by a cleanup context.
 
 WORKER runs the Temporal worker (with a RabbitMQ publisher for its activities), RELAY
-the outbox relay, CONSUMER the RabbitMQ consumer. Each runs as a background task that
-is stopped gracefully on shutdown, so the roles can run together or apart.
+the outbox relay, CONSUMER the RabbitMQ consumer. Each runs as a background task under
+the process's supervisor (`service.supervision`): restarted with backoff when it fails,
+stopped gracefully on shutdown, and reported by /ready (its state, and RabbitMQ's), so
+the roles can run together or apart.
 """
 
 from __future__ import annotations
@@ -10,11 +12,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
 from activities.order import OrderActivities
+from api.keys import READINESS
+from api.readiness import Probe
 from relay.backlog import BacklogMonitor
 from service import pipeline
 from service.keys import (
@@ -22,11 +26,15 @@ from service.keys import (
     ORDER_USECASES,
     PUBLISHER,
     SETTINGS,
+    SUPERVISOR,
     TEMPORAL,
     TEMPORAL_METRICS_PORT,
 )
+from service.settings import Role
+from service.supervision import Supervisor
 from service.telemetry import temporal_runtime
 from service.worker import WorkerRunner
+from store.db import FAILURES as DB_FAILURES
 from usecases.outbox import Outbox
 
 log = logging.getLogger(__name__)
@@ -38,6 +46,28 @@ async def _stop(task: asyncio.Task[None]) -> None:
         await task
 
 
+def _start(
+    app: web.Application, name: str, run: Callable[[], Awaitable[None]]
+) -> asyncio.Task[None]:
+    """Run a role under the supervisor; /ready is 503 while it waits to restart."""
+    task = app[SUPERVISOR].start(name, run)
+    app[READINESS].add(Probe(name, app[SUPERVISOR].roles[name].up))
+    return task
+
+
+def _rabbitmq_critical(app: web.Application) -> bool:
+    """RabbitMQ down: a process serving the API stays ready (orders are still taken and
+    wait in the outbox and in Temporal), a process that only moves events is not."""
+    return Role.API not in app[SETTINGS].service_roles
+
+
+async def supervision(app: web.Application) -> AsyncIterator[None]:
+    """The supervisor of this process's roles; their state goes into /ready's details."""
+    app[SUPERVISOR] = Supervisor()
+    app[READINESS].add_detail("roles", app[SUPERVISOR].details)
+    yield
+
+
 async def publisher(app: web.Application) -> AsyncIterator[None]:
     """The RabbitMQ publisher; if RabbitMQ is down now, it connects on first publish."""
     app[PUBLISHER] = pipeline.publisher(app[SETTINGS])
@@ -45,6 +75,7 @@ async def publisher(app: web.Application) -> AsyncIterator[None]:
         await app[PUBLISHER].connect()
     except (OSError, TimeoutError) as exc:  # aio-pika's connection errors are OSErrors
         log.warning("RabbitMQ unreachable at start, publishing will retry error=%r", exc)
+    app[READINESS].add(Probe("rabbitmq", app[PUBLISHER].ping, critical=_rabbitmq_critical(app)))
     yield
     await app[PUBLISHER].close()
 
@@ -61,7 +92,7 @@ async def temporal_worker(app: web.Application) -> AsyncIterator[None]:
         activities=activities,
         connect_timeout=settings.temporal_timeout_seconds,
     )
-    task = asyncio.create_task(runner.run(), name="temporal-worker")
+    task = _start(app, Role.WORKER.value, runner.run)
     yield
     await runner.shutdown()
     await _stop(task)
@@ -69,10 +100,19 @@ async def temporal_worker(app: web.Application) -> AsyncIterator[None]:
 
 async def outbox_relay(app: web.Application) -> AsyncIterator[None]:
     relay = pipeline.relay(app[DB_POOL], app[TEMPORAL], app[SETTINGS])
+    outbox = Outbox(app[DB_POOL])
+
+    async def parked() -> int | None:
+        try:
+            return await outbox.parked_count()
+        except DB_FAILURES:
+            return None  # PostgreSQL's own probe says why
+
+    app[READINESS].add_detail("outbox_parked", parked)
     monitor = BacklogMonitor(app[DB_POOL])
     tasks = [
-        asyncio.create_task(relay.run(), name="outbox-relay"),
-        asyncio.create_task(monitor.run(), name="outbox-backlog"),
+        _start(app, Role.RELAY.value, relay.run),
+        app[SUPERVISOR].start("outbox-backlog", monitor.run),  # gauges only: not in /ready
     ]
     yield
     for task in tasks:
@@ -82,6 +122,12 @@ async def outbox_relay(app: web.Application) -> AsyncIterator[None]:
 async def event_consumer(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     consumer = pipeline.consumer(settings, pipeline.celery(settings))
-    task = asyncio.create_task(consumer.run(), name="event-consumer")
+    if Role.WORKER not in settings.service_roles:  # else the publisher's probe tells
+
+        async def connected() -> bool:
+            return consumer.connected
+
+        app[READINESS].add(Probe("rabbitmq", connected, critical=_rabbitmq_critical(app)))
+    task = _start(app, Role.CONSUMER.value, consumer.run)
     yield
     await _stop(task)

@@ -124,6 +124,12 @@ class Settings(BaseSettings):
     temporal_task_queue: str = Field("orders", min_length=1)
     temporal_timeout_seconds: float = Field(10.0, gt=0)
     payment_timeout: timedelta = timedelta(hours=24)
+    # A workflow that published `new_order` and heard no `processed` for this long
+    # publishes it again (same event id), then waits longer each time.
+    processing_timeout: timedelta = timedelta(minutes=5)
+    # How long the namespace keeps a closed workflow's history (temporal-dev/start.sh and
+    # compose.yml apply it); past it, /history/ answers 410.
+    temporal_retention: timedelta = timedelta(days=30)
 
     # Metrics: the Temporal SDK's exporter on loopback (unset: a free port; 0: off), appended
     # to /metrics; the Celery worker's own endpoint (0: off).
@@ -133,6 +139,10 @@ class Settings(BaseSettings):
     # Relay and processing
     relay_batch_size: int = Field(100, ge=1, le=1000)
     relay_poll_interval_seconds: float = Field(1.0, gt=0)
+    # A row that failed more often is parked (1440: about a day at the 60 s backoff cap).
+    outbox_max_attempts: int = Field(1440, ge=1)
+    # Relayed and published rows older than this are deleted.
+    outbox_retention: timedelta = timedelta(days=7)
     process_order_seconds: float = Field(2.0, ge=0)
 
     # CORS
@@ -208,6 +218,9 @@ class Settings(BaseSettings):
             raise ValueError(
                 "DB_STATEMENT_TIMEOUT_SECONDS must not exceed DB_COMMAND_TIMEOUT_SECONDS"
             )
+        for name in ("processing_timeout", "temporal_retention", "outbox_retention"):
+            if getattr(self, name) <= timedelta(0):
+                raise ValueError(f"{name.upper()} must be positive")
         return self
 
     @property

@@ -19,6 +19,7 @@ from temporalio.worker import Worker
 from activities.order import OrderActivities
 from core.backoff import Backoff, BackoffPolicy
 from workflows.order import OrderWorkflow
+from workflows.publish import PublishEventWorkflow
 from workflows.sandbox import workflow_runner
 
 log = logging.getLogger(__name__)
@@ -31,7 +32,7 @@ def build_worker(client: Client, task_queue: str, activities: OrderActivities) -
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[OrderWorkflow],
+        workflows=[OrderWorkflow, PublishEventWorkflow],
         activities=[activities.publish_event, activities.expire_order],
         workflow_runner=workflow_runner(),
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,

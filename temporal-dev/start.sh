@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # The Temporal dev server for local work: persistent (SQLite in WAL mode), Web UI on :8233,
-# the search attributes CustomerId (Int) and OrderStatus (Keyword) registered at start.
-# Idempotent: when a server already answers on the address, it starts nothing.
+# the search attributes CustomerId (Int) and OrderStatus (Keyword) registered at start,
+# and the namespace's retention set to TEMPORAL_RETENTION (30 days; the dev server's own
+# default is 24 h, after which an order's history is deleted).
+# Idempotent: when a server already answers on the address, it starts nothing (but still
+# registers the search attributes and applies the retention).
 #
 #   temporal-dev/start.sh               run in the foreground (exits 0 if one already answers)
 #   temporal-dev/start.sh --hold        for a Procfile: run in the foreground, or, when one
@@ -16,8 +19,9 @@
 # TEMPORAL_ADDRESS, else 7233), TEMPORAL_DEV_UI_PORT (gRPC port + 1000, so 8233),
 # TEMPORAL_DEV_DATA (temporal-dev/data), TEMPORAL_DEV_DB
 # ($TEMPORAL_DEV_DATA/temporal.db), TEMPORAL_DEV_LOG_LEVEL (warn), TEMPORAL_NAMESPACE
-# (default), TEMPORAL_DEV_HEADLESS (1: no Web UI), TEMPORAL_BIN (the project's
-# .venv/bin/temporal, else `temporal` on PATH).
+# (default), TEMPORAL_RETENTION (30d: days, or an ISO 8601 duration such as P30D or PT12H,
+# as the service reads it; or seconds), TEMPORAL_DEV_HEADLESS (1: no Web UI), TEMPORAL_BIN
+# (the project's .venv/bin/temporal, else `temporal` on PATH).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -34,6 +38,7 @@ db=${TEMPORAL_DEV_DB:-$data/temporal.db}
 log_level=${TEMPORAL_DEV_LOG_LEVEL:-warn}
 namespace=${TEMPORAL_NAMESPACE:-default}
 search_attributes=(CustomerId=Int OrderStatus=Keyword)
+retention_setting=${TEMPORAL_RETENTION:-30d}
 
 ui_note="Web UI http://localhost:$ui_port"
 [[ ${TEMPORAL_DEV_HEADLESS:-} == 1 ]] && ui_note="no Web UI"
@@ -58,6 +63,23 @@ find_bin() {
     fi
 }
 bin=$(find_bin)
+
+# TEMPORAL_RETENTION (seconds, <n>d, or ISO 8601: P[nW][nD][T[nH][nM][nS]]) in seconds.
+retention_seconds() {
+    local v=$1 re='^P(([0-9]+)W)?(([0-9]+)D)?(T(([0-9]+)H)?(([0-9]+)M)?(([0-9]+)S)?)?$'
+    if [[ $v =~ ^[0-9]+$ ]]; then
+        echo "$v"
+    elif [[ $v =~ ^([0-9]+)d$ ]]; then  # days, as compose.yml passes it to both
+        echo $(( ${BASH_REMATCH[1]} * 86400 ))
+    elif [[ $v =~ $re && $v != P && $v != *T ]]; then
+        echo $(( ${BASH_REMATCH[2]:-0} * 604800 + ${BASH_REMATCH[4]:-0} * 86400
+            + ${BASH_REMATCH[7]:-0} * 3600 + ${BASH_REMATCH[9]:-0} * 60 + ${BASH_REMATCH[11]:-0} ))
+    else
+        return 1
+    fi
+}
+retention=$(retention_seconds "$retention_setting") && ((retention > 0)) \
+    || die "TEMPORAL_RETENTION: '$retention_setting' is not a number of days (30d), an ISO 8601 duration (P30D) or seconds"
 
 healthy() {
     local out
@@ -86,6 +108,14 @@ ensure_search_attributes() {
     done
 }
 
+# Closed workflows (an order's history) are kept this long, then deleted.
+apply_retention() {
+    "$bin" operator namespace update --address "$address" -n "$namespace" \
+        --retention "${retention}s" --command-timeout 10s >/dev/null \
+        || die "cannot set the retention of namespace $namespace on $address (see the error above)"
+    say "namespace $namespace keeps closed workflows for $retention_setting"
+}
+
 server_args() {
     local args=(server start-dev
         --ip "$ip" --port "$port" --ui-port "$ui_port"
@@ -103,6 +133,7 @@ server_args() {
 already_running() {
     if healthy; then
         ensure_search_attributes
+        apply_retention
         say "a Temporal server already answers on $address: not starting another"
         return 0
     fi
@@ -110,6 +141,7 @@ already_running() {
         # Something listens: maybe a server still starting. Give it a moment.
         wait_healthy 20 || die "$address is taken by something that is not a healthy Temporal server"
         ensure_search_attributes
+        apply_retention
         say "a Temporal server already answers on $address: not starting another"
         return 0
     fi
@@ -121,6 +153,8 @@ exec_server() {
     local args
     mapfile -t args < <(server_args)
     say "starting on $address, $ui_note, state in $db"
+    # Once it answers, set the retention (the dev server has no flag for it).
+    (wait_healthy 120 && apply_retention) &
     exec "$bin" "${args[@]}"
 }
 
@@ -157,6 +191,7 @@ background() {
         ((SECONDS < deadline)) || die "the server did not answer on $address in time; see $data/temporal.log"
         sleep 0.5
     done
+    apply_retention
     say "ready on $address, $ui_note"
 }
 
@@ -187,6 +222,6 @@ case ${1:-} in
         if healthy; then say "serving on $address"; else say "not answering on $address"; exit 1; fi
         ;;
     --stop) stop ;;
-    -h | --help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//' ;;
+    -h | --help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//' ;;
     *) die "unknown argument '$1' (try --help)" ;;
 esac

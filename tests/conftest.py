@@ -58,14 +58,9 @@ def settings(migrated_dsn: str) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def database_dsn(migrated_dsn: str) -> str:
-    """The database a suite's `pool` opens; the pipeline suite has one of its own."""
-    return migrated_dsn
-
-
-@pytest.fixture(scope="session")
-async def pool(database_dsn: str) -> AsyncIterator[asyncpg.Pool]:
-    p = await create_pool(database_dsn, min_size=1, max_size=10)
+async def pool(migrated_dsn: str) -> AsyncIterator[asyncpg.Pool]:
+    """A pool on the test database; the pipeline suite overrides it with one of its own."""
+    p = await create_pool(migrated_dsn, min_size=1, max_size=10)
     yield p
     await p.close()
 

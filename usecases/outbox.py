@@ -1,13 +1,21 @@
-"""The outbox, as the pipeline sees it: recording that an event reached RabbitMQ."""
+"""The outbox, as the pipeline and its operators see it: recording that an event reached
+RabbitMQ, whether an order reached Temporal, and the rows the relay parked (how many,
+which, and re-driving them once the cause is fixed)."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
 import asyncpg
 
 from store import outbox
+from store.outbox import ParkedRow
+from usecases.guard import database_guarded
+
+log = logging.getLogger(__name__)
 
 
 class Outbox:
@@ -21,3 +29,24 @@ class Outbox:
     async def backlog(self) -> outbox.Backlog:
         """What waits in the outbox: for the relay, for RabbitMQ; the oldest waiting row's age."""
         return await outbox.backlog(self._pool)
+
+    @database_guarded
+    async def handed_over(self, order_id: UUID) -> bool:
+        """True once the order's `new_order` event was handed to Temporal."""
+        return await outbox.handed_over(self._pool, order_id=order_id)
+
+    async def parked_count(self) -> int:
+        return await outbox.count_parked(self._pool)
+
+    async def parked(self, *, limit: int = 100) -> list[ParkedRow]:
+        """The parked rows, oldest first, with the reason each was parked."""
+        return await outbox.parked(self._pool, limit=limit)
+
+    async def redrive(
+        self, *, order_id: UUID | None = None, event_ids: Sequence[UUID] | None = None
+    ) -> list[UUID]:
+        """Give parked rows (all, an order's, or the given ones) back to the relay, as new."""
+        ids = await outbox.redrive(self._pool, order_id=order_id, event_ids=event_ids)
+        for event_id in ids:
+            log.info("outbox row re-driven event_id=%s", event_id)
+        return ids

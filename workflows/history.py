@@ -1,9 +1,10 @@
 """An order's timeline, read from its workflow's history on the Temporal server.
 
-created (the workflow started), published (each event confirmed by RabbitMQ),
-status_changed (old and new status), processed, expired (the payment timeout canceled
-it), completed. Read from the history rather than a query, so it needs no worker and
-also works for closed workflows. `WorkflowTimeline` is the use cases' TimelineSource.
+created (the workflow started), published (each event confirmed by RabbitMQ; again,
+with the reason, when no `processed` came in time), status_changed (old and new status),
+processed, expired (the payment timeout canceled it), completed, or parked (an input
+that can never work stopped it). Read from the history rather than a query, so it needs
+no worker and also works for closed workflows. `WorkflowTimeline` is the use cases' TimelineSource.
 """
 
 from __future__ import annotations
@@ -94,6 +95,9 @@ def timeline(events: Iterable[HistoryEvent]) -> list[TimelineEntry]:
                 entries.append(entry)
         elif kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED:
             entries.append(TimelineEntry(at, TimelineKind.COMPLETED))
+        elif kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED:
+            failure = event.workflow_execution_failed_event_attributes.failure
+            entries.append(TimelineEntry(at, TimelineKind.PARKED, {"reason": failure.message}))
     return entries
 
 
@@ -103,6 +107,8 @@ def _activity_entry(
     if name == ACTIVITY_PUBLISH_EVENT:
         published = _decode(payloads, PublishInput)
         details = {"event_id": published.event_id, "event_type": published.event_type}
+        if published.reason:
+            details["reason"] = published.reason
         return TimelineEntry(at, TimelineKind.PUBLISHED, details)
     if name == ACTIVITY_EXPIRE_ORDER and _decode(result, ExpireResult).canceled:
         return TimelineEntry(at, TimelineKind.EXPIRED, {"reason": "payment timeout"})

@@ -8,6 +8,13 @@ from temporalio.common import SearchAttributeKey
 
 WORKFLOW_NAME: Final = "OrderWorkflow"
 WORKFLOW_ID_PREFIX: Final = "order-"
+PUBLISH_WORKFLOW_NAME: Final = "PublishEventWorkflow"
+
+# The version whose histories tests/histories/v<N>/ holds; bump it with each new patch.
+WORKFLOW_VERSION: Final = 2
+# Patches of OrderWorkflow (`workflow.patched`), the version that brought each:
+PATCH_RECONCILE: Final = "reconcile-processing"  # v2: publish new_order again, no processed
+PATCH_PARK: Final = "park-on-poison-input"  # v2: an input that can never work parks it
 
 SIGNAL_STATUS_CHANGED: Final = "status_changed"
 SIGNAL_PROCESSED: Final = "processed"
@@ -21,3 +28,8 @@ ORDER_STATUS: Final = SearchAttributeKey.for_keyword("OrderStatus")
 def workflow_id(order_id: object) -> str:
     """The id of an order's workflow: `order-<order id>`, as the contract states."""
     return f"{WORKFLOW_ID_PREFIX}{order_id}"
+
+
+def publish_workflow_id(order_id: object, event_id: object) -> str:
+    """The id of the workflow publishing one event alone: `order-<id>-event-<event id>`."""
+    return f"{WORKFLOW_ID_PREFIX}{order_id}-event-{event_id}"

@@ -3,8 +3,16 @@
 It publishes the order's events to RabbitMQ in order (retrying until the broker
 answers), cancels an order still unpaid after the payment timeout, follows the status
 changes and the `processed` signal the relay delivers from the outbox, and completes
-once the order is final and processed (or canceled before processing).
+once the order is final and processed (or canceled before processing). It does not trust
+the hops after RabbitMQ: no `processed` within the processing timeout, and it publishes
+`new_order` again (same event id, so the effect still happens once), waiting longer each
+time. An activity input that can never work parks the order: the workflow fails with
+the reason, for an operator to fix and reset.
 Deterministic: time comes from `workflow.now()` and timers, I/O only through activities.
+
+Every change to what it does goes behind `workflow.patched` (the PATCH_* ids in
+`workflows.names`), so histories recorded by earlier versions still replay:
+`WORKFLOW_VERSION` names the folder of tests/histories/ that the current code records into.
 """
 
 from __future__ import annotations
@@ -13,24 +21,27 @@ import asyncio
 from datetime import datetime, timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
 
 # Loaded once, outside the sandbox: deterministic modules, and the payload types must
 # be the real classes (with the real datetime) for the data converter.
 with workflow.unsafe.imports_passed_through():
     from activities.order import OrderActivities
     from activities.types import ExpireInput, PublishInput
-    from core.backoff import RETRY
+    from core.backoff import BackoffPolicy
     from core.events import NEW_ORDER, STATUS_CHANGED
     from core.lifecycle import INITIAL_STATUS, OrderStatus, is_final
     from core.timeline import TimelineKind
     from workflows.names import (
         ORDER_STATUS,
+        PATCH_PARK,
+        PATCH_RECONCILE,
         QUERY_LIFECYCLE,
         SIGNAL_PROCESSED,
         SIGNAL_STATUS_CHANGED,
         WORKFLOW_NAME,
     )
+    from workflows.policies import ACTIVITY_TIMEOUT, MAX_PROCESSING_WAIT_SECONDS, RETRY_FOREVER
     from workflows.types import (
         LifecycleEntry,
         LifecycleView,
@@ -38,15 +49,6 @@ with workflow.unsafe.imports_passed_through():
         Processed,
         StatusChanged,
     )
-
-# No maximum_attempts: an outage of hours heals by itself, and every attempt stays
-# visible as the workflow's pending activity. The delays are core.backoff.RETRY's.
-RETRY_FOREVER = RetryPolicy(
-    initial_interval=timedelta(seconds=RETRY.initial),
-    backoff_coefficient=RETRY.factor,
-    maximum_interval=timedelta(seconds=RETRY.maximum),
-)
-ACTIVITY_TIMEOUT = timedelta(seconds=30)
 
 
 @workflow.defn(name=WORKFLOW_NAME)
@@ -65,7 +67,18 @@ class OrderWorkflow:
 
     @workflow.run
     async def run(self, order: OrderWorkflowInput) -> LifecycleView:
-        await asyncio.gather(self._publish_all(order), self._watch_payment(order))
+        duties = [self._publish_all(order), self._watch_payment(order)]
+        if workflow.patched(PATCH_RECONCILE):
+            duties.append(self._reconcile_processing(order))
+        try:
+            await asyncio.gather(*duties)
+        except ActivityError as exc:
+            reason = _poison(exc)
+            if reason is None or not workflow.patched(PATCH_PARK):
+                raise
+            self._note(TimelineKind.PARKED, workflow.now(), reason)
+            workflow.logger.error("order parked order_id=%s reason=%s", self._order_id, reason)
+            raise ApplicationError(f"order parked: {reason}", non_retryable=True) from exc
         workflow.logger.info(
             "order workflow complete order_id=%s status=%s processed=%s",
             self._order_id,
@@ -130,16 +143,46 @@ class OrderWorkflow:
             self._queue.pop(0)
 
     async def _publish(
-        self, event_id: str, event_type: str, body: str, correlation_id: str
+        self, event_id: str, event_type: str, body: str, correlation_id: str, reason: str = ""
     ) -> None:
         result = await workflow.execute_activity_method(
             OrderActivities.publish_event,
-            PublishInput(self._order_id, event_id, event_type, body, correlation_id),
+            PublishInput(self._order_id, event_id, event_type, body, correlation_id, reason),
             start_to_close_timeout=ACTIVITY_TIMEOUT,
             retry_policy=RETRY_FOREVER,
         )
-        self._published.append(event_id)
-        self._note(TimelineKind.PUBLISHED, result.published_at, f"{event_type} {event_id}")
+        if event_id not in self._published:
+            self._published.append(event_id)
+        detail = f"{event_type} {event_id}" + (f" ({reason})" if reason else "")
+        self._note(TimelineKind.PUBLISHED, result.published_at, detail)
+
+    async def _reconcile_processing(self, order: OrderWorkflowInput) -> None:
+        """Publish `new_order` again while no `processed` comes (a task lost after the
+        hand-off to Celery, a message dead-lettered): same event id, effect once."""
+        timeout = order.processing_timeout_seconds
+        waits = BackoffPolicy(initial=timeout, maximum=max(timeout, MAX_PROCESSING_WAIT_SECONDS))
+        await workflow.wait_condition(lambda: order.event_id in self._published or self._over())
+        republished = 0
+        while True:
+            try:
+                await workflow.wait_condition(
+                    lambda: self._processed or self._over(), timeout=waits.delay(republished)
+                )
+                return
+            except TimeoutError:
+                republished += 1
+            waited = waits.delay(republished - 1)
+            workflow.logger.warning(
+                "order not processed %.0f s after publishing, publishing new_order again"
+                " order_id=%s republished=%d",
+                waited,
+                self._order_id,
+                republished,
+            )
+            reason = f"not processed after {waited:.0f} s, republish {republished}"
+            await self._publish(
+                order.event_id, NEW_ORDER, order.event_json, order.correlation_id, reason
+            )
 
     async def _watch_payment(self, order: OrderWorkflowInput) -> None:
         """Cancel the order if it is still PENDING when the payment timeout runs out."""
@@ -171,3 +214,11 @@ class OrderWorkflow:
 
     def _note(self, kind: TimelineKind, at: datetime, detail: str = "") -> None:
         self._timeline.append(LifecycleEntry(kind.value, at, detail))
+
+
+def _poison(error: ActivityError) -> str | None:
+    """Why the activity can never succeed (its non-retryable failure); None if it can."""
+    cause = error.cause
+    if isinstance(cause, ApplicationError) and cause.non_retryable:
+        return f"{error.activity_type}: {cause.message}"
+    return None

@@ -9,7 +9,14 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 # Deterministic modules the workflow needs, loaded once outside the sandbox instead of
 # re-imported for every workflow run: our pure core, the workflow's own vocabulary, the
 # activities' interface and payloads, and the JSON library.
-PASSTHROUGH_MODULES: Final = ("core", "orjson", "workflows.types", "workflows.names", "activities")
+PASSTHROUGH_MODULES: Final = (
+    "core",
+    "orjson",
+    "workflows.types",
+    "workflows.names",
+    "workflows.policies",
+    "activities",
+)
 
 
 def workflow_runner() -> SandboxedWorkflowRunner:

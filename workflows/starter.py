@@ -2,6 +2,12 @@
 reaches it as a signal. Every call is idempotent, so a row relayed twice is harmless: the
 workflow id admits one execution ever, and the workflow ignores a repeated signal.
 
+A signal that finds no running workflow is told apart (`describe`: closed, and how, or
+gone). A status event is then published by a workflow of its own
+(`PublishEventWorkflow`, id `order-<id>-event-<event id>`), so it still reaches RabbitMQ;
+an `order_processed` event needs nothing more, its effect being already in PostgreSQL
+and the workflow it would have told being over.
+
 `TemporalHandoff` is the relay's Handoff. The workflow id always comes from the row's
 order id; the event's JSON text is validated here and forwarded as it was stored.
 """
@@ -14,7 +20,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Final
 
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.common import (
     SearchAttributePair,
     TypedSearchAttributes,
@@ -24,6 +30,7 @@ from temporalio.common import (
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from activities.types import PublishInput
 from core.events import (
     NEW_ORDER,
     ORDER_PROCESSED,
@@ -41,20 +48,27 @@ from workflows.names import (
     ORDER_STATUS,
     SIGNAL_PROCESSED,
     SIGNAL_STATUS_CHANGED,
+    publish_workflow_id,
     workflow_id,
 )
 from workflows.order import OrderWorkflow
+from workflows.publish import PublishEventWorkflow
 from workflows.types import OrderWorkflowInput, Processed, StatusChanged
 
 log = logging.getLogger(__name__)
 
-# What a hand-off can fail with: Temporal unreachable (the SDK raises RuntimeError when
-# it cannot connect), an RPC error, our own timeout, or a row whose payload is not an event.
-HANDOFF_ERRORS: Final = (RPCError, RuntimeError, TimeoutError, InvalidEvent)
+# What a hand-off can fail with, to be tried again: Temporal unreachable (the SDK raises
+# RuntimeError when it cannot connect), an RPC error, our own timeout. A row whose payload
+# is not an event raises InvalidEvent: it never will succeed, and the relay parks it.
+HANDOFF_ERRORS: Final = (RPCError, RuntimeError, TimeoutError)
 
 
 class UnknownEventType(InvalidEvent):
     pass
+
+
+class SignalRaced(RuntimeError):
+    """A signal found no running workflow, yet it runs: try again."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +77,7 @@ class TemporalHandoff:
     task_queue: str
     payment_timeout: timedelta
     timeout: float
+    processing_timeout: timedelta = timedelta(minutes=5)
     errors: tuple[type[Exception], ...] = HANDOFF_ERRORS
 
     async def hand_over(self, row: OutboxRow) -> None:
@@ -87,6 +102,7 @@ class TemporalHandoff:
             created_at=event.created_at,
             payment_timeout_seconds=self.payment_timeout.total_seconds(),
             correlation_id=row.correlation_id or "",
+            processing_timeout_seconds=self.processing_timeout.total_seconds(),
         )
         try:
             await self.client.start_workflow(
@@ -103,7 +119,7 @@ class TemporalHandoff:
                         SearchAttributePair(ORDER_STATUS, INITIAL_STATUS.value),
                     ]
                 ),
-                rpc_timeout=timedelta(seconds=self.timeout),
+                rpc_timeout=self._rpc_timeout,
             )
         except WorkflowAlreadyStartedError:
             log.info("workflow already started order_id=%s", row.aggregate_id)
@@ -111,17 +127,68 @@ class TemporalHandoff:
     async def _signal(self, row: OutboxRow, signal: str, arg: Any) -> None:
         handle = self.client.get_workflow_handle(workflow_id(row.aggregate_id))
         try:
-            await handle.signal(signal, arg, rpc_timeout=timedelta(seconds=self.timeout))
+            await handle.signal(signal, arg, rpc_timeout=self._rpc_timeout)
+            return
         except RPCError as exc:
             if exc.status != RPCStatusCode.NOT_FOUND:
                 raise
-            # Rows of one order are relayed in order, so the workflow was started: it
-            # has completed, and this late event changes nothing there.
+        # Rows of one order are relayed in order, so the workflow was started: it closed,
+        # or it is gone after the namespace's retention.
+        state = await self._closed_state(handle)
+        if row.event_type != STATUS_CHANGED:
             log.info(
-                "workflow already closed, signal dropped order_id=%s signal=%s",
+                "workflow %s, signal not needed order_id=%s signal=%s",
+                state,
                 row.aggregate_id,
                 signal,
             )
+            return
+        await self._publish_alone(row, f"order workflow {state}")
+
+    async def _closed_state(self, handle: WorkflowHandle[Any, Any]) -> str:
+        """How the workflow ended ("terminated", "failed", ...), or "gone"."""
+        try:
+            desc = await handle.describe(rpc_timeout=self._rpc_timeout)
+        except RPCError as exc:
+            if exc.status != RPCStatusCode.NOT_FOUND:
+                raise
+            return "gone"
+        if desc.status in (None, WorkflowExecutionStatus.RUNNING):
+            raise SignalRaced(f"workflow {handle.id} refused a signal but is running")
+        return desc.status.name.lower()
+
+    async def _publish_alone(self, row: OutboxRow, reason: str) -> None:
+        """Publish a status event through a workflow of its own; idempotent by its id."""
+        event = PublishInput(
+            order_id=str(row.aggregate_id),
+            event_id=str(row.id),
+            event_type=row.event_type,
+            body=row.payload,
+            correlation_id=row.correlation_id or "",
+            reason=reason,
+        )
+        try:
+            await self.client.start_workflow(
+                PublishEventWorkflow.run,
+                event,
+                id=publish_workflow_id(row.aggregate_id, row.id),
+                task_queue=self.task_queue,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+                rpc_timeout=self._rpc_timeout,
+            )
+        except WorkflowAlreadyStartedError:
+            return
+        log.warning(
+            "%s, status event published by a workflow of its own order_id=%s event_id=%s",
+            reason,
+            row.aggregate_id,
+            row.id,
+        )
+
+    @property
+    def _rpc_timeout(self) -> timedelta:
+        return timedelta(seconds=self.timeout)
 
 
 def _status_changed(row: OutboxRow) -> StatusChanged:

@@ -21,6 +21,8 @@ class OrderWorkflowInput:
     created_at: datetime
     payment_timeout_seconds: float
     correlation_id: str = ""  # of the request that created the order
+    # Not processed this long after `new_order` was published: publish it again.
+    processing_timeout_seconds: float = 300.0
 
 
 @dataclass(frozen=True)

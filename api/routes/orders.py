@@ -184,7 +184,7 @@ OPERATIONS = [
         response=TimelineEntryOut,
         response_list=True,
         path_params=(_ORDER_ID,),
-        errors=(401, 403, 404, 429, 503),
+        errors=(401, 403, 404, 410, 429, 503),
         auth=True,
     ),
 ]

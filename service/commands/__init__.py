@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import argparse
 
-from service.commands import celery_worker, dlq, migrate, outbox, serve, users
+from service.commands import celery_worker, dlq, migrate, outbox, serve, users, workflows
 
 
 def build_parser(description: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="orders", description=description)
     sub = parser.add_subparsers(dest="command")
-    for command in (serve, migrate, celery_worker, outbox, dlq, users):
+    for command in (serve, migrate, celery_worker, outbox, dlq, users, workflows):
         command.register(sub)
     return parser

@@ -1,17 +1,22 @@
-"""`orders outbox status`: what waits in the outbox, for the relay and for RabbitMQ."""
+"""`orders outbox status|parked|retry`: what waits in the outbox, what the relay gave up on
+(parked, with the reason), and giving parked rows back to the relay after a fix."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict
-from typing import Any
+from typing import Any, TypeVar
+from uuid import UUID
 
 from service.commands.output import add_json_flag, emit
 from service.settings import Settings
 from store.db import create_pool
 from store.outbox import Backlog
 from usecases.outbox import Outbox
+
+T = TypeVar("T")
 
 
 def register(sub: Any) -> None:
@@ -21,12 +26,23 @@ def register(sub: Any) -> None:
     status = outbox.add_parser("status", help="rows waiting, by state; the oldest one's age")
     add_json_flag(status)
     status.set_defaults(run=status_command)
+    parked = outbox.add_parser("parked", help="rows the relay gave up on, with the reason")
+    parked.add_argument("--limit", type=int, default=100, help="at most this many (100)")
+    add_json_flag(parked)
+    parked.set_defaults(run=parked_command)
+    retry = outbox.add_parser("retry", help="give parked rows back to the relay, after a fix")
+    which = retry.add_mutually_exclusive_group(required=True)
+    which.add_argument("event_ids", nargs="*", default=[], type=UUID, metavar="ID")
+    which.add_argument("--all", action="store_true", help="every parked row")
+    which.add_argument("--order", type=UUID, help="the parked rows of one order")
+    add_json_flag(retry)
+    retry.set_defaults(run=retry_command)
 
 
-async def _backlog(settings: Settings) -> Backlog:
+async def _with_outbox(settings: Settings, use: Callable[[Outbox], Awaitable[T]]) -> T:
     pool = await create_pool(settings.dsn, min_size=1, max_size=1)
     try:
-        return await Outbox(pool).backlog()
+        return await use(Outbox(pool))
     finally:
         await pool.close()
 
@@ -35,9 +51,36 @@ def _lines(data: dict[str, Any]) -> list[str]:
     return [
         f"waiting for the relay   {data['unrelayed']}",
         f"waiting for RabbitMQ    {data['unpublished']}",
+        f"parked                  {data['parked']}",
         f"oldest waiting row      {data['oldest_unrelayed_seconds']:.1f} s",
     ]
 
 
 def status_command(settings: Settings, args: argparse.Namespace) -> None:
-    emit(args, asdict(asyncio.run(_backlog(settings))), _lines)
+    backlog: Backlog = asyncio.run(_with_outbox(settings, lambda o: o.backlog()))
+    emit(args, asdict(backlog), _lines)
+
+
+def parked_command(settings: Settings, args: argparse.Namespace) -> None:
+    rows = asyncio.run(_with_outbox(settings, lambda o: o.parked(limit=args.limit)))
+
+    def lines(data: list[dict[str, Any]]) -> list[str]:
+        if not data:
+            return ["no parked rows"]
+        return [
+            f"{r['id']}  order {r['aggregate_id']}  {r['event_type']}  {r['reason']}" for r in data
+        ]
+
+    emit(args, [asdict(r) for r in rows], lines)
+
+
+def retry_command(settings: Settings, args: argparse.Namespace) -> None:
+    async def redrive(outbox: Outbox) -> list[UUID]:
+        if args.all:
+            return await outbox.redrive()
+        if args.order:
+            return await outbox.redrive(order_id=args.order)
+        return await outbox.redrive(event_ids=args.event_ids)
+
+    ids = asyncio.run(_with_outbox(settings, redrive))
+    emit(args, [str(i) for i in ids], lambda d: [f"{len(d)} row(s) given back to the relay"])

@@ -22,6 +22,7 @@ from tests.support.faults import free_port
 from tests.support.processes import Process, celery_worker, service, wait_http_ok
 
 RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672/"
+ALL_ROLES = "api,worker,relay,consumer"
 
 
 @dataclass
@@ -91,11 +92,14 @@ class Stack:
         }
 
     def start_service(
-        self, name: str = "service", roles: str = "api,worker,relay,consumer"
+        self, name: str = "service", roles: str = ALL_ROLES, port: int | None = None
     ) -> Process:
-        proc = service(self.env(), self.tmp, roles=roles, name=name).start()
+        """A service process with `roles`, on `port` (default: the stack's HTTP port)."""
+        port = port or self.http_port
+        env = {**self.env(), "HTTP_PORT": str(port)}
+        proc = service(env, self.tmp, roles=roles, name=name).start()
         self.processes.append(proc)
-        wait_http_ok(f"{self.base_url}/health", deadline_s=60, proc=proc)
+        wait_http_ok(f"http://127.0.0.1:{port}/health", deadline_s=60, proc=proc)
         return proc
 
     def start_celery(self, name: str = "celery") -> Process:

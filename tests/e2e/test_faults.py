@@ -7,67 +7,18 @@ PostgreSQL, RabbitMQ and Temporal servers are never stopped.
 from __future__ import annotations
 
 import asyncio
-import re
-import uuid
-from collections import Counter
 
 import aiohttp
 import asyncpg
 import pytest
 
+from tests.e2e.checks import DEADLINE_S, assert_processed_exactly_once, create_many, outbox_count
 from tests.e2e.conftest import Stack
 from tests.support.api import ApiUser
 from tests.support.faults import tcp_proxy
-from tests.support.processes import Process
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.slow
-
-DEADLINE_S = 120
-PROCESSED = re.compile(r"Order processed order_id=([0-9a-f-]{36})")
-
-
-async def outbox_count(db: asyncpg.Connection, order_ids: list[str], where: str) -> int:
-    """How many outbox rows of these orders satisfy `where` (a fixed SQL condition)."""
-    n: int = await db.fetchval(
-        f"SELECT count(*) FROM outbox WHERE aggregate_id = ANY($1::uuid[]) AND {where}",
-        [uuid.UUID(i) for i in order_ids],
-    )
-    return n
-
-
-async def assert_processed_exactly_once(
-    db: asyncpg.Connection, celery: Process, order_ids: list[str]
-) -> None:
-    wanted = [uuid.UUID(i) for i in order_ids]
-
-    async def all_processed() -> bool:
-        n = await db.fetchval(
-            "SELECT count(*) FROM processed_orders WHERE order_id = ANY($1::uuid[])", wanted
-        )
-        return bool(n == len(wanted))
-
-    await eventually(all_processed, deadline_s=DEADLINE_S, what=f"{len(wanted)} orders processed")
-    lines = Counter(PROCESSED.findall(celery.output()))
-    assert {i: lines[i] for i in order_ids} == dict.fromkeys(order_ids, 1)
-    # The confirm is recorded after the publish: a worker killed in between leaves the row
-    # until Temporal retries the activity (after its start-to-close timeout).
-    unpublished = "event_type = 'new_order' AND published_at IS NULL"
-
-    async def all_published() -> bool:
-        return await outbox_count(db, order_ids, unpublished) == 0
-
-    await eventually(all_published, deadline_s=DEADLINE_S, what="every new_order confirmed")
-
-
-async def create_many(user: ApiUser, n: int, concurrency: int = 10) -> list[str]:
-    gate = asyncio.Semaphore(concurrency)
-
-    async def one() -> str:
-        async with gate:
-            return str((await user.create_order(n_items=1))["id"])
-
-    return list(await asyncio.gather(*(one() for _ in range(n))))
 
 
 async def test_rabbitmq_unreachable_during_50_orders(
@@ -90,7 +41,7 @@ async def test_rabbitmq_unreachable_during_50_orders(
         assert await outbox_count(db, ids, "published_at IS NOT NULL") == 0
 
         rabbit.restore()
-        await assert_processed_exactly_once(db, celery, ids)
+        await assert_processed_exactly_once(db, [celery], ids)
 
 
 async def test_temporal_unreachable_during_50_orders(
@@ -111,7 +62,7 @@ async def test_temporal_unreachable_during_50_orders(
 
         await eventually(relay_retried, deadline_s=DEADLINE_S, what="failed relay attempts")
         temporal.restore()
-        await assert_processed_exactly_once(db, celery, ids)
+        await assert_processed_exactly_once(db, [celery], ids)
 
 
 async def test_service_killed_with_200_orders_in_flight(
@@ -138,4 +89,4 @@ async def test_service_killed_with_200_orders_in_flight(
     assert 100 <= len(accepted) <= 200
 
     stack.start_service(name="service-restarted")
-    await assert_processed_exactly_once(db, celery, accepted)
+    await assert_processed_exactly_once(db, [celery], accepted)

@@ -92,6 +92,11 @@ def _valid() -> dict[str, object]:
         orjson.dumps({**_valid(), "total_price": "lots"}),
         orjson.dumps({**_valid(), "created_at": "yesterday"}),
         orjson.dumps({**_valid(), "items": [{"product_id": 1}]}),
+        orjson.dumps({**_valid(), "event_id": 1}),
+        orjson.dumps({**_valid(), "order_id": None}),
+        orjson.dumps({**_valid(), "items": "many"}),
+        orjson.dumps({**_valid(), "items": [7]}),
+        orjson.dumps({"event_id": 1}),
     ],
     ids=[
         "not-json",
@@ -104,6 +109,11 @@ def _valid() -> dict[str, object]:
         "bad-total",
         "bad-date",
         "bad-item",
+        "event-id-number",
+        "order-id-null",
+        "items-string",
+        "item-number",
+        "only-a-numeric-event-id",
     ],
 )
 def test_bad_messages_are_invalid_events(raw: bytes) -> None:
@@ -128,6 +138,8 @@ def test_status_changed_and_processed_round_trip() -> None:
         ("user_id", "7"),
         ("changed_at", "2024-05-06T07:08:09"),  # no offset
         ("order_id", "not-a-uuid"),
+        ("event_id", 1),
+        ("order_id", 12),
     ],
 )
 def test_bad_status_changed_is_an_invalid_event(field: str, value: object) -> None:
@@ -137,6 +149,12 @@ def test_bad_status_changed_is_an_invalid_event(field: str, value: object) -> No
     data = {**orjson.loads(encode_event(changed)), field: value}
     with pytest.raises(InvalidEvent):
         parse_status_changed(data)
+
+
+def test_processed_with_a_numeric_event_id_is_an_invalid_event() -> None:
+    data = orjson.loads(encode_event(OrderProcessedEvent(uuid.uuid4(), uuid.uuid4(), NOW)))
+    with pytest.raises(InvalidEvent):
+        parse_order_processed({**data, "event_id": 1})
 
 
 def test_processed_without_a_time_is_an_invalid_event() -> None:

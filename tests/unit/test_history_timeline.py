@@ -12,8 +12,8 @@ from workflows.history import timeline
 HISTORIES = Path(__file__).parents[1] / "histories"
 
 
-def entries(name: str) -> list[TimelineEntry]:
-    path = HISTORIES / f"{name}.json"
+def entries(name: str, version: int = 1) -> list[TimelineEntry]:
+    path = HISTORIES / f"v{version}" / f"{name}.json"
     return timeline(WorkflowHistory.from_json(name, path.read_text()).events)
 
 
@@ -52,3 +52,22 @@ def test_entries_serialise_for_the_api() -> None:
     assert first["kind"] == "created"
     assert first["details"]["user_id"] == 7
     assert "T" in first["time"]
+
+
+def test_a_republished_new_order_shows_each_attempt_with_its_reason() -> None:
+    found = entries("republished_until_processed", version=2)
+    published = [e.details for e in found if e.kind == "published"]
+    new_order = [d for d in published if d["event_type"] == "new_order"]
+    assert len({d["event_id"] for d in new_order}) == 1  # the same event each time
+    assert [d.get("reason") for d in new_order] == [
+        None,
+        "not processed after 60 s, republish 1",
+        "not processed after 120 s, republish 2",
+    ]
+    assert [e.kind.value for e in found].count("processed") == 1
+
+
+def test_a_parked_order_ends_with_the_reason() -> None:
+    last = entries("parked_on_poison_input", version=2)[-1]
+    assert last.kind == "parked"
+    assert last.details == {"reason": "order parked: publish_event: event_id is not a UUID: 'x'"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -160,3 +161,20 @@ def test_settings_are_immutable() -> None:
     settings = load_settings()
     with pytest.raises(ValueError, match="frozen"):
         settings.http_port = 1  # type: ignore[misc]  # the point: assignment is refused
+
+
+def test_the_reliability_settings_default_and_read_days(monkeypatch: pytest.MonkeyPatch) -> None:
+    defaults = load_settings()
+    assert defaults.processing_timeout == timedelta(minutes=5)
+    assert defaults.temporal_retention == timedelta(days=30)
+    assert defaults.outbox_retention == timedelta(days=7)
+    assert defaults.outbox_max_attempts == 1440
+    monkeypatch.setenv("TEMPORAL_RETENTION", "90d")  # as compose.yml passes it
+    monkeypatch.setenv("PROCESSING_TIMEOUT", "PT30S")
+    settings = load_settings()
+    assert settings.temporal_retention == timedelta(days=90)
+    assert settings.processing_timeout == timedelta(seconds=30)
+
+
+def test_a_duration_that_is_not_positive_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert "PROCESSING_TIMEOUT must be positive" in _refused(monkeypatch, PROCESSING_TIMEOUT="PT0S")

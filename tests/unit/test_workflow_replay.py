@@ -1,5 +1,7 @@
-"""Recorded OrderWorkflow histories replay against today's code: a non-deterministic
-change to the workflow fails here. Re-record with `python -m tests.histories.record`."""
+"""Recorded workflow histories, every version's, replay against today's code: a change to
+a workflow that is not behind `workflow.patched` fails here. Histories are append-only,
+one folder per workflow version (`python -m tests.histories.record` adds the current
+version's and never rewrites a file)."""
 
 from __future__ import annotations
 
@@ -9,27 +11,35 @@ import pytest
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
-from workflows.order import OrderWorkflow
+from tests.histories.record import HERE, SCENARIOS, folder, save
+from workflows.names import WORKFLOW_VERSION
+from workflows.replay import WORKFLOWS
 from workflows.sandbox import workflow_runner
 
-HISTORIES = sorted((Path(__file__).parents[1] / "histories").glob("*.json"))
+HISTORIES = sorted(HERE.glob("v*/*.json"))
+V1 = {"shipped_and_processed", "expired_unpaid", "paid_before_expiry", "publish_retried"}
 
 
 def load(path: Path) -> WorkflowHistory:
     return WorkflowHistory.from_json(path.stem, path.read_text())
 
 
-def test_the_recorded_scenarios_are_there() -> None:
-    assert {p.stem for p in HISTORIES} >= {
-        "shipped_and_processed",
-        "expired_unpaid",
-        "paid_before_expiry",
-        "publish_retried",
-    }
+def test_every_version_has_its_recorded_scenarios() -> None:
+    assert {p.stem for p in folder(1).glob("*.json")} == V1
+    assert {p.stem for p in folder(WORKFLOW_VERSION).glob("*.json")} == set(SCENARIOS)
+    versions = {p.parent.name for p in HISTORIES}
+    assert versions == {f"v{n}" for n in range(1, WORKFLOW_VERSION + 1)}
 
 
-@pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", HISTORIES, ids=lambda p: f"{p.parent.name}/{p.stem}")
 async def test_a_recorded_history_replays(path: Path) -> None:
-    replayer = Replayer(workflows=[OrderWorkflow], workflow_runner=workflow_runner())
+    replayer = Replayer(workflows=list(WORKFLOWS), workflow_runner=workflow_runner())
     result = await replayer.replay_workflow(load(path), raise_on_replay_failure=False)
     assert result.replay_failure is None
+
+
+def test_the_recorder_never_overwrites_a_history(tmp_path: Path) -> None:
+    path = tmp_path / "v9" / "a.json"
+    assert save(path, "first")
+    assert not save(path, "second")
+    assert path.read_text() == "first"

@@ -48,7 +48,7 @@ async def test_ready_with_temporal_down_is_503(make_client: MakeClient) -> None:
     assert body == {
         "status": "down",
         "checks": {"postgres": "ok", "redis": "ok", "temporal": "down"},
-        "detail": "not ready: temporal unreachable",
+        "detail": "not ready: temporal down",
     }
 
 
@@ -77,7 +77,7 @@ async def test_ready_with_postgres_cut_is_503(
         assert await resp.json() == {
             "status": "down",
             "checks": {"postgres": "down", "redis": "ok", "temporal": "ok"},
-            "detail": "not ready: postgres unreachable",
+            "detail": "not ready: postgres down",
         }
         await client.close()
 

@@ -37,15 +37,9 @@ def pipeline_dsn() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def database_dsn(pipeline_dsn: str) -> str:
-    return pipeline_dsn
-
-
-@pytest.fixture(scope="session")
 async def pool(pipeline_dsn: str) -> AsyncIterator[asyncpg.Pool]:
-    """A pool on the pipeline's database. The root `pool` is session-scoped too, and when
-    the API suite ran first in this session it is already open on the API's database
-    (pytest caches it once, whatever `database_dsn` says here)."""
+    """A pool on the pipeline's database. A fixture of its own, not the root `pool` fed
+    another URL: a session fixture computed once is not recomputed for another suite."""
     p = await create_pool(pipeline_dsn, min_size=1, max_size=10)
     yield p
     await p.close()

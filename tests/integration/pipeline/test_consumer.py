@@ -14,11 +14,12 @@ from typing import Any
 
 import aio_pika
 import orjson
+import pytest
 import redis.asyncio as aioredis
 
 from core.events import NewOrderEvent, encode_event
 from core.order import OrderItem
-from messaging.consumer import DLQ_REASON_HEADER, EventConsumer
+from messaging.consumer import DLQ_REASON_HEADER, ConsumerConfig, EventConsumer
 from messaging.topology import Topology
 from processing.names import PROCESS_ORDER
 from service import pipeline
@@ -117,6 +118,52 @@ async def test_a_malformed_message_lands_in_the_dlq_with_its_reason(
     assert "event_type" in str((second.headers or {})[DLQ_REASON_HEADER])
     assert await count(topology.new_order_queue) == 0  # not back in a loop
     assert await celery_tasks(celery_redis, settings.celery_queue) == []
+
+
+async def test_a_numeric_event_id_goes_to_the_dlq_and_is_never_left_unacked(
+    settings: Settings, topology: Topology, celery_redis: aioredis.Redis
+) -> None:
+    """`UUID(1)` raised AttributeError, which left the message holding a prefetch slot."""
+    body = orjson.dumps({**new_order_event().to_dict(), "event_id": 1})
+    async with consuming(settings, topology):
+        await send(topology.new_order_queue, body)
+        parked = await take(topology.dlq)
+    assert parked is not None
+    assert parked.body == body
+    assert "event_id" in str((parked.headers or {})[DLQ_REASON_HEADER])
+    assert await count(topology.new_order_queue) == 0
+
+
+class BrokenProcessing:
+    """A processing queue with a bug: it raises what nobody expects."""
+
+    async def submit(self, event: NewOrderEvent, correlation_id: str | None) -> None:
+        raise AttributeError("'NoneType' object has no attribute 'send_task'")
+
+
+async def test_an_unexpected_exception_dead_letters_the_message_with_the_reason(
+    settings: Settings, topology: Topology, caplog: pytest.LogCaptureFixture
+) -> None:
+    consumer = EventConsumer(
+        ConsumerConfig(RABBITMQ_URL, topology, prefetch=1, timeout_seconds=5.0),
+        BrokenProcessing(),
+    )
+    task = asyncio.create_task(consumer.run())
+    try:
+        await asyncio.wait_for(consumer.ready.wait(), timeout=10)
+        events = [new_order_event() for _ in range(3)]
+        for event in events:  # prefetch 1: a message left unacked would hold the rest back
+            await send(topology.new_order_queue, encode_event(event))
+        parked = [await take(topology.dlq) for _ in events]
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    assert sorted(m.body for m in parked if m) == sorted(encode_event(e) for e in events)
+    reasons = {str((m.headers or {})[DLQ_REASON_HEADER]) for m in parked if m}
+    assert reasons == {"unexpected AttributeError: 'NoneType' object has no attribute 'send_task'"}
+    assert await count(topology.new_order_queue) == 0
+    assert any(r.exc_info for r in caplog.records if r.name == "messaging.consumer")
 
 
 async def test_a_celery_broker_outage_holds_messages_and_loses_none(

@@ -14,6 +14,7 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.converter import DataConverter
 from temporalio.testing import WorkflowEnvironment
 
+from activities.types import PublishInput
 from core.events import NewOrderEvent
 from core.lifecycle import OrderStatus
 from processing.connection import WorkerConnection
@@ -154,16 +155,69 @@ async def test_status_changes_and_processing_reach_the_workflow_as_signals(
     assert done.event_id == str(processed_event)
 
 
-async def test_a_signal_for_a_closed_workflow_counts_as_relayed(
+async def started_input(client: Client, workflow: str) -> tuple[str, PublishInput]:
+    """The type and input a workflow was started with."""
+    started = (await client.get_workflow_handle(workflow).fetch_history()).events[0]
+    attrs = started.workflow_execution_started_event_attributes
+    convert = DataConverter.default.payload_converter
+    return attrs.workflow_type.name, convert.from_payloads(attrs.input.payloads, [PublishInput])[0]
+
+
+async def test_a_status_event_for_a_terminated_workflow_gets_a_workflow_of_its_own(
     temporal_env: WorkflowEnvironment, pool: asyncpg.Pool, cache: OrderCache, settings: Settings
 ) -> None:
     placed = await place_order(pool, cache)
     relay = pipeline.relay(pool, temporal_env.client, settings)
     await relay_all(relay, pool, placed)
-    await temporal_env.client.get_workflow_handle(workflow_id(placed.id)).terminate("closed")
+    await temporal_env.client.get_workflow_handle(workflow_id(placed.id)).terminate("operator")
     await Orders(pool, cache).change_status(
         order_id=placed.id, user_id=placed.order.user_id, new=OrderStatus.PAID
     )
+    await relay_all(relay, pool, placed)
+    await relay_all(relay, pool, placed)  # again: the start is idempotent
+    [_, change] = await outbox_rows(pool, placed.id)
+    assert change.attempts == 0
+    event_id = await pool.fetchval(
+        "SELECT id FROM outbox WHERE aggregate_id = $1 AND event_type = $2",
+        placed.id,
+        "order_status_changed",
+    )
+    name, event = await started_input(temporal_env.client, f"order-{placed.id}-event-{event_id}")
+    assert name == "PublishEventWorkflow"
+    assert (event.event_id, event.event_type) == (str(event_id), "order_status_changed")
+    assert orjson.loads(event.body)["new_status"] == "PAID"
+    assert event.reason == "order workflow terminated"
+
+
+async def test_a_status_event_for_a_workflow_gone_past_retention_is_still_published(
+    temporal_env: WorkflowEnvironment, pool: asyncpg.Pool, cache: OrderCache, settings: Settings
+) -> None:
+    placed = await place_order(pool, cache, relayed=True)  # relayed, and no workflow left
+    await Orders(pool, cache).change_status(
+        order_id=placed.id, user_id=placed.order.user_id, new=OrderStatus.CANCELED
+    )
+    await relay_all(pipeline.relay(pool, temporal_env.client, settings), pool, placed)
+    event_id = await pool.fetchval(
+        "SELECT id FROM outbox WHERE aggregate_id = $1 AND event_type = $2",
+        placed.id,
+        "order_status_changed",
+    )
+    _, event = await started_input(temporal_env.client, f"order-{placed.id}-event-{event_id}")
+    assert event.reason == "order workflow gone"
+
+
+async def test_processed_for_a_terminated_workflow_needs_nothing_more(
+    temporal_env: WorkflowEnvironment, pool: asyncpg.Pool, cache: OrderCache, settings: Settings
+) -> None:
+    placed = await place_order(pool, cache)
+    relay = pipeline.relay(pool, temporal_env.client, settings)
+    await relay_all(relay, pool, placed)
+    await temporal_env.client.get_workflow_handle(workflow_id(placed.id)).terminate("operator")
+    connection = WorkerConnection(settings.dsn)
+    try:
+        await asyncio.to_thread(process, connection, order_id=str(placed.id), work_seconds=0)
+    finally:
+        connection.reset()
     await relay_all(relay, pool, placed)
     assert [r.attempts for r in await outbox_rows(pool, placed.id)] == [0, 0]
 
@@ -173,7 +227,8 @@ async def test_two_relays_never_hand_over_the_same_row(
 ) -> None:
     placed = [await place_order(pool, cache) for _ in range(30)]
     eligible = await pool.fetchval(
-        "SELECT count(*) FROM outbox o WHERE relayed_at IS NULL AND next_attempt_at <= now()"
+        "SELECT count(*) FROM outbox o WHERE relayed_at IS NULL AND parked_at IS NULL"
+        " AND next_attempt_at <= now()"
         " AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.aggregate_id = o.aggregate_id"
         " AND e.relayed_at IS NULL AND e.seq < o.seq)"
     )

@@ -30,6 +30,7 @@ from workflows.names import workflow_id
 
 from .orders import outbox_rows, place_order
 from .test_consumer import celery_tasks
+from .test_publisher import take
 
 
 @pytest.fixture
@@ -101,3 +102,35 @@ async def test_an_order_travels_the_whole_pipeline(
     rows = await outbox_rows(pool, placed.id)
     assert all(r.relayed for r in rows)
     assert [r.published for r in rows if r.event_type != "order_processed"] == [True] * 3
+
+
+async def test_a_status_event_reaches_rabbitmq_after_an_operator_terminated_the_workflow(
+    service: Settings,
+    temporal_env: WorkflowEnvironment,
+    pool: asyncpg.Pool,
+    cache: OrderCache,
+    topology: Topology,
+) -> None:
+    placed = await place_order(pool, cache)
+
+    async def published() -> bool:
+        return (await outbox_rows(pool, placed.id))[0].published
+
+    await eventually(published, what="new_order published")
+    await temporal_env.client.get_workflow_handle(workflow_id(placed.id)).terminate("operator")
+    await Orders(pool, cache).change_status(
+        order_id=placed.id, user_id=placed.order.user_id, new=OrderStatus.PAID
+    )
+
+    async def change_published() -> bool:
+        rows = await outbox_rows(pool, placed.id)
+        return len(rows) == 2 and rows[1].relayed and rows[1].published
+
+    await eventually(change_published, what="the status event relayed and published")
+    message = await take(topology.status_queue)
+    assert message is not None
+    event_id = await pool.fetchval(
+        "SELECT id FROM outbox WHERE aggregate_id = $1 AND event_type = 'order_status_changed'",
+        placed.id,
+    )
+    assert message.message_id == str(event_id)

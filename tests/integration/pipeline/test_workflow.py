@@ -12,9 +12,11 @@ from datetime import timedelta
 import aio_pika
 import asyncpg
 import orjson
+import pytest
 from temporalio.api.enums.v1 import EventType
-from temporalio.client import WorkflowHandle
+from temporalio.client import WorkflowFailureError, WorkflowHandle
 from temporalio.converter import DataConverter
+from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -48,18 +50,24 @@ PAYMENT_TIMEOUT = timedelta(hours=1)
 
 
 async def start(
-    env: WorkflowEnvironment, settings: Settings, placed: PlacedOrder
+    env: WorkflowEnvironment,
+    settings: Settings,
+    placed: PlacedOrder,
+    *,
+    processing_timeout: timedelta = timedelta(minutes=5),
+    order_id: str | None = None,
 ) -> WorkflowHandle[OrderWorkflow, LifecycleView]:
     event = NewOrderEvent.for_order(placed.event_id, placed.order)
     return await env.client.start_workflow(
         OrderWorkflow.run,
         OrderWorkflowInput(
-            order_id=str(placed.id),
+            order_id=order_id or str(placed.id),
             user_id=placed.order.user_id,
             event_id=str(placed.event_id),
             event_json=encode_event(event).decode(),
             created_at=await env.get_current_time(),
             payment_timeout_seconds=PAYMENT_TIMEOUT.total_seconds(),
+            processing_timeout_seconds=processing_timeout.total_seconds(),
         ),
         id=workflow_id(placed.id),
         task_queue=settings.temporal_task_queue,
@@ -322,6 +330,91 @@ async def test_processed_and_final_status_complete_the_workflow(
         if e["kind"] == "status_changed"
     ]
     assert changes == [("PENDING", "PAID"), ("PAID", "SHIPPED")]
+
+
+async def test_an_order_not_processed_in_time_is_published_again(
+    time_skipping_env: WorkflowEnvironment,
+    settings: Settings,
+    pool: asyncpg.Pool,
+    cache: OrderCache,
+) -> None:
+    """The task was lost after the hand-off: the workflow publishes the same event again,
+    waiting longer each time, and stops once `processed` comes."""
+    env = time_skipping_env
+    placed = await place_order(pool, cache, relayed=True)
+    publisher = RecordingPublisher()
+    relay = pipeline.relay(pool, env.client, settings)
+    event_id = str(placed.event_id)
+    async with worker(env, settings, pool, cache, publisher):
+        handle = await start(env, settings, placed, processing_timeout=timedelta(minutes=1))
+        await eventually(lambda: publisher.event_ids() == [event_id], what="new_order published")
+        first_published = (await outbox_rows(pool, placed.id))[0]
+
+        await env.sleep(timedelta(seconds=61))
+        await eventually(lambda: publisher.event_ids() == [event_id] * 2, what="a republish")
+        await env.sleep(timedelta(seconds=60))  # the next wait is twice as long
+        assert publisher.event_ids() == [event_id] * 2
+        await env.sleep(timedelta(seconds=61))
+        await eventually(lambda: publisher.event_ids() == [event_id] * 3, what="a 2nd republish")
+
+        connection = WorkerConnection(settings.dsn)
+        try:
+            await asyncio.to_thread(process, connection, order_id=str(placed.id), work_seconds=0)
+        finally:
+            connection.reset()
+        await relay_all(relay, pool, placed)
+
+        async def processed() -> bool:
+            return (await handle.query(OrderWorkflow.lifecycle)).processed
+
+        await eventually(processed, what="the processed signal")
+        await env.sleep(timedelta(hours=3))
+        assert publisher.event_ids() == [event_id] * 3
+        timeline = [e.to_dict() for e in await WorkflowTimeline(env.client).timeline(placed.id)]
+        await handle.terminate("test done")
+
+    assert first_published.published
+    published = [e["details"] for e in timeline if e["kind"] == "published"]
+    assert [d["event_id"] for d in published] == [event_id] * 3
+    assert [d.get("reason") for d in published] == [
+        None,
+        "not processed after 60 s, republish 1",
+        "not processed after 120 s, republish 2",
+    ]
+
+
+async def test_a_poison_input_parks_the_order_instead_of_retrying_forever(
+    time_skipping_env: WorkflowEnvironment,
+    settings: Settings,
+    pool: asyncpg.Pool,
+    cache: OrderCache,
+) -> None:
+    env = time_skipping_env
+    placed = await place_order(pool, cache, relayed=True)
+    publisher = RecordingPublisher()
+    async with worker(env, settings, pool, cache, publisher):
+        handle = await start(env, settings, placed, order_id="not-a-uuid")
+        with pytest.raises(WorkflowFailureError) as failed:
+            async with asyncio.timeout(30):
+                await handle.result()
+        history = await handle.fetch_history()
+        timeline = [e.to_dict() for e in await WorkflowTimeline(env.client).timeline(placed.id)]
+    assert isinstance(failed.value.cause, ApplicationError)
+    reason = "publish_event: order_id is not a UUID: 'not-a-uuid'"
+    assert failed.value.cause.message == f"order parked: {reason}"
+    assert publisher.published == []  # refused before anything was published
+    attempts = [
+        e.activity_task_failed_event_attributes
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED
+    ]
+    assert len(attempts) == 1
+    assert attempts[0].failure.application_failure_info.non_retryable
+    assert timeline[-1] == {
+        "time": timeline[-1]["time"],
+        "kind": "parked",
+        "details": {"reason": f"order parked: {reason}"},
+    }
 
 
 async def _get_message(queue_name: str) -> aio_pika.abc.AbstractIncomingMessage:

