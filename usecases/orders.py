@@ -16,6 +16,7 @@ from core.order import Order, OrderItem, total_of
 from store import orders
 from store.cache import OrderCache
 from usecases.guard import database_guarded
+from usecases.trace_context import current_traceparent
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,11 @@ class Orders:
         )
         event = NewOrderEvent.for_order(uuid4(), order)
         await orders.insert_order(
-            self._pool, order=order, event=event, correlation_id=correlation.current()
+            self._pool,
+            order=order,
+            event=event,
+            correlation_id=correlation.current(),
+            traceparent=current_traceparent(),
         )
         log.info(
             "order created order_id=%s user_id=%s total_price=%s event_id=%s",
@@ -80,7 +85,10 @@ class Orders:
                 return order
             event = _status_event(order_id, user_id, order.status, new)
             updated = await orders.set_status(
-                conn, event=event, correlation_id=correlation.current()
+                conn,
+                event=event,
+                correlation_id=correlation.current(),
+                traceparent=current_traceparent(),
             )
         # The row was locked, so the conditional update cannot have missed.
         assert updated is not None
@@ -93,7 +101,10 @@ class Orders:
         """Cancel an order still PENDING; None when it is no longer PENDING (a PAID wins)."""
         event = _status_event(order_id, user_id, OrderStatus.PENDING, OrderStatus.CANCELED)
         updated = await orders.set_status(
-            self._pool, event=event, correlation_id=correlation.current()
+            self._pool,
+            event=event,
+            correlation_id=correlation.current(),
+            traceparent=current_traceparent(),
         )
         if updated is None:
             log.info("order not expired, no longer PENDING order_id=%s", order_id)
