@@ -11,6 +11,8 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
+from opentelemetry.sdk.trace import TracerProvider
 
 from api.cors import CorsConfig
 from api.errors import error_middleware
@@ -22,9 +24,17 @@ from api.routes import setup_api
 from api.tokens import Tokens
 from service import resources
 from service import roles as roles_ctx
-from service.keys import DB_POOL, ORDER_USECASES, SETTINGS, TEMPORAL, TEMPORAL_METRICS_PORT
+from service.keys import (
+    DB_POOL,
+    ORDER_USECASES,
+    SETTINGS,
+    TEMPORAL,
+    TEMPORAL_METRICS_PORT,
+    TRACER_PROVIDER,
+)
 from service.settings import Role, Settings
 from service.telemetry import temporal_metrics_port
+from service.tracing import server_middleware
 from usecases.accounts import Accounts
 from usecases.history import OrderHistory
 from usecases.passwords import Passwords
@@ -66,12 +76,17 @@ async def _api_usecases(app: web.Application) -> AsyncIterator[None]:
     yield
 
 
-def create_app(settings: Settings) -> web.Application:
-    app = web.Application(
-        middlewares=[metrics_middleware, request_id_middleware, error_middleware],
-        client_max_size=256 * 1024,
-    )
+def create_app(
+    settings: Settings, *, tracer_provider: TracerProvider | None = None
+) -> web.Application:
+    """The process's app; `tracer_provider` (from `service.tracing.start`) turns traces on."""
+    middlewares: list[Middleware] = [metrics_middleware, request_id_middleware, error_middleware]
+    if tracer_provider is not None:  # outermost: the server span covers every other middleware
+        middlewares.insert(0, server_middleware(tracer_provider))
+    app = web.Application(middlewares=middlewares, client_max_size=256 * 1024)
     app[SETTINGS] = settings
+    if tracer_provider is not None:
+        app[TRACER_PROVIDER] = tracer_provider
     sources: tuple[str, ...] = ()
     if Role.WORKER in settings.service_roles:
         port = temporal_metrics_port(settings.temporal_metrics_port)

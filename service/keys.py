@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncpg
 from aiohttp import web
+from opentelemetry.sdk.trace import TracerProvider
 from temporalio.client import Client
 
 from messaging.publisher import Publisher
@@ -21,3 +22,4 @@ TEMPORAL = web.AppKey("temporal_client", Client)
 PUBLISHER = web.AppKey("publisher", Publisher)
 ORDER_USECASES = web.AppKey("order_usecases", Orders)
 TEMPORAL_METRICS_PORT = web.AppKey("temporal_metrics_port", int)  # the worker's SDK exporter
+TRACER_PROVIDER = web.AppKey("tracer_provider", TracerProvider)  # set only when tracing is on

@@ -24,8 +24,10 @@ from service.keys import (
     SETTINGS,
     TEMPORAL,
     TEMPORAL_METRICS_PORT,
+    TRACER_PROVIDER,
 )
 from service.telemetry import temporal_runtime
+from service.tracing import temporal_interceptors
 from service.worker import WorkerRunner
 from usecases.outbox import Outbox
 
@@ -60,6 +62,7 @@ async def temporal_worker(app: web.Application) -> AsyncIterator[None]:
         task_queue=settings.temporal_task_queue,
         activities=activities,
         connect_timeout=settings.temporal_timeout_seconds,
+        interceptors=temporal_interceptors(app.get(TRACER_PROVIDER)),
     )
     task = asyncio.create_task(runner.run(), name="temporal-worker")
     yield
@@ -68,7 +71,8 @@ async def temporal_worker(app: web.Application) -> AsyncIterator[None]:
 
 
 async def outbox_relay(app: web.Application) -> AsyncIterator[None]:
-    relay = pipeline.relay(app[DB_POOL], app[TEMPORAL], app[SETTINGS])
+    traced = TRACER_PROVIDER in app
+    relay = pipeline.relay(app[DB_POOL], app[TEMPORAL], app[SETTINGS], traced=traced)
     monitor = BacklogMonitor(app[DB_POOL])
     tasks = [
         asyncio.create_task(relay.run(), name="outbox-relay"),

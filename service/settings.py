@@ -106,6 +106,10 @@ class Settings(BaseSettings):
     temporal_metrics_port: int | None = Field(None, ge=0, le=65535)
     celery_metrics_port: int = Field(9101, ge=0, le=65535)
 
+    # Traces (service/tracing.py): off unless the collector's OTLP/HTTP base URL is set.
+    otel_exporter_otlp_endpoint: str | None = None
+    otel_service_name: str = Field("orders", min_length=1)
+
     # Relay and processing
     relay_batch_size: int = Field(100, ge=1, le=1000)
     relay_poll_interval_seconds: float = Field(1.0, gt=0)
