@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
-from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.trace import TracerProvider
 
 from api.cors import CorsConfig
 from api.errors import error_middleware

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncpg
 from aiohttp import web
-from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.trace import TracerProvider
 from temporalio.client import Client
 
 from messaging.publisher import Publisher

@@ -1,54 +1,30 @@
 """Traces with OpenTelemetry: one trace per order, from `POST /orders/` to `process_order`.
 
 Off unless OTEL_EXPORTER_OTLP_ENDPOINT is set: then `orders serve` and `orders celery` call
-`start()`, which exports over OTLP/HTTP and instruments asyncpg, aio-pika and Celery; the
-app adds the HTTP server middleware, every Temporal client gets Temporal's interceptor,
-and the relay continues, from the traceparent stored with each outbox row, the trace of
-the request (or activity, or task) that wrote it. Without the endpoint nothing here runs.
-
-Sampling: a child follows its parent's decision. A root span is kept where work enters (a
-request, a message, a task); a client call with no parent (the relay's claim every second,
-the backlog monitor's count, a readiness ping) and the probes' requests are not traces.
+`start_from()`, which exports over OTLP/HTTP and instruments asyncpg, aio-pika and Celery
+(`service.instrumentation`, imported only then); the app adds the HTTP server middleware,
+every Temporal client gets Temporal's interceptor, and the relay continues, from the
+traceparent stored with each outbox row, the trace of the request (or activity, or task)
+that wrote it. Without the endpoint none of it runs.
 """
 
 from __future__ import annotations
 
-import logging
-import warnings
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import TYPE_CHECKING
 
-from aiohttp import web
-from aiohttp.typedefs import Middleware
 from opentelemetry import context as otel_context
-from opentelemetry import trace
-from opentelemetry.context import Context
-from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-from opentelemetry.instrumentation import aiohttp_server
-from opentelemetry.instrumentation.aio_pika import AioPikaInstrumentor
-from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
-from opentelemetry.instrumentation.celery import CeleryInstrumentor
-from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type: ignore[attr-defined]
-from opentelemetry.sdk.resources import SERVICE_NAME, Resource
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor
-from opentelemetry.sdk.trace.sampling import Decision, ParentBased, Sampler, SamplingResult
-from opentelemetry.trace import Link, SpanKind
-from opentelemetry.trace.span import TraceState
-from opentelemetry.util.types import Attributes
-from temporalio.client import Interceptor
-from temporalio.contrib.opentelemetry import TracingInterceptor
+from opentelemetry.trace import TracerProvider
 
 from relay.outbox import Handoff
 from service.settings import Settings
 from store.outbox import OutboxRow
 from usecases.trace_context import context_from
 
-log = logging.getLogger(__name__)
-
-# Requests of probes and scrapers: frequent, and no order's business.
-PROBES: Final = frozenset({"GET /health", "GET /ready", "GET /metrics"})
+if TYPE_CHECKING:
+    from aiohttp.typedefs import Middleware
+    from opentelemetry.sdk.trace import TracerProvider as SdkTracerProvider
+    from temporalio.client import Interceptor
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,81 +44,22 @@ def tracing_config(settings: Settings) -> TracingConfig | None:
     return TracingConfig(settings.otel_exporter_otlp_endpoint, settings.otel_service_name)
 
 
-class _WhereWorkEnters(Sampler):
-    """For root spans only (ParentBased asks it when a span has no parent)."""
-
-    def should_sample(
-        self,
-        parent_context: Context | None,
-        trace_id: int,
-        name: str,
-        kind: SpanKind | None = None,
-        attributes: Attributes = None,
-        links: Sequence[Link] | None = None,
-        trace_state: TraceState | None = None,
-    ) -> SamplingResult:
-        if kind is SpanKind.CLIENT or name in PROBES:
-            return SamplingResult(Decision.DROP)
-        return SamplingResult(Decision.RECORD_AND_SAMPLE, attributes)
-
-    def get_description(self) -> str:
-        return "WhereWorkEnters"
-
-
-def tracer_provider(service_name: str) -> TracerProvider:
-    """A provider with our resource and sampler, and no exporter yet."""
-    return TracerProvider(
-        resource=Resource.create({SERVICE_NAME: service_name}),
-        sampler=ParentBased(root=_WhereWorkEnters()),
-    )
-
-
-def start(config: TracingConfig) -> TracerProvider:
-    """Export over OTLP/HTTP in batches and instrument the libraries; once per process."""
-    provider = tracer_provider(config.service_name)
-    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=config.traces_url)))
-    trace.set_tracer_provider(provider)
-    instrument(provider)
-    log.info("tracing on endpoint=%s service=%s", config.traces_url, config.service_name)
-    return provider
-
-
-def start_from(settings: Settings) -> TracerProvider | None:
+def start_from(settings: Settings) -> SdkTracerProvider | None:
     """What the commands call: tracing when the endpoint is set, else nothing at all."""
     config = tracing_config(settings)
-    return start(config) if config else None
+    if config is None:
+        return None
+    from service import instrumentation
 
-
-def _libraries() -> tuple[BaseInstrumentor, ...]:
-    """The instrumentors of asyncpg, aio-pika and Celery (each one a singleton)."""
-    return (AsyncPGInstrumentor(), AioPikaInstrumentor(), CeleryInstrumentor())  # type: ignore[no-untyped-call]
-
-
-def instrument(provider: TracerProvider) -> None:
-    """Instrument asyncpg, aio-pika and Celery, and prepare the HTTP server middleware."""
-    for library in _libraries():
-        library.instrument(tracer_provider=provider)
-    # The middleware reads module state that only instrument() sets (excluded URLs, its
-    # meters); instrument() also swaps web.Application for a subclass that adds the
-    # middleware itself (aiohttp warns about such subclasses). We add the middleware
-    # explicitly (server_middleware), so undo the swap.
-    application = web.Application
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", "Inheritance class", DeprecationWarning)
-        aiohttp_server.AioHttpServerInstrumentor().instrument(tracer_provider=provider)
-    web.Application = application  # type: ignore[misc]
-
-
-def uninstrument() -> None:
-    """Undo `instrument()` (tests: other tests run uninstrumented)."""
-    for library in _libraries():
-        library.uninstrument()
-    aiohttp_server.AioHttpServerInstrumentor().uninstrument()
+    return instrumentation.start(traces_url=config.traces_url, service_name=config.service_name)
 
 
 def server_middleware(provider: TracerProvider) -> Middleware:
-    """The server span of each request, continuing a caller's `traceparent` if it sent one."""
-    middleware: Middleware = aiohttp_server.create_aiohttp_middleware(tracer_provider=provider)
+    """The server span of each request, continuing a caller's `traceparent` if it sent one
+    (after `instrumentation.instrument()`, which prepares the library's state)."""
+    from opentelemetry.instrumentation.aiohttp_server import create_aiohttp_middleware
+
+    middleware: Middleware = create_aiohttp_middleware(tracer_provider=provider)
     return middleware
 
 
@@ -151,6 +68,8 @@ def temporal_interceptors(provider: TracerProvider | None) -> list[Interceptor]:
     and the context carried in Temporal's headers from one to the next."""
     if provider is None:
         return []
+    from temporalio.contrib.opentelemetry import TracingInterceptor
+
     return [TracingInterceptor(provider.get_tracer("temporalio.contrib.opentelemetry"))]
 
 

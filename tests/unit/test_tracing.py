@@ -6,23 +6,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import threading
 
 import pytest
-from aiohttp import web, web_app
-from opentelemetry import trace
-from opentelemetry.instrumentation.aio_pika import AioPikaInstrumentor
-from opentelemetry.instrumentation.aiohttp_server import AioHttpServerInstrumentor
-from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
-from opentelemetry.instrumentation.celery import CeleryInstrumentor
-from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type: ignore[attr-defined]
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
-from service import tracing
-from service.app import create_app
-from service.keys import TRACER_PROVIDER
+from service import instrumentation, tracing
 from tests.conftest import make_settings
 
 
@@ -32,23 +22,73 @@ def no_otel_env(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
-def test_without_the_endpoint_nothing_is_instrumented_and_nothing_exports() -> None:
-    settings = make_settings()
-    assert tracing.start_from(settings) is None
-    instrumentors: list[BaseInstrumentor] = [
-        AsyncPGInstrumentor(),  # type: ignore[no-untyped-call]
-        AioPikaInstrumentor(),
-        CeleryInstrumentor(),  # type: ignore[no-untyped-call]
-        AioHttpServerInstrumentor(),
-    ]
-    assert [i.is_instrumented_by_opentelemetry for i in instrumentors] == [False] * 4
-    assert isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider)
-    assert not [t.name for t in threading.enumerate() if t.name.startswith("OtelBatch")]
-    assert web.Application is web_app.Application
-    app = create_app(settings)
-    assert TRACER_PROVIDER not in app
-    assert not [m for m in app.middlewares if m.__module__.startswith("opentelemetry")]
-    assert tracing.temporal_interceptors(None) == []
+# In a process of its own: instrumentation and the global tracer provider are process-wide
+# (the provider can be set only once). First without the endpoint, then with it.
+_PROCESS = """
+import json, os, sys, threading
+from aiohttp import web, web_app
+from opentelemetry import trace
+from service import tracing
+from service.app import create_app
+from service.keys import TRACER_PROVIDER
+from tests.conftest import make_settings
+
+settings = make_settings(service_roles="api,worker,relay,consumer")
+app = create_app(settings, tracer_provider=tracing.start_from(settings))
+heavy = ("opentelemetry.exporter", "opentelemetry.instrumentation", "service.instrumentation")
+off = {
+    "loaded": sorted(m for m in sys.modules if m.startswith(heavy)),
+    "provider": type(trace.get_tracer_provider()).__name__,
+    "threads": [t.name for t in threading.enumerate() if t.name.startswith("Otel")],
+    "application": web.Application is web_app.Application,
+    "app": TRACER_PROVIDER in app,
+    "middlewares": [m.__module__ for m in app.middlewares if "opentelemetry" in m.__module__],
+    "interceptors": tracing.temporal_interceptors(None),
+}
+
+os.environ["OTEL_EXPORTER_OTLP_ENDPOINT"] = "http://127.0.0.1:9/"
+os.environ["OTEL_SERVICE_NAME"] = "orders-test"
+from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
+provider = tracing.start_from(make_settings())
+[processor] = provider._active_span_processor._span_processors
+app = create_app(settings, tracer_provider=provider)
+on = {
+    "global": trace.get_tracer_provider() is provider,
+    "service": provider.resource.attributes["service.name"],
+    "processor": type(processor).__name__,
+    "endpoint": processor._batch_processor._exporter._endpoint,
+    "asyncpg": AsyncPGInstrumentor().is_instrumented_by_opentelemetry,
+    "application": web.Application is web_app.Application,
+    "middleware": app.middlewares[0].__module__,
+}
+provider.shutdown()
+print(json.dumps({"off": off, "on": on}))
+"""
+
+
+def test_off_without_the_endpoint_and_batched_to_otlp_http_with_it() -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", _PROCESS], capture_output=True, text=True, timeout=60, check=True
+    )
+    found = json.loads(out.stdout)
+    assert found["off"] == {
+        "loaded": [],  # neither an exporter nor any instrumentation was even imported
+        "provider": "ProxyTracerProvider",
+        "threads": [],
+        "application": True,
+        "app": False,
+        "middlewares": [],
+        "interceptors": [],
+    }
+    assert found["on"] == {
+        "global": True,
+        "service": "orders-test",
+        "processor": "BatchSpanProcessor",
+        "endpoint": "http://127.0.0.1:9/v1/traces",
+        "asyncpg": True,
+        "application": True,  # the middleware is added explicitly, web.Application untouched
+        "middleware": "opentelemetry.instrumentation.aiohttp_server",
+    }
 
 
 def test_the_variables_name_the_collector_and_the_service(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -62,44 +102,9 @@ def test_the_variables_name_the_collector_and_the_service(monkeypatch: pytest.Mo
     assert config.traces_url == "http://collector:4318/v1/traces"  # OTLP/HTTP's traces path
 
 
-# A process of its own: the global tracer provider can be set only once per process.
-_START = """
-import json
-from opentelemetry import trace
-from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
-from service import tracing
-from tests.conftest import make_settings
-provider = tracing.start_from(make_settings())
-[processor] = provider._active_span_processor._span_processors
-print(json.dumps({
-    "global": trace.get_tracer_provider() is provider,
-    "service": provider.resource.attributes["service.name"],
-    "processor": type(processor).__name__,
-    "endpoint": processor._batch_processor._exporter._endpoint,
-    "asyncpg": AsyncPGInstrumentor().is_instrumented_by_opentelemetry,
-}))
-provider.shutdown()
-"""
-
-
-def test_with_the_endpoint_spans_are_batched_to_otlp_http(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:9/")
-    monkeypatch.setenv("OTEL_SERVICE_NAME", "orders-test")
-    out = subprocess.run(
-        [sys.executable, "-c", _START], capture_output=True, text=True, timeout=60, check=True
-    )
-    assert json.loads(out.stdout) == {
-        "global": True,
-        "service": "orders-test",
-        "processor": "BatchSpanProcessor",
-        "endpoint": "http://127.0.0.1:9/v1/traces",
-        "asyncpg": True,
-    }
-
-
 def test_a_trace_starts_where_work_enters() -> None:
     exporter = InMemorySpanExporter()
-    provider = tracing.tracer_provider("orders-test")
+    provider = instrumentation.tracer_provider("orders-test")
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     tracer = provider.get_tracer(__name__)
     # Background chatter with no parent: the relay's claim query, a readiness probe.

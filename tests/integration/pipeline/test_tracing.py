@@ -29,7 +29,7 @@ from core.events import NEW_ORDER
 from messaging.topology import Topology
 from processing.dispatch import CeleryDispatch
 from processing.tasks import close_connection
-from service import pipeline, tracing
+from service import instrumentation, pipeline
 from service.app import create_app
 from service.settings import Role, Settings
 from tests.support.api import ApiUser
@@ -53,13 +53,13 @@ class Traced:
 @pytest.fixture
 def traced() -> Iterator[Traced]:
     exporter = InMemorySpanExporter()
-    provider = tracing.tracer_provider("orders-test")
+    provider = instrumentation.tracer_provider("orders-test")
     provider.add_span_processor(SimpleSpanProcessor(exporter))
-    tracing.instrument(provider)
+    instrumentation.instrument(provider)
     try:
         yield Traced(provider, exporter)
     finally:
-        tracing.uninstrument()
+        instrumentation.uninstrument()
         provider.shutdown()
 
 
