@@ -13,6 +13,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 
 import aio_pika
+import asyncpg
 import pytest
 import redis.asyncio as aioredis
 
@@ -20,6 +21,7 @@ from messaging.topology import Topology
 from service import pipeline
 from service.settings import Settings
 from store.cache import OrderCache
+from store.db import create_pool
 from tests.conftest import TEST_DSN, make_settings
 from tests.support.databases import create_database, drop_database
 
@@ -37,6 +39,16 @@ def pipeline_dsn() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def database_dsn(pipeline_dsn: str) -> str:
     return pipeline_dsn
+
+
+@pytest.fixture(scope="session")
+async def pool(pipeline_dsn: str) -> AsyncIterator[asyncpg.Pool]:
+    """The pipeline's own pool. Overriding `database_dsn` alone is not enough: pytest keeps
+    a session fixture's first value, and the API suite (run first) opened the shared `pool`
+    on its own database, so orders placed here were invisible to the tasks and the relay."""
+    p = await create_pool(pipeline_dsn, min_size=1, max_size=10)
+    yield p
+    await p.close()
 
 
 @pytest.fixture(scope="session")
