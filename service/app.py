@@ -79,7 +79,7 @@ async def _api_usecases(app: web.Application) -> AsyncIterator[None]:
 def create_app(
     settings: Settings, *, tracer_provider: TracerProvider | None = None
 ) -> web.Application:
-    """The process's app; `tracer_provider` (from `service.tracing.start`) turns traces on."""
+    """The process's app; `tracer_provider` (`service.tracing.start_from`) turns traces on."""
     middlewares: list[Middleware] = [metrics_middleware, request_id_middleware, error_middleware]
     if tracer_provider is not None:  # outermost: the server span covers every other middleware
         middlewares.insert(0, server_middleware(tracer_provider))

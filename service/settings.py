@@ -136,6 +136,15 @@ class Settings(BaseSettings):
             raise ValueError(f"must be at least {MIN_SECRET_KEY_LENGTH} characters long")
         return value
 
+    @field_validator("otel_exporter_otlp_endpoint", mode="before")
+    @classmethod
+    def _http_url_or_unset(cls, value: Any) -> Any:
+        if value == "":  # compose passes an unset variable as empty: tracing off
+            return None
+        if isinstance(value, str) and not value.startswith(("http://", "https://")):
+            raise ValueError("must be an OTLP/HTTP base URL, e.g. http://127.0.0.1:4318")
+        return value
+
     @field_validator("rabbitmq_password")
     @classmethod
     def _not_empty(cls, value: SecretStr) -> SecretStr:

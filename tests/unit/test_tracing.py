@@ -11,6 +11,7 @@ import pytest
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
+from pydantic import ValidationError
 
 from service import instrumentation, tracing
 from tests.conftest import make_settings
@@ -100,6 +101,10 @@ def test_the_variables_name_the_collector_and_the_service(monkeypatch: pytest.Mo
     config = tracing.tracing_config(make_settings())
     assert config == tracing.TracingConfig("http://collector:4318/", "orders-eu")
     assert config.traces_url == "http://collector:4318/v1/traces"  # OTLP/HTTP's traces path
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "")  # compose's unset variable: off
+    assert tracing.tracing_config(make_settings()) is None
+    with pytest.raises(ValidationError, match="OTLP/HTTP base URL"):
+        make_settings(otel_exporter_otlp_endpoint="127.0.0.1:4318")
 
 
 def test_a_trace_starts_where_work_enters() -> None:
