@@ -23,6 +23,7 @@ from processing.connection import WorkerConnection
 from processing.metrics import DURATION, TASKS
 from processing.names import PROCESS_ORDER
 from store.processed import record_processed
+from usecases.trace_context import current_traceparent
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,7 @@ def _process(
             event_id=uuid4(),
             processed_at=datetime.now(UTC),
             correlation_id=correlation_id,
+            traceparent=current_traceparent(),  # the relay's signal continues this trace
         )
     except psycopg.errors.ForeignKeyViolation:
         log.error("Order does not exist, not processed order_id=%s", order)

@@ -11,6 +11,8 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
+from opentelemetry.trace import TracerProvider
 
 from api.cors import CorsConfig
 from api.errors import error_middleware
@@ -33,9 +35,11 @@ from service.keys import (
     SETTINGS,
     TEMPORAL,
     TEMPORAL_METRICS_PORT,
+    TRACER_PROVIDER,
 )
 from service.settings import Role, Settings
 from service.telemetry import temporal_metrics_port
+from service.tracing import server_middleware
 from store.ratelimit import RedisBuckets
 from usecases.accounts import Accounts
 from usecases.history import OrderHistory
@@ -110,14 +114,27 @@ async def _api_usecases(app: web.Application) -> AsyncIterator[None]:
     hashing.close()
 
 
-def create_app(settings: Settings) -> web.Application:
-    roles = settings.service_roles
-    middlewares = [metrics_middleware, request_id_middleware, error_middleware]
-    if Role.API in roles:  # outside the error middleware: its headers go on error answers too
+def _middlewares(settings: Settings, tracer_provider: TracerProvider | None) -> list[Middleware]:
+    middlewares: list[Middleware] = [metrics_middleware, request_id_middleware, error_middleware]
+    if Role.API in settings.service_roles:  # outside the error middleware: its headers too
         middlewares.insert(2, rate_limit_middleware)
-    app = web.Application(middlewares=middlewares, client_max_size=MAX_BODY_BYTES)
+    if tracer_provider is not None:  # outermost: the server span covers every other middleware
+        middlewares.insert(0, server_middleware(tracer_provider))
+    return middlewares
+
+
+def create_app(
+    settings: Settings, *, tracer_provider: TracerProvider | None = None
+) -> web.Application:
+    """The process's app; `tracer_provider` (`service.tracing.start_from`) turns traces on."""
+    roles = settings.service_roles
+    app = web.Application(
+        middlewares=_middlewares(settings, tracer_provider), client_max_size=MAX_BODY_BYTES
+    )
     app.on_response_prepare.append(security_headers(cors=bool(settings.cors_allow_origins)))
     app[SETTINGS] = settings
+    if tracer_provider is not None:
+        app[TRACER_PROVIDER] = tracer_provider
     sources: tuple[str, ...] = ()
     if Role.WORKER in settings.service_roles:
         port = temporal_metrics_port(settings.temporal_metrics_port)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncpg
 import redis.asyncio as aioredis
 from aiohttp import web
+from opentelemetry.trace import TracerProvider
 from temporalio.client import Client
 
 from messaging.publisher import Publisher
@@ -25,3 +26,4 @@ PUBLISHER = web.AppKey("publisher", Publisher)
 ORDER_USECASES = web.AppKey("order_usecases", Orders)
 TEMPORAL_METRICS_PORT = web.AppKey("temporal_metrics_port", int)  # the worker's SDK exporter
 SUPERVISOR = web.AppKey("supervisor", Supervisor)
+TRACER_PROVIDER = web.AppKey("tracer_provider", TracerProvider)  # set only when tracing is on

@@ -11,9 +11,10 @@ from messaging.publisher import Publisher
 from messaging.topology import Topology
 from processing.celery_app import CeleryConfig, create_celery
 from processing.dispatch import CeleryDispatch
-from relay.outbox import OutboxRelay, RelayConfig
+from relay.outbox import Handoff, OutboxRelay, RelayConfig
 from relay.retention import OutboxRetention
 from service.settings import Settings
+from service.tracing import TracedHandoff
 from workflows.starter import TemporalHandoff
 
 
@@ -31,14 +32,19 @@ def publisher(settings: Settings) -> Publisher:
     )
 
 
-def relay(pool: asyncpg.Pool, client: Client, settings: Settings) -> OutboxRelay:
-    handoff = TemporalHandoff(
+def relay(
+    pool: asyncpg.Pool, client: Client, settings: Settings, *, traced: bool = False
+) -> OutboxRelay:
+    """`traced`: each row's hand-off continues the trace of the request that wrote it."""
+    handoff: Handoff = TemporalHandoff(
         client,
         task_queue=settings.temporal_task_queue,
         payment_timeout=settings.payment_timeout,
         timeout=settings.temporal_timeout_seconds,
         processing_timeout=settings.processing_timeout,
     )
+    if traced:
+        handoff = TracedHandoff(handoff)
     config = RelayConfig(
         dsn=settings.dsn,
         batch_size=settings.relay_batch_size,

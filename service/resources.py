@@ -12,7 +12,16 @@ from temporalio.client import Client
 
 from api.keys import READINESS
 from api.readiness import Probe, Readiness
-from service.keys import DB_POOL, ORDER_CACHE, ORDER_USECASES, REDIS, SETTINGS, TEMPORAL
+from service.keys import (
+    DB_POOL,
+    ORDER_CACHE,
+    ORDER_USECASES,
+    REDIS,
+    SETTINGS,
+    TEMPORAL,
+    TRACER_PROVIDER,
+)
+from service.tracing import temporal_interceptors
 from store import db
 from store.cache import OrderCache
 from store.migrate import apply_migrations
@@ -64,7 +73,10 @@ async def temporal(app: web.Application) -> AsyncIterator[None]:
     """A lazy client: the service starts, and accepts orders, while Temporal is down."""
     settings = app[SETTINGS]
     app[TEMPORAL] = await Client.connect(
-        settings.temporal_address, namespace=settings.temporal_namespace, lazy=True
+        settings.temporal_address,
+        namespace=settings.temporal_namespace,
+        lazy=True,
+        interceptors=temporal_interceptors(app.get(TRACER_PROVIDER)),
     )
     yield
 

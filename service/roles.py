@@ -29,10 +29,12 @@ from service.keys import (
     SUPERVISOR,
     TEMPORAL,
     TEMPORAL_METRICS_PORT,
+    TRACER_PROVIDER,
 )
 from service.settings import Role
 from service.supervision import Supervisor
 from service.telemetry import temporal_runtime
+from service.tracing import temporal_interceptors
 from service.worker import WorkerRunner
 from store.db import FAILURES as DB_FAILURES
 from usecases.outbox import Outbox
@@ -91,6 +93,7 @@ async def temporal_worker(app: web.Application) -> AsyncIterator[None]:
         task_queue=settings.temporal_task_queue,
         activities=activities,
         connect_timeout=settings.temporal_timeout_seconds,
+        interceptors=temporal_interceptors(app.get(TRACER_PROVIDER)),
     )
     task = _start(app, Role.WORKER.value, runner.run)
     yield
@@ -99,7 +102,8 @@ async def temporal_worker(app: web.Application) -> AsyncIterator[None]:
 
 
 async def outbox_relay(app: web.Application) -> AsyncIterator[None]:
-    relay = pipeline.relay(app[DB_POOL], app[TEMPORAL], app[SETTINGS])
+    traced = TRACER_PROVIDER in app
+    relay = pipeline.relay(app[DB_POOL], app[TEMPORAL], app[SETTINGS], traced=traced)
     outbox = Outbox(app[DB_POOL])
 
     async def parked() -> int | None:

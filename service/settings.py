@@ -136,6 +136,10 @@ class Settings(BaseSettings):
     temporal_metrics_port: int | None = Field(None, ge=0, le=65535)
     celery_metrics_port: int = Field(9101, ge=0, le=65535)
 
+    # Traces (service/tracing.py): off unless the collector's OTLP/HTTP base URL is set.
+    otel_exporter_otlp_endpoint: str | None = None
+    otel_service_name: str = Field("orders", min_length=1)
+
     # Relay and processing
     relay_batch_size: int = Field(100, ge=1, le=1000)
     relay_poll_interval_seconds: float = Field(1.0, gt=0)
@@ -192,6 +196,15 @@ class Settings(BaseSettings):
                 f"has too little entropy (about {estimated_bits(secret):.0f} bits, "
                 f"at least {MIN_SECRET_KEY_BITS} needed): use a random string"
             )
+        return value
+
+    @field_validator("otel_exporter_otlp_endpoint", mode="before")
+    @classmethod
+    def _http_url_or_unset(cls, value: Any) -> Any:
+        if value == "":  # compose passes an unset variable as empty: tracing off
+            return None
+        if isinstance(value, str) and not value.startswith(("http://", "https://")):
+            raise ValueError("must be an OTLP/HTTP base URL, e.g. http://127.0.0.1:4318")
         return value
 
     @field_validator("rabbitmq_password")

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Final
 
-from temporalio.client import Client
+from temporalio.client import Client, Interceptor
 from temporalio.runtime import Runtime
 from temporalio.worker import Worker
 
@@ -49,8 +50,10 @@ class WorkerRunner:
         activities: OrderActivities,
         connect_timeout: float = 10.0,
         runtime: Runtime | None = None,
+        interceptors: Sequence[Interceptor] = (),
     ) -> None:
         self._runtime = runtime  # None: the SDK's default (no metrics exporter)
+        self._interceptors = interceptors  # the client's, so the worker's too (tracing)
         self._connect_timeout = connect_timeout
         self._address = address
         self._namespace = namespace
@@ -66,7 +69,10 @@ class WorkerRunner:
             try:
                 async with asyncio.timeout(self._connect_timeout):
                     client = await Client.connect(
-                        self._address, namespace=self._namespace, runtime=self._runtime
+                        self._address,
+                        namespace=self._namespace,
+                        runtime=self._runtime,
+                        interceptors=self._interceptors,
                     )
                 self._worker = build_worker(client, self._task_queue, self._activities)
                 log.info("temporal worker running task_queue=%s", self._task_queue)

@@ -23,7 +23,7 @@ WITH new_order AS (
     RETURNING id, created_at
 )
 {INSERT_INTO_OUTBOX}
-SELECT $7, id, '{NEW_ORDER}', $8, created_at, $9 FROM new_order
+SELECT $7, id, '{NEW_ORDER}', $8, created_at, $9, $10 FROM new_order
 """
 
 _GET = f"SELECT {_COLUMNS} FROM orders WHERE id = $1"
@@ -37,7 +37,7 @@ WITH changed AS (
     RETURNING {_COLUMNS}
 ), event AS (
     {INSERT_INTO_OUTBOX}
-    SELECT $5, id, '{STATUS_CHANGED}', $6, $4, $7 FROM changed
+    SELECT $5, id, '{STATUS_CHANGED}', $6, $4, $7, $8 FROM changed
 )
 SELECT {_COLUMNS} FROM changed
 """
@@ -66,7 +66,12 @@ def _order(row: asyncpg.Record) -> Order:
 
 
 async def insert_order(
-    conn: Executor, *, order: Order, event: NewOrderEvent, correlation_id: str | None = None
+    conn: Executor,
+    *,
+    order: Order,
+    event: NewOrderEvent,
+    correlation_id: str | None = None,
+    traceparent: str | None = None,
 ) -> None:
     """Write a new order and its `new_order` outbox row atomically."""
     await conn.execute(
@@ -80,6 +85,7 @@ async def insert_order(
         event.event_id,
         encode_event(event).decode(),
         correlation_id,
+        traceparent,
     )
 
 
@@ -95,7 +101,11 @@ async def lock_order(conn: Executor, *, order_id: UUID) -> Order | None:
 
 
 async def set_status(
-    conn: Executor, *, event: StatusChangedEvent, correlation_id: str | None = None
+    conn: Executor,
+    *,
+    event: StatusChangedEvent,
+    correlation_id: str | None = None,
+    traceparent: str | None = None,
 ) -> Order | None:
     """Apply `event` if the order still has `event.old_status`; None when it has not."""
     row = await conn.fetchrow(
@@ -107,6 +117,7 @@ async def set_status(
         event.event_id,
         encode_event(event).decode(),
         correlation_id,
+        traceparent,
     )
     return _order(row) if row else None
 

@@ -14,16 +14,19 @@ from core.events import NEW_ORDER, ORDER_PROCESSED
 from store.db import Executor
 
 # Every outbox row is written through this column list (store.orders, store.processed):
-# followed by a VALUES or SELECT of id, order id, event type, payload, time, correlation id.
+# followed by a VALUES or SELECT of id, order id, event type, payload, time, correlation id,
+# trace context (the writer's W3C traceparent, or NULL).
 INSERT_INTO_OUTBOX = (
-    "INSERT INTO outbox (id, aggregate_id, event_type, payload, created_at, correlation_id)"
+    "INSERT INTO outbox"
+    " (id, aggregate_id, event_type, payload, created_at, correlation_id, traceparent)"
 )
 
 # Rows not yet handed to Temporal nor parked, oldest first, skipping rows another relay
 # holds and any row whose order still has an earlier row waiting (parked ones included):
 # events of one order keep their order.
 _CLAIM = """
-SELECT id, aggregate_id, event_type, payload::text AS payload, attempts, correlation_id
+SELECT id, aggregate_id, event_type, payload::text AS payload, attempts, correlation_id,
+       traceparent
 FROM outbox AS o
 WHERE relayed_at IS NULL AND parked_at IS NULL AND next_attempt_at <= now()
   AND NOT EXISTS (
@@ -105,6 +108,7 @@ class OutboxRow:
     payload: str  # the event's JSON text, as stored
     attempts: int
     correlation_id: str | None = None
+    traceparent: str | None = None  # the writer's trace context (W3C), when traced
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +154,7 @@ def _row(r: asyncpg.Record) -> OutboxRow:
         r["payload"],
         r["attempts"],
         r["correlation_id"],
+        r["traceparent"],
     )
 
 

@@ -23,7 +23,7 @@ WITH processed AS (
 )
 {INSERT_INTO_OUTBOX}
 SELECT %(event_id)s, order_id, '{ORDER_PROCESSED}', %(payload)s::jsonb, processed_at,
-       %(correlation_id)s
+       %(correlation_id)s, %(traceparent)s
 FROM processed
 RETURNING aggregate_id
 """
@@ -36,6 +36,7 @@ def record_processed(
     event_id: UUID,
     processed_at: datetime,
     correlation_id: str | None = None,
+    traceparent: str | None = None,
 ) -> bool:
     """True when this call recorded the effect; False when it was recorded before."""
     event = OrderProcessedEvent(event_id=event_id, order_id=order_id, processed_at=processed_at)
@@ -48,6 +49,7 @@ def record_processed(
                 "processed_at": processed_at,
                 "payload": encode_event(event).decode(),
                 "correlation_id": correlation_id,
+                "traceparent": traceparent,
             },
         )
         return cur.fetchone() is not None

@@ -17,6 +17,7 @@ from store import orders
 from store.cache import OrderCache
 from store.db import Executor
 from usecases.guard import database_guarded
+from usecases.trace_context import current_traceparent
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +44,11 @@ async def insert_new(conn: Executor, order: Order, event: NewOrderEvent) -> None
     """Write the order and its event; a user that no longer exists is UserGone (401)."""
     try:
         await orders.insert_order(
-            conn, order=order, event=event, correlation_id=correlation.current()
+            conn,
+            order=order,
+            event=event,
+            correlation_id=correlation.current(),
+            traceparent=current_traceparent(),
         )
     except asyncpg.ForeignKeyViolationError as exc:
         raise UserGone("the token's user no longer exists") from exc
@@ -121,7 +126,10 @@ class Orders:
                 return order
             event = _status_event(order_id, user_id, order.status, new)
             updated = await orders.set_status(
-                conn, event=event, correlation_id=correlation.current()
+                conn,
+                event=event,
+                correlation_id=correlation.current(),
+                traceparent=current_traceparent(),
             )
         # The row was locked, so the conditional update cannot have missed.
         assert updated is not None
@@ -135,7 +143,10 @@ class Orders:
         event = _status_event(order_id, user_id, OrderStatus.PENDING, OrderStatus.CANCELED)
         async with self._connection() as conn:
             updated = await orders.set_status(
-                conn, event=event, correlation_id=correlation.current()
+                conn,
+                event=event,
+                correlation_id=correlation.current(),
+                traceparent=current_traceparent(),
             )
         if updated is None:
             log.info("order not expired, no longer PENDING order_id=%s", order_id)

@@ -46,12 +46,17 @@ def _work(settings: Settings, argv: list[str]) -> None:
     from processing.tasks import close_connection
     from service import pipeline
     from service.telemetry import serve_multiprocess_metrics
+    from service.tracing import start_from
 
+    # Before the pool forks: the SDK restarts its export thread in each child.
+    tracer_provider = start_from(settings)
     app = pipeline.celery(settings)
 
     def child_exits(**_: object) -> None:
         close_connection(app)
         multiprocess.mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
+        if tracer_provider is not None:
+            tracer_provider.force_flush()  # a child exits without running atexit handlers
 
     worker_process_shutdown.connect(child_exits, weak=False)
     if settings.celery_metrics_port:

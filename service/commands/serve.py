@@ -40,9 +40,11 @@ def run(settings: Settings, args: argparse.Namespace) -> None:
     from aiohttp import web
 
     from service.app import create_app
+    from service.tracing import start_from
 
     settings = with_overrides(settings, args)
     _install_uvloop()
+    tracer_provider = start_from(settings)  # None unless OTEL_EXPORTER_OTLP_ENDPOINT is set
     log.info(
         "starting roles=%s http=%s:%d",
         ",".join(sorted(settings.service_roles)),
@@ -50,7 +52,7 @@ def run(settings: Settings, args: argparse.Namespace) -> None:
         settings.http_port,
     )
     web.run_app(
-        create_app(settings),
+        create_app(settings, tracer_provider=tracer_provider),
         host=settings.http_host,
         port=settings.http_port,
         access_log=logging.getLogger("aiohttp.access"),
