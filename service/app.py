@@ -100,7 +100,9 @@ async def _api_usecases(app: web.Application) -> AsyncIterator[None]:
 def create_app(settings: Settings) -> web.Application:
     roles = settings.service_roles
     middlewares = [request_id_middleware, error_middleware]
-    if Role.API in roles:  # outside the error middleware: its headers go on error answers too
+    if Role.API in roles and settings.rate_limit_enabled:
+        # Outside the error middleware, so its headers go on error answers too. (The
+        # credentials buckets of /token/ and /register/ are counted by their handlers.)
         middlewares.insert(1, rate_limit_middleware)
     app = web.Application(middlewares=middlewares, client_max_size=MAX_BODY_BYTES)
     app.on_response_prepare.append(security_headers(cors=bool(settings.cors_allow_origins)))
