@@ -116,7 +116,9 @@ async def _api_usecases(app: web.Application) -> AsyncIterator[None]:
 
 def _middlewares(settings: Settings, tracer_provider: TracerProvider | None) -> list[Middleware]:
     middlewares: list[Middleware] = [metrics_middleware, request_id_middleware, error_middleware]
-    if Role.API in settings.service_roles:  # outside the error middleware: its headers too
+    if Role.API in settings.service_roles and settings.rate_limit_enabled:
+        # Outside the error middleware, so its headers go on error answers too. (The
+        # credentials buckets of /token/ and /register/ are counted by their handlers.)
         middlewares.insert(2, rate_limit_middleware)
     if tracer_provider is not None:  # outermost: the server span covers every other middleware
         middlewares.insert(0, server_middleware(tracer_provider))

@@ -95,24 +95,36 @@ class OrderCache:
         try:
             order = decode_cache_entry(raw if isinstance(raw, bytes) else raw.encode())
         except (ValueError, KeyError, TypeError, ArithmeticError) as exc:
-            # An entry we cannot read (an older shape, corruption) is a miss, not a 500.
-            log.warning("unreadable cache entry, ignoring it order_id=%s error=%r", order_id, exc)
+            # An entry we cannot read (an older shape, corruption) is a miss, not a 500;
+            # it is dropped, so the fill that follows can write the order again.
+            log.warning("unreadable cache entry, dropping it order_id=%s error=%r", order_id, exc)
+            await self._drop(order_id)
             OPERATIONS.labels("get", "miss").inc()
             return None
         OPERATIONS.labels("get", "hit").inc()
         return order
+
+    async def _drop(self, order_id: UUID) -> None:
+        try:
+            async with asyncio.timeout(self._timeout):
+                await self._client.delete(cache_key(order_id))
+        except _FAILURES as exc:
+            self._failed("delete", order_id, exc)
 
     async def put(self, order: Order) -> None:
         """Write an order through unless a newer version is cached; a failure only logs."""
         if not self.available:
             OPERATIONS.labels("set", "bypassed").inc()
             return
+        key, entry = cache_key(order.id), encode_cache_entry(order)
         try:
             async with asyncio.timeout(self._timeout):
-                await self._put(
-                    keys=[cache_key(order.id)],
-                    args=[encode_cache_entry(order), order.version, self._ttl],
-                )
+                if order.version == 1:
+                    # Any entry there is version 1 or newer: writing only where none is
+                    # (NX) is the same rule, without a script.
+                    await self._client.set(key, entry, ex=self._ttl, nx=True)
+                else:
+                    await self._put(keys=[key], args=[entry, order.version, self._ttl])
         except _FAILURES as exc:
             self._failed("set", order.id, exc)
             return

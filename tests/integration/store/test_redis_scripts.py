@@ -75,7 +75,21 @@ async def test_a_stale_fill_never_overwrites_a_newer_entry(
 
 async def test_a_fill_replaces_an_unreadable_entry(redis_client: aioredis.Redis) -> None:
     cache = OrderCache(redis_client, ttl_seconds=60, timeout_seconds=1.0)
-    order = replace(_order(1, OrderStatus.PENDING), id=uuid.uuid4())
-    await redis_client.set(cache_key(order.id), b'{"version": "nonsense', ex=60)
-    await cache.put(order)
-    assert await cache.get(order.id) == order
+    for version in (1, 2):
+        order = replace(_order(version, OrderStatus.PENDING), id=uuid.uuid4())
+        await redis_client.set(cache_key(order.id), b'{"version": "nonsense', ex=60)
+        assert await cache.get(order.id) is None  # a miss, and the entry is dropped
+        await cache.put(order)
+        assert await cache.get(order.id) == order
+
+
+async def test_a_version_1_fill_never_overwrites_a_newer_entry(
+    redis_client: aioredis.Redis,
+) -> None:
+    cache = OrderCache(redis_client, ttl_seconds=60, timeout_seconds=1.0)
+    first = replace(_order(1, OrderStatus.PENDING), id=uuid.uuid4())
+    await cache.put(replace(first, status=OrderStatus.CANCELED, version=2))
+    await cache.put(first)  # a read that fetched the order before it was canceled
+    cached = await cache.get(first.id)
+    assert cached is not None
+    assert (cached.version, cached.status) == (2, OrderStatus.CANCELED)
