@@ -163,12 +163,19 @@ async def test_token_unknown_email_costs_as_much_as_a_wrong_password(
         assert resp.status == 401
         return elapsed
 
+    async def ratio() -> float:
+        """The median over 25 back-to-back pairs of unknown-email / wrong-password time."""
+        pairs = [await seconds(random_email()) / await seconds(user.email) for _ in range(25)]
+        return statistics.median(pairs)
+
     await seconds(random_email())  # warm up: the dummy hash is made on first use
-    wrong_password: list[float] = []
-    unknown_email: list[float] = []
-    for _ in range(25):
-        wrong_password.append(await seconds(user.email))
-        unknown_email.append(await seconds(random_email()))
-    ratio = statistics.median(unknown_email) / statistics.median(wrong_password)
-    # A skipped hash would make the unknown email ~50x faster (argon2id costs tens of ms).
-    assert 0.9 <= ratio <= 1.1, (ratio, statistics.median(unknown_email))
+    # Other processes share the cores: a round may be disturbed, so up to three rounds.
+    # A skipped hash would make the unknown email ~50x faster (argon2id costs tens of ms):
+    # every round would be far off, not one.
+    ratios = []
+    for _ in range(3):
+        ratios.append(await ratio())
+        assert 0.5 <= ratios[-1] <= 2.0, ratios  # an oracle fails here at once
+        if 0.9 <= ratios[-1] <= 1.1:
+            break
+    assert 0.9 <= ratios[-1] <= 1.1, ratios
