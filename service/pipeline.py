@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import asyncpg
 from celery import Celery
 from temporalio.client import Client
@@ -31,13 +33,19 @@ def publisher(settings: Settings) -> Publisher:
     )
 
 
-def relay(pool: asyncpg.Pool, client: Client, settings: Settings) -> OutboxRelay:
+def relay(
+    pool: asyncpg.Pool,
+    client: Client,
+    settings: Settings,
+    worker_client: Callable[[], Client | None] | None = None,
+) -> OutboxRelay:
     handoff = TemporalHandoff(
         client,
         task_queue=settings.temporal_task_queue,
         payment_timeout=settings.payment_timeout,
         timeout=settings.temporal_timeout_seconds,
         processing_timeout=settings.processing_timeout,
+        worker_client=worker_client,
     )
     config = RelayConfig(
         dsn=settings.dsn,

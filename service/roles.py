@@ -29,6 +29,7 @@ from service.keys import (
     SUPERVISOR,
     TEMPORAL,
     TEMPORAL_METRICS_PORT,
+    WORKER_RUNNER,
 )
 from service.settings import Role
 from service.supervision import Supervisor
@@ -92,6 +93,7 @@ async def temporal_worker(app: web.Application) -> AsyncIterator[None]:
         activities=activities,
         connect_timeout=settings.temporal_timeout_seconds,
     )
+    app[WORKER_RUNNER] = runner
     task = _start(app, Role.WORKER.value, runner.run)
     yield
     await runner.shutdown()
@@ -99,7 +101,10 @@ async def temporal_worker(app: web.Application) -> AsyncIterator[None]:
 
 
 async def outbox_relay(app: web.Application) -> AsyncIterator[None]:
-    relay = pipeline.relay(app[DB_POOL], app[TEMPORAL], app[SETTINGS])
+    # With the worker in this process, workflows start through its client, eagerly.
+    runner = app.get(WORKER_RUNNER)
+    worker_client = (lambda: runner.client) if runner is not None else None
+    relay = pipeline.relay(app[DB_POOL], app[TEMPORAL], app[SETTINGS], worker_client)
     outbox = Outbox(app[DB_POOL])
 
     async def parked() -> int | None:

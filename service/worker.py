@@ -57,6 +57,7 @@ class WorkerRunner:
         self._task_queue = task_queue
         self._activities = activities
         self._worker: Worker | None = None
+        self._client: Client | None = None
         self._stopping = False
 
     async def run(self) -> None:
@@ -69,6 +70,7 @@ class WorkerRunner:
                         self._address, namespace=self._namespace, runtime=self._runtime
                     )
                 self._worker = build_worker(client, self._task_queue, self._activities)
+                self._client = client
                 log.info("temporal worker running task_queue=%s", self._task_queue)
                 backoff.reset()
                 await self._worker.run()
@@ -80,6 +82,14 @@ class WorkerRunner:
                 await asyncio.sleep(backoff.next())
             finally:
                 self._worker = None
+                self._client = None
+
+    @property
+    def client(self) -> Client | None:
+        """The connected client the worker polls with, while it runs: a workflow started
+        through it with `request_eager_start` gets its first task handed to this worker
+        in the start's answer (no poll, no matching)."""
+        return self._client
 
     async def shutdown(self) -> None:
         """Stop polling and wait for in-flight activities (bounded by GRACEFUL_SHUTDOWN)."""
