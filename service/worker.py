@@ -14,7 +14,7 @@ from typing import Final
 
 from temporalio.client import Client
 from temporalio.runtime import Runtime
-from temporalio.worker import Worker
+from temporalio.worker import PollerBehaviorSimpleMaximum, Worker
 
 from activities.order import OrderActivities
 from core.backoff import Backoff, BackoffPolicy
@@ -25,6 +25,14 @@ from workflows.sandbox import workflow_runner
 log = logging.getLogger(__name__)
 
 GRACEFUL_SHUTDOWN: Final = timedelta(seconds=10)
+# Tuned for a 2-core machine. The cache (and its sticky queue) keeps every open order's
+# workflow in memory, so its next task (a signal, a timer) replays no history: larger
+# than the orders in flight (each waits for its payment). Few pollers: an idle long poll
+# still costs the server; most publishes are local activities (no activity task).
+WORKFLOW_CACHE: Final = 2000
+WORKFLOW_POLLERS: Final = PollerBehaviorSimpleMaximum(4)
+ACTIVITY_POLLERS: Final = PollerBehaviorSimpleMaximum(2)
+MAX_ACTIVITIES: Final = 50  # publishes awaiting RabbitMQ's confirm, expiries
 RECONNECT: Final = BackoffPolicy(initial=1.0, maximum=30.0)
 
 
@@ -36,6 +44,10 @@ def build_worker(client: Client, task_queue: str, activities: OrderActivities) -
         activities=[activities.publish_event, activities.expire_order],
         workflow_runner=workflow_runner(),
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
+        max_cached_workflows=WORKFLOW_CACHE,
+        workflow_task_poller_behavior=WORKFLOW_POLLERS,
+        activity_task_poller_behavior=ACTIVITY_POLLERS,
+        max_concurrent_activities=MAX_ACTIVITIES,
     )
 
 
