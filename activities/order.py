@@ -80,7 +80,7 @@ class OrderActivities:
             attempt,
             f" reason={event.reason}" if event.reason else "",
         )
-        return PublishResult(published_at=published_at)
+        return PublishResult(published_at, event.event_id, event.event_type)
 
     @activity.defn(name=ACTIVITY_EXPIRE_ORDER)
     async def expire_order(self, order: ExpireInput) -> ExpireResult:

@@ -23,6 +23,10 @@ class PublishInput:
 @dataclass(frozen=True)
 class PublishResult:
     published_at: datetime
+    # What was published: a local activity's history marker holds the result, not the
+    # input, so the timeline reads these from it.
+    event_id: str = ""
+    event_type: str = ""
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from temporalio.client import Client
 from messaging.publisher import Publisher
 from service.settings import Settings
 from service.supervision import Supervisor
+from service.worker import WorkerRunner
 from store.cache import OrderCache
 from usecases.orders import Orders
 
@@ -27,3 +28,4 @@ ORDER_USECASES = web.AppKey("order_usecases", Orders)
 TEMPORAL_METRICS_PORT = web.AppKey("temporal_metrics_port", int)  # the worker's SDK exporter
 SUPERVISOR = web.AppKey("supervisor", Supervisor)
 TRACER_PROVIDER = web.AppKey("tracer_provider", TracerProvider)  # set only when tracing is on
+WORKER_RUNNER = web.AppKey("worker_runner", WorkerRunner)  # the WORKER role's, when it runs

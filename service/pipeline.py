@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import asyncpg
 from celery import Celery
 from temporalio.client import Client
@@ -33,15 +35,22 @@ def publisher(settings: Settings) -> Publisher:
 
 
 def relay(
-    pool: asyncpg.Pool, client: Client, settings: Settings, *, traced: bool = False
+    pool: asyncpg.Pool,
+    client: Client,
+    settings: Settings,
+    worker_client: Callable[[], Client | None] | None = None,
+    *,
+    traced: bool = False,
 ) -> OutboxRelay:
-    """`traced`: each row's hand-off continues the trace of the request that wrote it."""
+    """`worker_client`: the worker's client in this process, for eager starts; `traced`: each
+    row's hand-off continues the trace of the request that wrote it."""
     handoff: Handoff = TemporalHandoff(
         client,
         task_queue=settings.temporal_task_queue,
         payment_timeout=settings.payment_timeout,
         timeout=settings.temporal_timeout_seconds,
         processing_timeout=settings.processing_timeout,
+        worker_client=worker_client,
     )
     if traced:
         handoff = TracedHandoff(handoff)

@@ -30,6 +30,7 @@ from service.keys import (
     TEMPORAL,
     TEMPORAL_METRICS_PORT,
     TRACER_PROVIDER,
+    WORKER_RUNNER,
 )
 from service.settings import Role
 from service.supervision import Supervisor
@@ -95,6 +96,7 @@ async def temporal_worker(app: web.Application) -> AsyncIterator[None]:
         connect_timeout=settings.temporal_timeout_seconds,
         interceptors=temporal_interceptors(app.get(TRACER_PROVIDER)),
     )
+    app[WORKER_RUNNER] = runner
     task = _start(app, Role.WORKER.value, runner.run)
     yield
     await runner.shutdown()
@@ -102,8 +104,11 @@ async def temporal_worker(app: web.Application) -> AsyncIterator[None]:
 
 
 async def outbox_relay(app: web.Application) -> AsyncIterator[None]:
+    # With the worker in this process, workflows start through its client, eagerly.
+    runner = app.get(WORKER_RUNNER)
+    worker_client = (lambda: runner.client) if runner is not None else None
     traced = TRACER_PROVIDER in app
-    relay = pipeline.relay(app[DB_POOL], app[TEMPORAL], app[SETTINGS], traced=traced)
+    relay = pipeline.relay(app[DB_POOL], app[TEMPORAL], app[SETTINGS], worker_client, traced=traced)
     outbox = Outbox(app[DB_POOL])
 
     async def parked() -> int | None:

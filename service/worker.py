@@ -15,7 +15,7 @@ from typing import Final
 
 from temporalio.client import Client, Interceptor
 from temporalio.runtime import Runtime
-from temporalio.worker import Worker
+from temporalio.worker import PollerBehaviorSimpleMaximum, Worker
 
 from activities.order import OrderActivities
 from core.backoff import Backoff, BackoffPolicy
@@ -26,6 +26,14 @@ from workflows.sandbox import workflow_runner
 log = logging.getLogger(__name__)
 
 GRACEFUL_SHUTDOWN: Final = timedelta(seconds=10)
+# Tuned for a 2-core machine. The cache (and its sticky queue) keeps every open order's
+# workflow in memory, so its next task (a signal, a timer) replays no history: larger
+# than the orders in flight (each waits for its payment). Few pollers: an idle long poll
+# still costs the server; most publishes are local activities (no activity task).
+WORKFLOW_CACHE: Final = 2000
+WORKFLOW_POLLERS: Final = PollerBehaviorSimpleMaximum(4)
+ACTIVITY_POLLERS: Final = PollerBehaviorSimpleMaximum(2)
+MAX_ACTIVITIES: Final = 50  # publishes awaiting RabbitMQ's confirm, expiries
 RECONNECT: Final = BackoffPolicy(initial=1.0, maximum=30.0)
 
 
@@ -37,6 +45,10 @@ def build_worker(client: Client, task_queue: str, activities: OrderActivities) -
         activities=[activities.publish_event, activities.expire_order],
         workflow_runner=workflow_runner(),
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
+        max_cached_workflows=WORKFLOW_CACHE,
+        workflow_task_poller_behavior=WORKFLOW_POLLERS,
+        activity_task_poller_behavior=ACTIVITY_POLLERS,
+        max_concurrent_activities=MAX_ACTIVITIES,
     )
 
 
@@ -60,6 +72,7 @@ class WorkerRunner:
         self._task_queue = task_queue
         self._activities = activities
         self._worker: Worker | None = None
+        self._client: Client | None = None
         self._stopping = False
 
     async def run(self) -> None:
@@ -75,6 +88,7 @@ class WorkerRunner:
                         interceptors=self._interceptors,
                     )
                 self._worker = build_worker(client, self._task_queue, self._activities)
+                self._client = client
                 log.info("temporal worker running task_queue=%s", self._task_queue)
                 backoff.reset()
                 await self._worker.run()
@@ -86,6 +100,14 @@ class WorkerRunner:
                 await asyncio.sleep(backoff.next())
             finally:
                 self._worker = None
+                self._client = None
+
+    @property
+    def client(self) -> Client | None:
+        """The connected client the worker polls with, while it runs: a workflow started
+        through it with `request_eager_start` gets its first task handed to this worker
+        in the start's answer (no poll, no matching)."""
+        return self._client
 
     async def shutdown(self) -> None:
         """Stop polling and wait for in-flight activities (bounded by GRACEFUL_SHUTDOWN)."""

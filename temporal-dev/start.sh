@@ -121,7 +121,12 @@ server_args() {
         --ip "$ip" --port "$port" --ui-port "$ui_port"
         --db-filename "$db"
         --sqlite-pragma journal_mode=wal --sqlite-pragma synchronous=normal
-        --log-level "$log_level")
+        --log-level "$log_level"
+        # A workflow started by the client its worker polls with gets its first task in
+        # the start's answer; an activity scheduled by a workflow task may run on the
+        # worker that completed it. Both save a poll round trip per order.
+        --dynamic-config-value system.enableEagerWorkflowStart=true
+        --dynamic-config-value system.enableActivityEagerExecution=true)
     local pair
     for pair in "${search_attributes[@]}"; do args+=(--search-attribute "$pair"); done
     [[ $namespace == default ]] || args+=(--namespace "$namespace")

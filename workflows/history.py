@@ -3,8 +3,10 @@
 created (the workflow started), published (each event confirmed by RabbitMQ; again,
 with the reason, when no `processed` came in time), status_changed (old and new status),
 processed, expired (the payment timeout canceled it), completed, or parked (an input
-that can never work stopped it). Read from the history rather than a query, so it needs
-no worker and also works for closed workflows. `WorkflowTimeline` is the use cases' TimelineSource.
+that can never work stopped it). A publish run as a local activity is a marker in the
+history, read from its result (PublishResult names the event). Read from the history
+rather than a query, so it needs no worker and also works for closed workflows.
+`WorkflowTimeline` is the use cases' TimelineSource.
 """
 
 from __future__ import annotations
@@ -12,18 +14,18 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 from uuid import UUID
 
 from temporalio.api.common.v1 import Payload
 from temporalio.api.enums.v1 import EventType
-from temporalio.api.history.v1 import HistoryEvent
+from temporalio.api.history.v1 import HistoryEvent, MarkerRecordedEventAttributes
 from temporalio.client import Client
 from temporalio.converter import DataConverter
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.names import ACTIVITY_EXPIRE_ORDER, ACTIVITY_PUBLISH_EVENT
-from activities.types import ExpireResult, PublishInput
+from activities.types import ExpireResult, PublishInput, PublishResult
 from core.errors import HistoryUnavailable, OrderNotFound
 from core.timeline import TimelineEntry, TimelineKind
 from workflows.names import SIGNAL_PROCESSED, SIGNAL_STATUS_CHANGED, workflow_id
@@ -31,6 +33,9 @@ from workflows.types import OrderWorkflowInput, Processed, StatusChanged
 
 T = TypeVar("T")
 _convert = DataConverter.default.payload_converter
+# The SDK records a local activity as a marker: its details hold "data" (JSON naming the
+# activity_type) and "result" (the result payload), not the input.
+LOCAL_ACTIVITY_MARKER = "core_local_activity"
 
 
 class WorkflowTimeline:
@@ -67,38 +72,50 @@ def timeline(events: Iterable[HistoryEvent]) -> list[TimelineEntry]:
     seen_signals: set[str] = set()  # a signal the relay delivered twice counts once
     entries: list[TimelineEntry] = []
     for event in events:
-        at = event.event_time.ToDatetime(tzinfo=UTC)
-        kind = event.event_type
-        if kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
-            started = event.workflow_execution_started_event_attributes
-            order = _decode(started.input.payloads, OrderWorkflowInput)
-            details = {
-                "event_id": order.event_id,
-                "user_id": order.user_id,
-                "order_created_at": order.created_at.isoformat(),
-            }
-            entries.append(TimelineEntry(at, TimelineKind.CREATED, details))
-        elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
             scheduled = event.activity_task_scheduled_event_attributes
             activities[event.event_id] = (scheduled.activity_type.name, scheduled.input.payloads)
-        elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
-            done = event.activity_task_completed_event_attributes
-            name, payloads = activities.get(done.scheduled_event_id, ("", []))
-            entry = _activity_entry(at, name, payloads, done.result.payloads)
-            if entry is not None:
-                entries.append(entry)
-        elif kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
-            signal = event.workflow_execution_signaled_event_attributes
-            entry = _signal_entry(at, signal.signal_name, signal.input.payloads)
-            if entry is not None and entry.details["event_id"] not in seen_signals:
-                seen_signals.add(entry.details["event_id"])
-                entries.append(entry)
-        elif kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED:
-            entries.append(TimelineEntry(at, TimelineKind.COMPLETED))
-        elif kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED:
-            failure = event.workflow_execution_failed_event_attributes.failure
-            entries.append(TimelineEntry(at, TimelineKind.PARKED, {"reason": failure.message}))
+            continue
+        entry = _entry(event, activities)
+        if entry is None:
+            continue
+        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
+            if entry.details["event_id"] in seen_signals:
+                continue
+            seen_signals.add(entry.details["event_id"])
+        entries.append(entry)
     return entries
+
+
+def _entry(
+    event: HistoryEvent, activities: dict[int, tuple[str, Sequence[Payload]]]
+) -> TimelineEntry | None:
+    at = event.event_time.ToDatetime(tzinfo=UTC)
+    kind = event.event_type
+    if kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
+        started = event.workflow_execution_started_event_attributes
+        order = _decode(started.input.payloads, OrderWorkflowInput)
+        details = {
+            "event_id": order.event_id,
+            "user_id": order.user_id,
+            "order_created_at": order.created_at.isoformat(),
+        }
+        return TimelineEntry(at, TimelineKind.CREATED, details)
+    if kind == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+        done = event.activity_task_completed_event_attributes
+        name, payloads = activities.get(done.scheduled_event_id, ("", []))
+        return _activity_entry(at, name, payloads, done.result.payloads)
+    if kind == EventType.EVENT_TYPE_MARKER_RECORDED:
+        return _local_activity_entry(at, event.marker_recorded_event_attributes)
+    if kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
+        signal = event.workflow_execution_signaled_event_attributes
+        return _signal_entry(at, signal.signal_name, signal.input.payloads)
+    if kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED:
+        return TimelineEntry(at, TimelineKind.COMPLETED)
+    if kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED:
+        failure = event.workflow_execution_failed_event_attributes.failure
+        return TimelineEntry(at, TimelineKind.PARKED, {"reason": failure.message})
+    return None
 
 
 def _activity_entry(
@@ -113,6 +130,21 @@ def _activity_entry(
     if name == ACTIVITY_EXPIRE_ORDER and _decode(result, ExpireResult).canceled:
         return TimelineEntry(at, TimelineKind.EXPIRED, {"reason": "payment timeout"})
     return None
+
+
+def _local_activity_entry(
+    at: datetime, marker: MarkerRecordedEventAttributes
+) -> TimelineEntry | None:
+    """A local publish that succeeded (a failed one has no result: the regular activity
+    that took over shows in the timeline instead)."""
+    if marker.marker_name != LOCAL_ACTIVITY_MARKER or "result" not in marker.details:
+        return None
+    data = _decode(marker.details["data"].payloads, dict[str, Any])
+    if data.get("activity_type") != ACTIVITY_PUBLISH_EVENT:
+        return None
+    published = _decode(marker.details["result"].payloads, PublishResult)
+    details = {"event_id": published.event_id, "event_type": published.event_type}
+    return TimelineEntry(at, TimelineKind.PUBLISHED, details)
 
 
 def _signal_entry(at: datetime, name: str, payloads: Sequence[Payload]) -> TimelineEntry | None:

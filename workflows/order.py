@@ -1,7 +1,8 @@
 """OrderWorkflow: one order's durable life, from its `new_order` event to its final status.
 
 It publishes the order's events to RabbitMQ in order (retrying until the broker
-answers), cancels an order still unpaid after the payment timeout, follows the status
+answers; the first attempt at `new_order` runs as a local activity, inside the workflow
+task), cancels an order still unpaid after the payment timeout, follows the status
 changes and the `processed` signal the relay delivers from the outbox, and completes
 once the order is final and processed (or canceled before processing). It does not trust
 the hops after RabbitMQ: no `processed` within the processing timeout, and it publishes
@@ -21,19 +22,20 @@ import asyncio
 from datetime import datetime, timedelta
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 
 # Loaded once, outside the sandbox: deterministic modules, and the payload types must
 # be the real classes (with the real datetime) for the data converter.
 with workflow.unsafe.imports_passed_through():
     from activities.order import OrderActivities
-    from activities.types import ExpireInput, PublishInput
+    from activities.types import ExpireInput, PublishInput, PublishResult
     from core.backoff import BackoffPolicy
     from core.events import NEW_ORDER, STATUS_CHANGED
     from core.lifecycle import INITIAL_STATUS, OrderStatus, is_final
     from core.timeline import TimelineKind
     from workflows.names import (
         ORDER_STATUS,
+        PATCH_LOCAL_PUBLISH,
         PATCH_PARK,
         PATCH_RECONCILE,
         QUERY_LIFECYCLE,
@@ -41,7 +43,13 @@ with workflow.unsafe.imports_passed_through():
         SIGNAL_STATUS_CHANGED,
         WORKFLOW_NAME,
     )
-    from workflows.policies import ACTIVITY_TIMEOUT, MAX_PROCESSING_WAIT_SECONDS, RETRY_FOREVER
+    from workflows.policies import (
+        ACTIVITY_TIMEOUT,
+        LOCAL_TIMEOUT,
+        MAX_PROCESSING_WAIT_SECONDS,
+        ONE_ATTEMPT,
+        RETRY_FOREVER,
+    )
     from workflows.types import (
         LifecycleEntry,
         LifecycleView,
@@ -131,7 +139,9 @@ class OrderWorkflow:
 
     async def _publish_all(self, order: OrderWorkflowInput) -> None:
         """Publish `new_order`, then every status event in the order it arrived."""
-        await self._publish(order.event_id, NEW_ORDER, order.event_json, order.correlation_id)
+        await self._publish(
+            order.event_id, NEW_ORDER, order.event_json, order.correlation_id, first=True
+        )
         while True:
             await workflow.wait_condition(lambda: bool(self._queue) or self._over())
             if not self._queue:
@@ -143,18 +153,49 @@ class OrderWorkflow:
             self._queue.pop(0)
 
     async def _publish(
-        self, event_id: str, event_type: str, body: str, correlation_id: str, reason: str = ""
+        self,
+        event_id: str,
+        event_type: str,
+        body: str,
+        correlation_id: str,
+        reason: str = "",
+        *,
+        first: bool = False,
     ) -> None:
-        result = await workflow.execute_activity_method(
-            OrderActivities.publish_event,
-            PublishInput(self._order_id, event_id, event_type, body, correlation_id, reason),
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=RETRY_FOREVER,
-        )
+        event = PublishInput(self._order_id, event_id, event_type, body, correlation_id, reason)
+        result = None
+        if first and workflow.patched(PATCH_LOCAL_PUBLISH):
+            result = await self._publish_locally(event)
+        if result is None:
+            result = await workflow.execute_activity_method(
+                OrderActivities.publish_event,
+                event,
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=RETRY_FOREVER,
+            )
         if event_id not in self._published:
             self._published.append(event_id)
         detail = f"{event_type} {event_id}" + (f" ({reason})" if reason else "")
         self._note(TimelineKind.PUBLISHED, result.published_at, detail)
+
+    async def _publish_locally(self, event: PublishInput) -> PublishResult | None:
+        """One attempt inside the workflow task (the common path: no activity task);
+        None when it failed, and the regular activity takes over."""
+        try:
+            return await workflow.execute_local_activity_method(
+                OrderActivities.publish_event,
+                event,
+                start_to_close_timeout=LOCAL_TIMEOUT,
+                retry_policy=ONE_ATTEMPT,
+            )
+        except FailureError as exc:  # a local activity's failure comes unwrapped
+            workflow.logger.warning(
+                "first publish failed, retrying as an activity order_id=%s event_id=%s error=%s",
+                self._order_id,
+                event.event_id,
+                exc,
+            )
+            return None
 
     async def _reconcile_processing(self, order: OrderWorkflowInput) -> None:
         """Publish `new_order` again while no `processed` comes (a task lost after the

@@ -20,5 +20,10 @@ RETRY_FOREVER: Final = RetryPolicy(
     maximum_interval=timedelta(seconds=RETRY.maximum),
 )
 ACTIVITY_TIMEOUT: Final = timedelta(seconds=30)
+# The first publish of `new_order` runs once as a local activity, inside the workflow
+# task (no activity task, no extra round trip); when it fails, the regular activity
+# above takes over and retries forever.
+LOCAL_TIMEOUT: Final = timedelta(seconds=5)
+ONE_ATTEMPT: Final = RetryPolicy(maximum_attempts=1)
 # Waiting for `processed` grows from PROCESSING_TIMEOUT up to this (or the timeout).
 MAX_PROCESSING_WAIT_SECONDS: Final = 3600.0

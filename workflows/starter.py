@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Final
@@ -79,6 +80,10 @@ class TemporalHandoff:
     timeout: float
     processing_timeout: timedelta = timedelta(minutes=5)
     errors: tuple[type[Exception], ...] = HANDOFF_ERRORS
+    # The client a worker of this process polls with (None while it does not run): a
+    # workflow started through it asks for an eager start, its first task handed to that
+    # worker in the start's answer instead of through a poll.
+    worker_client: Callable[[], Client | None] | None = None
 
     async def hand_over(self, row: OutboxRow) -> None:
         """Start or signal the row's workflow; raises one of `errors` on failure."""
@@ -104,12 +109,14 @@ class TemporalHandoff:
             correlation_id=row.correlation_id or "",
             processing_timeout_seconds=self.processing_timeout.total_seconds(),
         )
+        local = self.worker_client() if self.worker_client is not None else None
         try:
-            await self.client.start_workflow(
+            await (local or self.client).start_workflow(
                 OrderWorkflow.run,
                 order,
                 id=workflow_id(row.aggregate_id),
                 task_queue=self.task_queue,
+                request_eager_start=local is not None,
                 # One execution per order, ever: a re-run of this row finds it started.
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                 id_conflict_policy=WorkflowIDConflictPolicy.FAIL,

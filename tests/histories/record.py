@@ -72,7 +72,7 @@ class StandIns:
             raise ApplicationError("event_id is not a UUID: 'x'", non_retryable=True)
         if activity.info().attempt <= self.publish_failures:
             raise ConnectionError("broker down")
-        return PublishResult(published_at=datetime.now(UTC))
+        return PublishResult(datetime.now(UTC), event.event_id, event.event_type)
 
     @activity.defn(name=ACTIVITY_EXPIRE_ORDER)
     async def expire_order(self, order: ExpireInput) -> ExpireResult:

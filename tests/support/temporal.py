@@ -22,11 +22,21 @@ def venv_bin(name: str) -> str:
     return found
 
 
+# As temporal-dev/start.sh runs it: eager workflow start and eager activities on.
+DEV_SERVER_ARGS = (
+    "--dynamic-config-value",
+    "system.enableEagerWorkflowStart=true",
+    "--dynamic-config-value",
+    "system.enableActivityEagerExecution=true",
+)
+
+
 async def start_dev_server() -> WorkflowEnvironment:
     """A Temporal dev server (in memory) on a free port."""
     return await WorkflowEnvironment.start_local(
         dev_server_existing_path=venv_bin("temporal"),
         search_attributes=[CUSTOMER_ID, ORDER_STATUS],
+        dev_server_extra_args=list(DEV_SERVER_ARGS),
     )
 
 

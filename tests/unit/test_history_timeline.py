@@ -71,3 +71,28 @@ def test_a_parked_order_ends_with_the_reason() -> None:
     last = entries("parked_on_poison_input", version=2)[-1]
     assert last.kind == "parked"
     assert last.details == {"reason": "order parked: publish_event: event_id is not a UUID: 'x'"}
+
+
+def test_a_local_first_publish_shows_in_the_timeline() -> None:
+    """v3: new_order's first publish is a local activity, a marker in the history that
+    holds the result (event id and type), not the input."""
+    found = entries("shipped_and_processed", version=3)
+    published = [e.details for e in found if e.kind == "published"]
+    assert [d["event_type"] for d in published] == [
+        "new_order",
+        "order_status_changed",
+        "order_status_changed",
+    ]
+    assert (
+        published[0]["event_id"]
+        == entries("shipped_and_processed", version=3)[0].details["event_id"]
+    )
+    assert [e.kind.value for e in found][:2] == ["created", "published"]
+
+
+def test_a_failed_local_publish_shows_only_the_regular_activity_that_took_over() -> None:
+    found = entries("publish_retried", version=3)
+    new_order = [
+        e for e in found if e.kind == "published" and e.details["event_type"] == "new_order"
+    ]
+    assert len(new_order) == 1

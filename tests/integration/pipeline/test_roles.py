@@ -12,6 +12,7 @@ import asyncpg
 import pytest
 import redis.asyncio as aioredis
 from aiohttp import web
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
@@ -22,6 +23,7 @@ from processing.names import PROCESS_ORDER
 from processing.tasks import close_connection
 from service import pipeline
 from service.app import create_app
+from service.keys import WORKER_RUNNER
 from service.settings import Role, Settings
 from store.cache import OrderCache
 from tests.support.waiting import eventually
@@ -44,8 +46,14 @@ async def service(
             "temporal_address": address,
         }
     )
-    runner = web.AppRunner(create_app(roles))
+    app = create_app(roles)
+    runner = web.AppRunner(app)
     await runner.setup()  # runs every cleanup context's start-up
+
+    async def worker_connected() -> bool:
+        return app[WORKER_RUNNER].client is not None
+
+    await eventually(worker_connected, what="the worker connected")
     yield roles
     started = time.monotonic()
     await runner.cleanup()
@@ -102,6 +110,31 @@ async def test_an_order_travels_the_whole_pipeline(
     rows = await outbox_rows(pool, placed.id)
     assert all(r.relayed for r in rows)
     assert [r.published for r in rows if r.event_type != "order_processed"] == [True] * 3
+
+
+async def test_the_relay_starts_workflows_eagerly_on_the_worker_of_its_process(
+    service: Settings,
+    temporal_env: WorkflowEnvironment,
+    pool: asyncpg.Pool,
+    cache: OrderCache,
+) -> None:
+    """Worker and relay in one process: the start goes through the worker's client with
+    `request_eager_start`, and the server hands the first workflow task back in its
+    answer (no poll)."""
+    placed = await place_order(pool, cache)
+    handle = temporal_env.client.get_workflow_handle(workflow_id(placed.id))
+
+    async def published() -> bool:
+        return (await outbox_rows(pool, placed.id))[0].published
+
+    await eventually(published, what="new_order relayed and published")
+    [started] = [
+        e.workflow_execution_started_event_attributes
+        async for e in handle.fetch_history_events()
+        if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED
+    ]
+    assert started.eager_execution_accepted
+    await handle.terminate("test done")
 
 
 async def test_a_status_event_reaches_rabbitmq_after_an_operator_terminated_the_workflow(
