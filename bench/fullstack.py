@@ -1,0 +1,112 @@
+"""The full stack under a POST load: does the pipeline's work take the API's CPU?
+
+`api_alone` measures POST /orders/ on `orders serve --roles api` alone (no pipeline
+running), `under_load` the same load on the full stack while its pipeline drains the
+backlog that load creates; the target is a ratio of at least 0.5. Then `drain` times how
+fast the pipeline empties that backlog (orders processed per second), up to
+`plan.drain_timeout`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+
+import asyncpg
+
+from bench import fixtures, servers
+from bench.load import Result
+from bench.names import API_ALONE, TRIVIAL_E2E
+from bench.orders import Watch
+from bench.plan import Plan
+from bench.report import Results, Target
+from bench.routes import HEADER, creates_for, measure, row
+
+POST_TARGET = Target(">= 0.5x", ratio_at_least=0.5)
+
+
+def api_alone(config: servers.BenchConfig, plan: Plan, results: Results) -> Result:
+    """POST /orders/ on the API role alone; the database is emptied again afterwards."""
+    servers.prepare_database(config)
+    with servers.service(config) as url:
+        writers = asyncio.run(fixtures.register_users(url, plan.writers, "alone"))
+        result = measure(url, creates_for(writers), plan)
+    servers.prepare_database(config)  # its outbox rows must not reach the stack's relay
+    print(f"\n{API_ALONE} (orders serve --roles api)")
+    print(HEADER)
+    print(row("api alone", result))
+    results.add(API_ALONE, result.rps, "req/s")
+    return result
+
+
+@dataclass(frozen=True, slots=True)
+class Drain:
+    backlog: int  # orders waiting when the clock started
+    drained: int
+    seconds: float
+    complete: bool
+
+    @property
+    def per_second(self) -> float:
+        return self.drained / self.seconds if self.seconds else 0.0
+
+    def describe(self) -> str:
+        state = "drained" if self.complete else "NOT drained"
+        return (
+            f"{state}: {self.drained} of {self.backlog} in {self.seconds:.1f} s"
+            f" ({self.per_second:.1f} orders/s)"
+        )
+
+
+async def drain(dsn: str, within: float) -> Drain:
+    """From now until every order in the database is processed (or `within` runs out)."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        watch = Watch(conn)
+        total, start = await watch.orders(), await watch.processed()
+        began = time.perf_counter()
+        complete = await watch.until_processed(total, within)
+        done = await watch.processed() - start
+        return Drain(total - start, done, time.perf_counter() - began, complete)
+    finally:
+        await conn.close()
+
+
+async def _counts(dsn: str) -> tuple[int, int]:
+    conn = await asyncpg.connect(dsn)
+    try:
+        watch = Watch(conn)
+        return await watch.orders(), await watch.processed()
+    finally:
+        await conn.close()
+
+
+def under_load(
+    config: servers.BenchConfig,
+    url: str,
+    writers: list[fixtures.BenchUser],
+    plan: Plan,
+    results: Results,
+    label: str,
+) -> bool:
+    """POST under load on the full stack, then the drain; True when something failed."""
+    orders_before, processed_before = asyncio.run(_counts(config.dsn))
+    began = time.perf_counter()
+    result = measure(url, creates_for(writers), plan)
+    orders_after, processed_after = asyncio.run(_counts(config.dsn))
+    during = (processed_after - processed_before) / (time.perf_counter() - began)
+    backlog = asyncio.run(drain(config.dsn, plan.drain_timeout))
+    print(f"\nPOST while the pipeline drains, full stack [{label}]")
+    print(HEADER)
+    print(row("full stack", result))
+    print(
+        f"  orders created {orders_after - orders_before}; processed meanwhile {during:.1f}/s;"
+        f" then {backlog.describe()}"
+    )
+    name = f"POST while draining, full stack [{label}]"
+    results.add(name, result.rps, "req/s", API_ALONE, POST_TARGET)
+    results.add(
+        f"drain rate after the POST load [{label}]", backlog.per_second, "orders/s", TRIVIAL_E2E
+    )
+    return bool(result.errors) or not result.requests or not backlog.drained

@@ -1,0 +1,97 @@
+"""Isolation: the API keeps taking orders while a dependency of the pipeline is away.
+
+On a full stack whose RabbitMQ connection goes through a TCP proxy in this process (the
+shared RabbitMQ is never stopped; tests/support/faults.py's proxy), POST /orders/ runs
+under load for `plan.outage_seconds` twice: once with the bench's own Temporal server
+stopped, once with the proxy cut (RabbitMQ unreachable). Each time: req/s and errors,
+beside the API role alone, then the dependency comes back and the clock runs until every
+order is processed (the relay's, the worker's and the activities' backoff included).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import os
+from collections.abc import Callable
+
+from bench import fullstack, servers, stack
+from bench.load import Request
+from bench.names import API_ALONE
+from bench.plan import Plan
+from bench.report import Results
+from bench.routes import HEADER, creates_for, measure, row
+from bench.session import warm
+from tests.support.faults import tcp_proxy
+
+
+def _outage(
+    dependency: str,
+    state: str,
+    layout: str,
+    config: servers.BenchConfig,
+    url: str,
+    requests: list[Request],
+    plan: Plan,
+    away: Callable[[], None],
+    back: Callable[[], None],
+    results: Results,
+) -> bool:
+    """POST under load while `away`, then `back` and the drain; True when it failed."""
+    what = f"{dependency} {state} [{layout}]"
+    away()
+    try:
+        result = measure(url, requests, dataclasses.replace(plan, seconds=plan.outage_seconds))
+    finally:
+        back()
+    drained = asyncio.run(fullstack.drain(config.dsn, plan.drain_timeout))
+    print(f"\nPOST with {what}")
+    print(HEADER)
+    print(row("full stack", result))
+    print(f"  once it is back: {drained.describe()}")
+    results.add(f"POST with {what}", result.rps, "req/s", API_ALONE)
+    results.add(f"POST errors with {what}", result.errors, "errors")
+    results.add(f"time to drain once {dependency} is back [{layout}]", drained.seconds, "s")
+    return bool(result.errors) or not result.requests or not drained.complete
+
+
+def run(config: servers.BenchConfig, plan: Plan, layout: str, results: Results) -> bool:
+    """Both outages on one stack; True when one got errors or did not drain."""
+    print(f"\n== isolation, layout {layout!r}")
+    if results.latest(API_ALONE) is None:
+        fullstack.api_alone(config, plan, results)
+    servers.prepare_database(config)
+    host = os.environ.get("RABBITMQ_HOST", "127.0.0.1")
+    port = int(os.environ.get("RABBITMQ_PORT", "5672"))
+    with (
+        tcp_proxy(host, port) as proxy,
+        stack.temporal(config) as temporal,
+        stack.stack(config, temporal.address, layout, rabbitmq_port=proxy.port) as s,
+    ):
+        users = asyncio.run(warm(s.url, config.dsn, plan))
+        requests = creates_for(users[: plan.writers])
+        failed = _outage(
+            "Temporal",
+            "stopped",
+            layout,
+            config,
+            s.url,
+            requests,
+            plan,
+            temporal.stop,
+            temporal.start,
+            results,
+        )
+        failed |= _outage(
+            "RabbitMQ",
+            "unreachable",
+            layout,
+            config,
+            s.url,
+            requests,
+            plan,
+            proxy.cut,
+            proxy.restore,
+            results,
+        )
+    return failed
