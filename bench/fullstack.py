@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import asyncpg
 
@@ -93,7 +93,7 @@ def under_load(
     """POST under load on the full stack, then the drain; True when something failed."""
     orders_before, processed_before = asyncio.run(_counts(config.dsn))
     began = time.perf_counter()
-    result = measure(url, creates_for(writers), plan)
+    result = measure(url, creates_for(writers), replace(plan, connections=plan.stack_connections))
     orders_after, processed_after = asyncio.run(_counts(config.dsn))
     during = (processed_after - processed_before) / (time.perf_counter() - began)
     backlog = asyncio.run(drain(config.dsn, plan.drain_timeout))

@@ -13,16 +13,18 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from bench import fullstack, servers, stack
+from bench.fixtures import BenchUser
 from bench.load import Request
 from bench.names import API_ALONE
+from bench.orders import warm
 from bench.plan import Plan
 from bench.report import Results
 from bench.routes import HEADER, creates_for, measure, row
-from bench.session import warm
-from tests.support.faults import tcp_proxy
+from tests.support.faults import TcpProxy, tcp_proxy
 
 
 def _outage(
@@ -41,7 +43,10 @@ def _outage(
     what = f"{dependency} {state} [{layout}]"
     away()
     try:
-        result = measure(url, requests, dataclasses.replace(plan, seconds=plan.outage_seconds))
+        outage = dataclasses.replace(
+            plan, seconds=plan.outage_seconds, warmup=0, connections=plan.stack_connections
+        )
+        result = measure(url, requests, outage)
     finally:
         back()
     drained = asyncio.run(fullstack.drain(config.dsn, plan.drain_timeout))
@@ -55,43 +60,48 @@ def _outage(
     return bool(result.errors) or not result.requests or not drained.complete
 
 
+def outages(
+    config: servers.BenchConfig,
+    s: stack.Stack,
+    temporal: stack.Temporal,
+    proxy: TcpProxy,
+    users: list[BenchUser],
+    plan: Plan,
+    results: Results,
+) -> bool:
+    """Temporal stopped, then RabbitMQ unreachable, on a running stack whose RabbitMQ
+    connection goes through `proxy`; True when one got errors or did not drain."""
+    requests = creates_for(users)
+    failed = False
+    for dependency, state, away, back in (
+        ("Temporal", "stopped", temporal.stop, temporal.start),
+        ("RabbitMQ", "unreachable", proxy.cut, proxy.restore),
+    ):
+        failed |= _outage(
+            dependency, state, s.layout, config, s.url, requests, plan, away, back, results
+        )
+    return failed
+
+
 def run(config: servers.BenchConfig, plan: Plan, layout: str, results: Results) -> bool:
-    """Both outages on one stack; True when one got errors or did not drain."""
+    """Both outages on a stack of their own; True when one got errors or did not drain."""
     print(f"\n== isolation, layout {layout!r}")
     if results.latest(API_ALONE) is None:
         fullstack.api_alone(config, plan, results)
     servers.prepare_database(config)
-    host = os.environ.get("RABBITMQ_HOST", "127.0.0.1")
-    port = int(os.environ.get("RABBITMQ_PORT", "5672"))
     with (
-        tcp_proxy(host, port) as proxy,
+        rabbitmq_proxy() as proxy,
         stack.temporal(config) as temporal,
         stack.stack(config, temporal.address, layout, rabbitmq_port=proxy.port) as s,
     ):
-        users = asyncio.run(warm(s.url, config.dsn, plan))
-        requests = creates_for(users[: plan.writers])
-        failed = _outage(
-            "Temporal",
-            "stopped",
-            layout,
-            config,
-            s.url,
-            requests,
-            plan,
-            temporal.stop,
-            temporal.start,
-            results,
-        )
-        failed |= _outage(
-            "RabbitMQ",
-            "unreachable",
-            layout,
-            config,
-            s.url,
-            requests,
-            plan,
-            proxy.cut,
-            proxy.restore,
-            results,
-        )
-    return failed
+        users = asyncio.run(warm(s.url, config.dsn, plan.e2e_warmup, plan.drain_timeout))
+        return outages(config, s, temporal, proxy, users, plan, results)
+
+
+@contextmanager
+def rabbitmq_proxy() -> Iterator[TcpProxy]:
+    """A proxy to the RabbitMQ the service would use (RABBITMQ_HOST/PORT, else local)."""
+    host = os.environ.get("RABBITMQ_HOST", "127.0.0.1")
+    port = int(os.environ.get("RABBITMQ_PORT", "5672"))
+    with tcp_proxy(host, port) as proxy:
+        yield proxy

@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import aiohttp
@@ -17,6 +19,8 @@ import asyncpg
 
 from bench import fixtures
 from bench.load import percentile
+
+USERS = 4  # users registered on a stack: their orders go round robin (tokens only differ)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,10 +76,6 @@ class OrderPoster:
         return Posted(ids, len(found) - len(ids))
 
 
-async def users(url: str, count: int = 4) -> list[fixtures.BenchUser]:
-    return await fixtures.register_users(url, count, "pipeline")
-
-
 class Watch:
     """Counts in the bench database, read with one connection."""
 
@@ -120,6 +120,27 @@ class Watch:
             ids,
         )
         return sorted(float(r["s"]) for r in rows)
+
+
+@asynccontextmanager
+async def watching(dsn: str) -> AsyncIterator[Watch]:
+    conn = await asyncpg.connect(dsn)
+    try:
+        yield Watch(conn)
+    finally:
+        await conn.close()
+
+
+async def warm(url: str, dsn: str, orders: int, within: float) -> list[fixtures.BenchUser]:
+    """The users every load posts for, and `orders` warm-up orders processed and their
+    signals relayed (workers up, sandbox warm)."""
+    users = await fixtures.register_users(url, USERS, "pipeline")
+    async with watching(dsn) as watch, aiohttp.ClientSession(url) as session:
+        posted = await OrderPoster(session, users).burst(orders, 4)
+        if not await watch.until_processed(len(posted.ids), within=within):
+            raise SystemExit(f"warm-up orders not processed within {within:g} s")
+        await watch.until_relayed(within=within)
+    return users
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,12 +21,15 @@ class Plan:
     e2e_warmup: int
     light_rate: float  # orders (workflows) per second for the light-load latency
     light_seconds: float
+    stack_connections: int  # POST on the full stack (its backlog is what drains after)
+    rest_seconds: float  # idle before memory "at rest" is read
     drain_timeout: float  # the most a run waits for a backlog to drain
     outage_seconds: float  # POST under load while a dependency is away
     soak_seconds: float  # 0: no soak
     soak_rate: float  # orders per second during the soak
     soak_sample_seconds: float
     smoke: bool = False
+    one_stack: bool = False  # isolation on the pipeline's stack, not on a stack of its own
     profile: bool = False  # py-spy on the service process(es) during the burst
 
 
@@ -42,6 +45,8 @@ FULL = Plan(
     e2e_warmup=20,
     light_rate=5,
     light_seconds=10,
+    stack_connections=32,
+    rest_seconds=2,
     drain_timeout=120,
     outage_seconds=3,
     soak_seconds=60,
@@ -50,7 +55,7 @@ FULL = Plan(
 )
 
 SMOKE = Plan(
-    seconds=2,
+    seconds=1,
     warmup=0,
     connections=4,
     writers=2,
@@ -61,10 +66,13 @@ SMOKE = Plan(
     e2e_warmup=3,
     light_rate=4,
     light_seconds=1,
+    stack_connections=1,
+    rest_seconds=0.5,
     drain_timeout=60,
     outage_seconds=1,
     soak_seconds=0,
     soak_rate=10,
     soak_sample_seconds=1,
     smoke=True,
+    one_stack=True,
 )

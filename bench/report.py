@@ -1,11 +1,11 @@
 """Every figure of a run, each with its baseline from the same run, summed up at the end.
 
 A part records `Figure`s as it measures (one per figure and repetition), each paired with
-the newest value of its baseline at that moment (measured just before, in the same run:
-the machine drifts). The summary prints, for each figure, the median over the
-repetitions, the median of its ratios to its baseline, and the issue's target when it
-has one. Targets are printed, never asserted: timings on a
-shared 2-core machine are not a pass/fail signal.
+its baseline's value at that moment: the newest one of the same repetition, else the
+newest one (measured before, in the same run: the machine drifts). The summary prints,
+for each figure, the median over the repetitions, the median of its ratios to its
+baseline, and the issue's target when it has one. Targets are printed, never asserted:
+timings on a shared 2-core machine are not a pass/fail signal.
 """
 
 from __future__ import annotations
@@ -74,13 +74,18 @@ class Results:
         baseline: str = "",
         target: Target | None = None,
     ) -> None:
-        base = self.latest(baseline) if baseline else None
+        base = self.latest(baseline, self.repetition) if baseline else None
         self.figures.append(Figure(name, value, unit, baseline, base, target, self.repetition))
 
-    def latest(self, name: str) -> float | None:
-        """The newest value of `name`."""
-        found = [f.value for f in self.figures if f.name == name]
-        return found[-1] if found else None
+    def measured(self, name: str) -> bool:
+        """Whether `name` has a value in the current repetition."""
+        return any(f.name == name and f.repetition == self.repetition for f in self.figures)
+
+    def latest(self, name: str, repetition: int | None = None) -> float | None:
+        """The newest value of `name`, of `repetition` if it has one."""
+        found = [f for f in self.figures if f.name == name]
+        same = [f for f in found if f.repetition == repetition]
+        return (same or found)[-1].value if found else None
 
     def summary(self) -> list[Summary]:
         names = list(dict.fromkeys(f.name for f in self.figures))
@@ -110,6 +115,8 @@ class Results:
 
 
 def _number(value: float) -> str:
+    if value == int(value) and abs(value) < 1e6:
+        return f"{value:,.0f}"
     if abs(value) >= 100:
         return f"{value:,.0f}"
     if abs(value) >= 10:

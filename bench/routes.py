@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from bench import fixtures, load, servers
 from bench.fixtures import ORDER_BODY
 from bench.load import Request, Result
+from bench.names import API_ALONE
 from bench.plan import Plan
 from bench.report import Results, Target
 
@@ -113,4 +114,6 @@ def run(config: servers.BenchConfig, plan: Plan, repeat: int, results: Results) 
                 results.add(
                     f"{scenario.name}, service", service.rps, "req/s", base, scenario.target
                 )
+                if scenario.name == "create":  # the same load: the full stack's baseline
+                    results.add(API_ALONE, service.rps, "req/s")
     return failed

@@ -137,8 +137,9 @@ def _measure(
             for layout in layouts:
                 failed |= session.run(config, plan, layout, parts, results)
     results.repetition = 0
+    isolation_done = plan.one_stack and bool(parts & session.STACK_PARTS)
     for layout in layouts:
-        if "isolation" in parts:
+        if "isolation" in parts and not isolation_done:
             failed |= isolation.run(config, plan, layout, results)
         if "soak" in parts:
             failed |= soak.run(config, plan, layout, results)

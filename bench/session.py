@@ -4,41 +4,31 @@ In order: the API role alone (the full stack's baseline); on a fresh Temporal se
 trivial workflow (light-load latency, then the burst) and the engine's floor; then the
 stack in the chosen layout: warm-up orders, memory at rest, the light-load latency, the
 end-to-end burst with its CPU, memory after the burst, and POST under load while the
-pipeline drains. Which of these run follows `--only`.
+pipeline drains; in the smoke run (`plan.one_stack`), the isolation outages too, on the
+same stack (its RabbitMQ through the proxy from the start). Which run follows `--only`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 import aiohttp
-import asyncpg
 
-from bench import costs, e2e, fixtures, fullstack, profile, servers, stack
+from bench import costs, e2e, fixtures, fullstack, isolation, profile, servers, stack
 from bench.e2e import Burst
-from bench.names import TRIVIAL_CPU, TRIVIAL_E2E, TRIVIAL_LIGHT
-from bench.orders import Latency, OrderPoster, Watch, latency
+from bench.names import API_ALONE, TRIVIAL_CPU, TRIVIAL_E2E, TRIVIAL_LIGHT
+from bench.orders import Latency, OrderPoster, Watch, latency, warm, watching
 from bench.plan import Plan
 from bench.report import Results, Target
+from tests.support.faults import TcpProxy
 
 LIGHT_TARGET = Target("< 50 ms", at_most=50.0)
 E2E_TARGET = Target(">= 1.5x", ratio_at_least=1.5)
-REST_SECONDS = 2.0
 BASELINE_PARTS = {"e2e", "cpu", "latency"}
 BURST_PARTS = {"e2e", "cpu", "rss"}
 STACK_PARTS = BURST_PARTS | {"latency", "fullstack"}
-
-
-@asynccontextmanager
-async def watching(dsn: str) -> AsyncIterator[Watch]:
-    conn = await asyncpg.connect(dsn)
-    try:
-        yield Watch(conn)
-    finally:
-        await conn.close()
 
 
 def _throughput(label: str, burst: Burst) -> None:
@@ -79,17 +69,6 @@ def baselines(
     costs.cpu("workflow, floor", "CPU per workflow, floor", floor, results, TRIVIAL_CPU)
 
 
-async def warm(url: str, dsn: str, plan: Plan) -> list[fixtures.BenchUser]:
-    """Users for every load, and warm-up orders processed (workers up, sandbox warm)."""
-    users = await fixtures.register_users(url, max(plan.writers, 4), "pipeline")
-    async with watching(dsn) as watch, aiohttp.ClientSession(url) as session:
-        posted = await OrderPoster(session, users[:4]).burst(plan.e2e_warmup, plan.e2e_concurrency)
-        if not await watch.until_processed(len(posted.ids), within=plan.drain_timeout):
-            raise SystemExit(f"warm-up orders not processed within {plan.drain_timeout} s")
-        await watch.until_relayed(within=plan.drain_timeout)
-    return users
-
-
 async def _light(poster: OrderPoster, watch: Watch, plan: Plan) -> Latency:
     """Orders at a steady light rate; each one's POST -> processed latency."""
     base = await watch.processed()
@@ -111,7 +90,7 @@ async def _measure(
     """The light-load latency, then the end-to-end burst (each when `parts` asks for it)."""
     light = burst = None
     async with watching(config.dsn) as watch, aiohttp.ClientSession(s.url) as session:
-        poster = OrderPoster(session, users[:4])
+        poster = OrderPoster(session, users)
         if "latency" in parts:
             light = await _light(poster, watch, plan)
         if parts & BURST_PARTS:
@@ -127,14 +106,16 @@ def _service(
     layout: str,
     parts: set[str],
     results: Results,
+    proxy: TcpProxy | None,
 ) -> bool:
     """Everything measured on the full stack; True when something failed."""
     failed = False
-    with stack.stack(config, temporal.address, layout) as s:
+    port = proxy.port if proxy else None
+    with stack.stack(config, temporal.address, layout, rabbitmq_port=port) as s:
         groups = {**s.groups, "temporal": (temporal.pid,)}
-        users = asyncio.run(warm(s.url, config.dsn, plan))
+        users = asyncio.run(warm(s.url, config.dsn, plan.e2e_warmup, plan.drain_timeout))
         if "rss" in parts:
-            time.sleep(REST_SECONDS)
+            time.sleep(plan.rest_seconds)
             costs.memory(f"at rest [{layout}]", groups, results)
         light, burst = asyncio.run(_measure(config, s, temporal, users, plan, parts))
         if light is not None:
@@ -149,6 +130,8 @@ def _service(
             costs.memory(f"after the burst [{layout}]", groups, results, f"at rest [{layout}]")
         if "fullstack" in parts:
             failed |= fullstack.under_load(config, s.url, users, plan, results, layout)
+        if proxy is not None:
+            failed |= isolation.outages(config, s, temporal, proxy, users, plan, results)
     return failed
 
 
@@ -170,10 +153,13 @@ def run(
 ) -> bool:
     """One repetition on one layout; True when something failed."""
     print(f"\n== the pipeline, layout {layout!r}, repetition {results.repetition + 1}")
-    if "fullstack" in parts:
+    with_isolation = plan.one_stack and "isolation" in parts
+    if ("fullstack" in parts or with_isolation) and not results.measured(API_ALONE):
         fullstack.api_alone(config, plan, results)
     servers.prepare_database(config)
-    with stack.temporal(config) as temporal:
+    with contextlib.ExitStack() as running:
+        proxy = running.enter_context(isolation.rabbitmq_proxy()) if with_isolation else None
+        temporal = running.enter_context(stack.temporal(config))
         if parts & BASELINE_PARTS:
             baselines(config, temporal, plan, results)
-        return _service(config, temporal, plan, layout, parts, results)
+        return _service(config, temporal, plan, layout, parts, results, proxy)

@@ -16,10 +16,9 @@ import time
 import aiohttp
 
 from bench import fixtures, procs, servers, stack
-from bench.orders import OrderPoster, Posted
+from bench.orders import OrderPoster, Posted, warm, watching
 from bench.plan import Plan
 from bench.report import Results, Target
-from bench.session import warm, watching
 
 FLAT = Target("< 5 %", at_most=5.0)
 
@@ -47,7 +46,7 @@ async def _soak(
     sampler = asyncio.create_task(sample())
     async with aiohttp.ClientSession(s.url) as session, watching(dsn) as watch:
         base = await watch.processed()
-        posted = await OrderPoster(session, users[:4]).steady(plan.soak_rate, plan.soak_seconds)
+        posted = await OrderPoster(session, users).steady(plan.soak_rate, plan.soak_seconds)
         kept_up = await watch.until_processed(base + len(posted.ids), within=plan.drain_timeout)
     sampler.cancel()
     samples.append((time.perf_counter() - began, _rss(groups)))
@@ -64,7 +63,7 @@ def run(config: servers.BenchConfig, plan: Plan, layout: str, results: Results) 
     servers.prepare_database(config)
     with stack.temporal(config) as temporal, stack.stack(config, temporal.address, layout) as s:
         groups = {**s.groups, "temporal": (temporal.pid,)}
-        users = asyncio.run(warm(s.url, config.dsn, plan))
+        users = asyncio.run(warm(s.url, config.dsn, plan.e2e_warmup, plan.drain_timeout))
         samples, posted, kept_up = asyncio.run(_soak(s, groups, users, plan, config.dsn))
     names = list(samples[0][1])
     print(f"  {'t s':>6} " + " ".join(f"{n:>12}" for n in names) + f" {'ours':>10}")
