@@ -1,12 +1,15 @@
 """`--profile`: where a service process spends its CPU during the end-to-end burst.
 
 py-spy (PyPI `py-spy`; `make bench` does not install it: `.venv/bin/pip install py-spy`)
-samples each service process's Python threads, idle ones left out, without pausing them
-(`--nonblocking`), into `.run/bench/profile-<process>.txt` (collapsed stacks: one line
-per stack, the frames separated by `;`, then the sample count; flamegraph.pl and
-speedscope read it). The run prints the functions with the most samples, on their own
-(self) and with what they call (inclusive). Threads with no Python frame (the Temporal
-SDK's Rust core, for one) are not sampled: the per-thread CPU from /proc shows them.
+samples each service process 100 times a second, keeping the samples of the thread that
+holds the GIL (`--gil`: Python's CPU, not threads waiting) with their native frames
+(`--native`: uvloop's, asyncpg's and the Temporal bridge's C and Rust code show by name),
+into `.run/bench/profile-<process>.txt` (collapsed stacks: one line per stack, the frames
+separated by `;`, then the sample count; flamegraph.pl and speedscope read it). Sampling
+pauses the process for a moment each time, so a profiled run is a little slower. The run
+prints the functions with the most samples on their own (self), and with what they call
+(inclusive; the entry frames every sample shares left out). Threads that never hold the
+GIL (the Temporal SDK's Rust core) are not here: the per-thread CPU from /proc shows them.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from pathlib import Path
 from bench import procs
 
 TOP = 15
+ENTRY_SHARE = 0.5  # frames in more samples than this are the way in (main, run_app)
 SKIP_GROUPS = {"celery", "temporal"}
 
 
@@ -47,7 +51,7 @@ def recording(enabled: bool, groups: procs.Groups, out_dir: Path) -> Iterator[No
         for pid in roots:
             out = out_dir / f"profile-{group}.txt"
             argv = [spy, "record", "--pid", str(pid), "--format", "raw", "--output", str(out)]
-            argv += ["--rate", "200", "--nonblocking"]
+            argv += ["--rate", "100", "--gil", "--native"]
             process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
             recorders.append((group, out, process))
     try:
@@ -62,32 +66,82 @@ def recording(enabled: bool, groups: procs.Groups, out_dir: Path) -> Iterator[No
                 print(f"--profile: py-spy wrote nothing for {group}: {err.decode()[-500:]}")
 
 
-def _frames(path: Path) -> tuple[Counter[str], Counter[str], int]:
-    own: Counter[str] = Counter()
-    inclusive: Counter[str] = Counter()
-    total = 0
+# Where a sample's time goes: the first of these met from the innermost frame outwards
+# (a sample in asyncpg called from our store counts for asyncpg; one in the standard
+# library called from our code counts for ours).
+AREAS = (
+    ("Temporal workflow sandbox", ("temporalio/worker/workflow_sandbox/",)),
+    ("Temporal SDK (other)", ("temporalio/",)),
+    ("aiohttp", ("aiohttp/", "multidict/", "yarl/")),
+    ("asyncpg", ("asyncpg/",)),
+    ("redis", ("redis/",)),
+    ("aio-pika", ("aio_pika/", "aiormq/", "pamqp/")),
+    ("Celery, kombu", ("celery/", "kombu/")),
+    ("pydantic", ("pydantic/", "pydantic_core/")),
+    ("prometheus", ("prometheus_client/",)),
+    ("logging", ("logging/",)),
+    (
+        "our code",
+        tuple(
+            f"({p}/"
+            for p in (
+                "api", "core", "store", "usecases", "relay", "workflows", "activities",
+                "messaging", "processing", "service",
+            )
+        ),
+    ),
+)  # fmt: skip
+
+
+def area(frames: list[str], entry: set[str]) -> str:
+    for frame in reversed(frames):
+        if frame in entry:
+            continue
+        for name, marks in AREAS:
+            if any(mark in frame for mark in marks):
+                return name
+    return "event loop, gc, interpreter"
+
+
+def _stacks(path: Path) -> list[tuple[list[str], int]]:
+    found = []
     for line in path.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
-        if not stack or not count.isdigit():
-            continue
-        n = int(count)
-        frames = stack.split(";")
-        total += n
+        if stack and count.isdigit():
+            found.append((stack.split(";"), int(count)))
+    return found
+
+
+def _frames(path: Path) -> tuple[Counter[str], Counter[str], Counter[str], int]:
+    """Samples per frame on its own, per frame inclusive, per area; and in total."""
+    own: Counter[str] = Counter()
+    inclusive: Counter[str] = Counter()
+    stacks = _stacks(path)
+    total = sum(n for _, n in stacks)
+    for frames, n in stacks:
         own[frames[-1]] += n
         for frame in set(frames):
             inclusive[frame] += n
-    return own, inclusive, total
+    entry = {f for f, n in inclusive.items() if n >= total * ENTRY_SHARE}
+    areas: Counter[str] = Counter()
+    for frames, n in stacks:
+        areas[area(frames, entry)] += n
+    return own, inclusive, areas, total
 
 
 def summarize(group: str, path: Path) -> None:
-    own, inclusive, total = _frames(path)
+    own, inclusive, areas, total = _frames(path)
     if not total:
         print(f"\nprofile of {group}: no samples")
         return
     print(f"\nprofile of {group}: {total} samples of busy Python threads ({path})")
+    print("  by area (the innermost frame of a known library or of ours):")
+    for name, n in areas.most_common():
+        print(f"    {n / total:>6.1%}  {name}")
     print("  most samples on their own (self):")
     for frame, n in own.most_common(TOP):
         print(f"    {n / total:>6.1%}  {frame}")
-    print("  most samples with what they call (inclusive):")
-    for frame, n in inclusive.most_common(TOP):
+    print("  most samples with what they call (inclusive, frames under half the samples):")
+    shown = [(f, n) for f, n in inclusive.most_common() if n < total * ENTRY_SHARE][:TOP]
+    for frame, n in shown:
         print(f"    {n / total:>6.1%}  {frame}")
