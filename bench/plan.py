@@ -27,6 +27,7 @@ class Plan:
     outage_seconds: float  # POST under load while a dependency is away
     soak_seconds: float  # 0: no soak
     soak_rate: float  # orders per second during the soak
+    soak_prime: int  # orders processed before the first sample (the workflow cache filled)
     soak_sample_seconds: float
     smoke: bool = False
     one_stack: bool = False  # isolation on the pipeline's stack, not on a stack of its own
@@ -50,7 +51,8 @@ FULL = Plan(
     drain_timeout=120,
     outage_seconds=3,
     soak_seconds=60,
-    soak_rate=20,
+    soak_rate=10,
+    soak_prime=1000,
     soak_sample_seconds=5,
 )
 
@@ -72,6 +74,7 @@ SMOKE = Plan(
     outage_seconds=1,
     soak_seconds=0,
     soak_rate=10,
+    soak_prime=20,
     soak_sample_seconds=1,
     smoke=True,
     one_stack=True,

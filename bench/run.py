@@ -55,6 +55,8 @@ def _args() -> argparse.Namespace:
     parser.add_argument("--layout", default=os.environ.get("BENCH_LAYOUT", "one"))
     parser.add_argument("--repeat", type=int, default=1, help="repetitions (medians reported)")
     parser.add_argument("--soak", type=float, help="soak seconds (60 in the full run, 0: none)")
+    parser.add_argument("--soak-rate", type=float, help="orders per second in the soak (10)")
+    parser.add_argument("--soak-prime", type=int, help="orders before the soak's samples (1000)")
     parser.add_argument("--seconds", type=float, help="duration of each closed-loop measurement")
     parser.add_argument("--connections", type=int, help="concurrent connections")
     parser.add_argument("--orders", type=int, help="orders (and workflows) end to end")
@@ -71,6 +73,8 @@ def _plan(args: argparse.Namespace) -> Plan:
         "connections": args.connections,
         "e2e_orders": args.orders,
         "soak_seconds": args.soak,
+        "soak_rate": args.soak_rate,
+        "soak_prime": args.soak_prime,
     }
     changes = {k: v for k, v in overrides.items() if v is not None}
     return dataclasses.replace(plan, profile=args.profile, **changes)
