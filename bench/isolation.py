@@ -26,6 +26,8 @@ from bench.report import Results
 from bench.routes import HEADER, creates_for, measure, row
 from tests.support.faults import TcpProxy, tcp_proxy
 
+ISOLATION_DRAIN = 2  # times plan.drain_timeout: an outage's whole backlog should drain
+
 
 def _outage(
     dependency: str,
@@ -49,13 +51,16 @@ def _outage(
         result = measure(url, requests, outage)
     finally:
         back()
-    drained = asyncio.run(fullstack.drain(config.dsn, plan.drain_timeout))
+    drained = asyncio.run(fullstack.drain(config.dsn, ISOLATION_DRAIN * plan.drain_timeout))
     print(f"\nPOST with {what}")
     print(HEADER)
     print(row("full stack", result))
     print(f"  once it is back: {drained.describe()}")
     results.add(f"POST with {what}", result.rps, "req/s", API_ALONE)
     results.add(f"POST errors with {what}", result.errors, "errors")
+    if drained.first_seconds is not None:
+        name = f"time to the first order processed once {dependency} is back [{layout}]"
+        results.add(name, drained.first_seconds, "s")
     results.add(f"time to drain once {dependency} is back [{layout}]", drained.seconds, "s")
     return bool(result.errors) or not result.requests or not drained.complete
 
