@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from bench import procs
 from bench.e2e import Burst
 from bench.report import Results, Target
@@ -41,6 +43,17 @@ def cpu(
             f"{group}/{name} {seconds / burst.done * 1000:.2f}" for seconds, group, name in busiest
         )
         print(f"  busiest threads of our processes (ms each): {shown}")
+
+
+def idle(when: str, groups: procs.Groups, seconds: float, results: Results) -> None:
+    """The CPU the processes spend doing nothing for `seconds` (polling loops, timers)."""
+    before = procs.cpu_snapshot(groups)
+    time.sleep(seconds)
+    used = procs.cpu_used(before, procs.cpu_snapshot(groups))
+    shown = ", ".join(f"{g} {s / seconds * 1000:.0f}" for g, s in used.seconds.items())
+    print(f"\nCPU {when}, ms per second: {shown}")
+    ours = sum(s for g, s in used.seconds.items() if g != "temporal")
+    results.add(f"CPU {when}: ours (Temporal excluded)", ours / seconds * 1000, "ms/s")
 
 
 def memory(when: str, groups: procs.Groups, results: Results, baseline_when: str = "") -> None:

@@ -13,12 +13,13 @@ import asyncio
 import time
 from dataclasses import dataclass, replace
 
+import aiohttp
 import asyncpg
 
 from bench import fixtures, servers
 from bench.load import Result
 from bench.names import API_ALONE, TRIVIAL_E2E
-from bench.orders import Watch
+from bench.orders import OrderPoster, Watch, latency
 from bench.plan import Plan
 from bench.report import Results, Target
 from bench.routes import HEADER, creates_for, measure, row
@@ -80,6 +81,30 @@ async def drain(dsn: str, within: float) -> Drain:
         await conn.close()
 
 
+def post_load(
+    url: str, users: list[fixtures.BenchUser], plan: Plan, seconds: float, warmup: float
+) -> Result:
+    """POST /orders/ under load on the full stack, `plan.stack_connections` at a time: a
+    closed loop for `seconds`, or in the smoke run exactly `plan.stack_orders` orders (a
+    backlog that drains in seconds)."""
+    if plan.stack_orders:
+        return asyncio.run(_post_orders(url, users, plan.stack_orders, plan.stack_connections))
+    load = replace(plan, seconds=seconds, warmup=warmup, connections=plan.stack_connections)
+    return measure(url, creates_for(users), load)
+
+
+async def _post_orders(
+    url: str, users: list[fixtures.BenchUser], n: int, concurrency: int
+) -> Result:
+    async with aiohttp.ClientSession(url) as session:
+        poster = OrderPoster(session, users)
+        began = time.perf_counter()
+        posted = await poster.burst(n, concurrency)
+        elapsed = time.perf_counter() - began
+    t = latency(poster.latencies)
+    return Result(n, posted.errors, elapsed, t.p50_ms, t.p90_ms, t.p99_ms)
+
+
 async def _counts(dsn: str) -> tuple[int, int]:
     conn = await asyncpg.connect(dsn)
     try:
@@ -100,7 +125,7 @@ def under_load(
     """POST under load on the full stack, then the drain; True when something failed."""
     orders_before, processed_before = asyncio.run(_counts(config.dsn))
     began = time.perf_counter()
-    result = measure(url, creates_for(writers), replace(plan, connections=plan.stack_connections))
+    result = post_load(url, writers, plan, plan.seconds, plan.warmup)
     orders_after, processed_after = asyncio.run(_counts(config.dsn))
     during = (processed_after - processed_before) / (time.perf_counter() - began)
     backlog = asyncio.run(drain(config.dsn, plan.drain_timeout))

@@ -11,46 +11,48 @@ order is processed (the relay's, the worker's and the activities' backoff includ
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from bench import fullstack, servers, stack
 from bench.fixtures import BenchUser
-from bench.load import Request
 from bench.names import API_ALONE
 from bench.orders import warm
 from bench.plan import Plan
 from bench.report import Results
-from bench.routes import HEADER, creates_for, measure, row
+from bench.routes import HEADER, row
 from tests.support.faults import TcpProxy, tcp_proxy
 
 ISOLATION_DRAIN = 2  # times plan.drain_timeout: an outage's whole backlog should drain
 
 
+@dataclass(frozen=True)
+class Outage:
+    dependency: str  # "Temporal"
+    state: str  # "stopped"
+    away: Callable[[], None]
+    back: Callable[[], None]
+
+
 def _outage(
-    dependency: str,
-    state: str,
-    layout: str,
+    outage: Outage,
     config: servers.BenchConfig,
-    url: str,
-    requests: list[Request],
+    s: stack.Stack,
+    users: list[BenchUser],
     plan: Plan,
-    away: Callable[[], None],
-    back: Callable[[], None],
     results: Results,
 ) -> bool:
-    """POST under load while `away`, then `back` and the drain; True when it failed."""
-    what = f"{dependency} {state} [{layout}]"
-    away()
+    """POST under load while the dependency is away, then back and the drain; True when
+    it failed."""
+    dependency, layout = outage.dependency, s.layout
+    what = f"{dependency} {outage.state} [{layout}]"
+    outage.away()
     try:
-        outage = dataclasses.replace(
-            plan, seconds=plan.outage_seconds, warmup=0, connections=plan.stack_connections
-        )
-        result = measure(url, requests, outage)
+        result = fullstack.post_load(s.url, users, plan, plan.outage_seconds, warmup=0)
     finally:
-        back()
+        outage.back()
     drained = asyncio.run(fullstack.drain(config.dsn, ISOLATION_DRAIN * plan.drain_timeout))
     print(f"\nPOST with {what}")
     print(HEADER)
@@ -76,15 +78,12 @@ def outages(
 ) -> bool:
     """Temporal stopped, then RabbitMQ unreachable, on a running stack whose RabbitMQ
     connection goes through `proxy`; True when one got errors or did not drain."""
-    requests = creates_for(users)
     failed = False
-    for dependency, state, away, back in (
-        ("Temporal", "stopped", temporal.stop, temporal.start),
-        ("RabbitMQ", "unreachable", proxy.cut, proxy.restore),
+    for outage in (
+        Outage("Temporal", "stopped", temporal.stop, temporal.start),
+        Outage("RabbitMQ", "unreachable", proxy.cut, proxy.restore),
     ):
-        failed |= _outage(
-            dependency, state, s.layout, config, s.url, requests, plan, away, back, results
-        )
+        failed |= _outage(outage, config, s, users, plan, results)
     return failed
 
 

@@ -36,11 +36,13 @@ class OrderPoster:
         self._session = session
         self._users = users
         self._next = 0
+        self.latencies: list[float] = []  # seconds, of every POST answered or failed
 
     async def post(self) -> uuid.UUID | None:
         user = self._users[self._next % len(self._users)]
         self._next += 1
         headers = {"Authorization": f"Bearer {user.token}", "Content-Type": "application/json"}
+        t0 = time.perf_counter()
         try:
             async with self._session.post(
                 "/orders/", data=fixtures.ORDER_BODY, headers=headers
@@ -50,6 +52,8 @@ class OrderPoster:
                 return uuid.UUID((await resp.json())["id"])
         except (aiohttp.ClientError, TimeoutError):
             return None
+        finally:
+            self.latencies.append(time.perf_counter() - t0)
 
     async def burst(self, n: int, concurrency: int) -> Posted:
         limit = asyncio.Semaphore(concurrency)

@@ -22,6 +22,7 @@ class Plan:
     light_rate: float  # orders (workflows) per second for the light-load latency
     light_seconds: float
     stack_connections: int  # POST on the full stack (its backlog is what drains after)
+    stack_orders: int  # when set, POST exactly that many instead (smoke: a small backlog)
     rest_seconds: float  # idle before memory "at rest" is read
     drain_timeout: float  # the most a run waits for a backlog to drain
     outage_seconds: float  # POST under load while a dependency is away
@@ -47,7 +48,8 @@ FULL = Plan(
     light_rate=5,
     light_seconds=10,
     stack_connections=32,
-    rest_seconds=2,
+    stack_orders=0,
+    rest_seconds=5,
     drain_timeout=120,
     outage_seconds=3,
     soak_seconds=60,
@@ -68,7 +70,8 @@ SMOKE = Plan(
     e2e_warmup=3,
     light_rate=4,
     light_seconds=1,
-    stack_connections=1,
+    stack_connections=2,
+    stack_orders=20,
     rest_seconds=0.5,
     drain_timeout=60,
     outage_seconds=1,

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 
 import aiohttp
 
@@ -115,7 +114,7 @@ def _service(
         groups = {**s.groups, "temporal": (temporal.pid,)}
         users = asyncio.run(warm(s.url, config.dsn, plan.e2e_warmup, plan.drain_timeout))
         if "rss" in parts:
-            time.sleep(plan.rest_seconds)
+            costs.idle(f"at rest [{layout}]", groups, plan.rest_seconds, results)
             costs.memory(f"at rest [{layout}]", groups, results)
         light, burst = asyncio.run(_measure(config, s, temporal, users, plan, parts))
         if light is not None:
