@@ -62,10 +62,11 @@ async def service_burst(
     before = procs.cpu_snapshot(groups)
     started = time.perf_counter()
     posted = await poster.burst(plan.e2e_orders, plan.e2e_concurrency)
-    if not await watch.until_processed(base + len(posted.ids), plan.drain_timeout):
-        raise SystemExit(f"e2e: {len(posted.ids)} orders not processed in {plan.drain_timeout} s")
+    within = plan.drain_timeout + plan.e2e_orders  # a second an order: something is stuck
+    if not await watch.until_processed(base + len(posted.ids), within):
+        raise SystemExit(f"e2e: {len(posted.ids)} orders not processed in {within:g} s")
     elapsed = time.perf_counter() - started
-    await watch.until_relayed(plan.drain_timeout)
+    await watch.until_relayed(within)
     await asyncio.sleep(SETTLE_SECONDS)
     cpu = procs.cpu_used(before, procs.cpu_snapshot(groups))
     note = f"{posted.errors} POST errors" if posted.errors else ""

@@ -24,7 +24,7 @@ class Plan:
     stack_connections: int  # POST on the full stack (its backlog is what drains after)
     stack_orders: int  # when set, POST exactly that many instead (smoke: a small backlog)
     rest_seconds: float  # idle before memory "at rest" is read
-    drain_timeout: float  # the most a run waits for a backlog to drain
+    drain_timeout: float  # the most a run waits for a backlog to drain (isolation: twice)
     outage_seconds: float  # POST under load while a dependency is away
     soak_seconds: float  # 0: no soak
     soak_rate: float  # orders per second during the soak
@@ -50,7 +50,7 @@ FULL = Plan(
     stack_connections=32,
     stack_orders=0,
     rest_seconds=5,
-    drain_timeout=120,
+    drain_timeout=60,
     outage_seconds=3,
     soak_seconds=60,
     soak_rate=10,
