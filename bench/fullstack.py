@@ -16,13 +16,14 @@ from dataclasses import dataclass, replace
 import aiohttp
 import asyncpg
 
-from bench import fixtures, servers
+from bench import engine, fixtures, servers
 from bench.load import Result
 from bench.names import API_ALONE, TRIVIAL_E2E
 from bench.orders import OrderPoster, Watch, latency
 from bench.plan import Plan
 from bench.report import Results, Target
 from bench.routes import HEADER, creates_for, measure, row
+from bench.stack import Stack
 
 POST_TARGET = Target(">= 0.5x", ratio_at_least=0.5)
 
@@ -116,19 +117,21 @@ async def _counts(dsn: str) -> tuple[int, int]:
 
 def under_load(
     config: servers.BenchConfig,
-    url: str,
+    s: Stack,
     writers: list[fixtures.BenchUser],
     plan: Plan,
     results: Results,
-    label: str,
 ) -> bool:
     """POST under load on the full stack, then the drain; True when something failed."""
+    label = s.layout
     orders_before, processed_before = asyncio.run(_counts(config.dsn))
+    counters = engine.scrape(s.worker_url)
     began = time.perf_counter()
-    result = post_load(url, writers, plan, plan.seconds, plan.warmup)
+    result = post_load(s.url, writers, plan, plan.seconds, plan.warmup)
     orders_after, processed_after = asyncio.run(_counts(config.dsn))
     during = (processed_after - processed_before) / (time.perf_counter() - began)
     backlog = asyncio.run(drain(config.dsn, plan.drain_timeout))
+    window = engine.Window(counters, engine.scrape(s.worker_url))
     print(f"\nPOST while the pipeline drains, full stack [{label}]")
     print(HEADER)
     print(row("full stack", result))
@@ -141,4 +144,6 @@ def under_load(
     results.add(
         f"drain rate after the POST load [{label}]", backlog.per_second, "orders/s", TRIVIAL_E2E
     )
+    processed = processed_after - processed_before + backlog.drained
+    engine.report(f"{label}, POST load and drain", window, processed, results)
     return bool(result.errors) or not result.requests or not backlog.drained

@@ -15,7 +15,7 @@ import contextlib
 
 import aiohttp
 
-from bench import costs, e2e, fixtures, fullstack, isolation, profile, servers, stack
+from bench import costs, e2e, engine, fixtures, fullstack, isolation, profile, servers, stack
 from bench.e2e import Burst
 from bench.names import API_ALONE, TRIVIAL_CPU, TRIVIAL_E2E, TRIVIAL_LIGHT
 from bench.orders import Latency, OrderPoster, Watch, latency, warm, watching
@@ -85,17 +85,19 @@ async def _measure(
     users: list[fixtures.BenchUser],
     plan: Plan,
     parts: set[str],
-) -> tuple[Latency | None, Burst | None]:
+) -> tuple[Latency | None, Burst | None, engine.Window | None]:
     """The light-load latency, then the end-to-end burst (each when `parts` asks for it)."""
-    light = burst = None
+    light = burst = window = None
     async with watching(config.dsn) as watch, aiohttp.ClientSession(s.url) as session:
         poster = OrderPoster(session, users)
         if "latency" in parts:
             light = await _light(poster, watch, plan)
         if parts & BURST_PARTS:
+            before = engine.scrape(s.worker_url)
             with profile.recording(plan.profile, s.groups, config.log_dir):
                 burst = await e2e.service_burst(s, temporal, poster, watch, plan)
-    return light, burst
+            window = engine.Window(before, engine.scrape(s.worker_url))
+    return light, burst, window
 
 
 def _service(
@@ -116,19 +118,20 @@ def _service(
         if "rss" in parts:
             costs.idle(f"at rest [{layout}]", groups, plan.rest_seconds, results)
             costs.memory(f"at rest [{layout}]", groups, results)
-        light, burst = asyncio.run(_measure(config, s, temporal, users, plan, parts))
+        light, burst, window = asyncio.run(_measure(config, s, temporal, users, plan, parts))
         if light is not None:
             print(f"\nPOST -> processed at light load ({plan.light_rate:g} per s) [{layout}]:")
             _latency_line("service", light)
             name = f"POST -> processed p50, light load [{layout}]"
             results.add(name, light.p50_ms, "ms", TRIVIAL_LIGHT, LIGHT_TARGET)
-        if burst is not None:
+        if burst is not None and window is not None:
             _report_burst(burst, plan, layout, results)
+            engine.report(layout, window, burst.done, results)
             failed |= bool(burst.note)
         if "rss" in parts:
             costs.memory(f"after the burst [{layout}]", groups, results, f"at rest [{layout}]")
         if "fullstack" in parts:
-            failed |= fullstack.under_load(config, s.url, users, plan, results, layout)
+            failed |= fullstack.under_load(config, s, users, plan, results)
         if proxy is not None:
             failed |= isolation.outages(config, s, temporal, proxy, users, plan, results)
     return failed

@@ -132,6 +132,7 @@ class Stack:
     url: str  # the API
     layout: str
     groups: dict[str, tuple[int, ...]]  # process group name -> root pids (bench.procs)
+    worker_url: str  # the process with the worker role (the SDK's metrics on its /metrics)
 
 
 @contextmanager
@@ -161,4 +162,5 @@ def stack(
         s = running.enter_context(servers.running(f"stack-{layout}", api, environ, log_dir, url))
         groups = {("service" if layout == "one" else "api"): (s.pid,), **groups}
         groups["celery"] = (c.pid,)
-        yield Stack(url, layout, groups)
+        worker_url = url if layout == "one" else config.url(config.pipeline_port)
+        yield Stack(url, layout, groups, worker_url)
