@@ -4,19 +4,21 @@
 running), `under_load` the same load on the full stack while its pipeline drains the
 backlog that load creates; the target is a ratio of at least 0.5. Then `drain` times how
 fast the pipeline empties that backlog (orders processed per second), up to
-`plan.drain_timeout`.
+`plan.drain_timeout` (bench/drain.py), and the SDK's counters say what the engine did
+meanwhile (bench/engine.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import aiohttp
 import asyncpg
 
-from bench import engine, fixtures, servers
+from bench import engine, fixtures, procs, servers
+from bench.drain import drain
 from bench.load import Result
 from bench.names import API_ALONE, TRIVIAL_E2E
 from bench.orders import OrderPoster, Watch, latency
@@ -40,46 +42,6 @@ def api_alone(config: servers.BenchConfig, plan: Plan, results: Results) -> Resu
     print(row("api alone", result))
     results.add(API_ALONE, result.rps, "req/s")
     return result
-
-
-@dataclass(frozen=True, slots=True)
-class Drain:
-    backlog: int  # orders waiting when the clock started
-    drained: int
-    seconds: float
-    complete: bool
-    first_seconds: float | None  # until the first of them was processed
-
-    @property
-    def per_second(self) -> float:
-        return self.drained / self.seconds if self.seconds else 0.0
-
-    def describe(self) -> str:
-        state = "drained" if self.complete else "NOT drained"
-        first = (
-            "" if self.first_seconds is None else f"; the first after {self.first_seconds:.1f} s"
-        )
-        return (
-            f"{state}: {self.drained} of {self.backlog} in {self.seconds:.1f} s"
-            f" ({self.per_second:.1f} orders/s){first}"
-        )
-
-
-async def drain(dsn: str, within: float) -> Drain:
-    """From now until every order in the database is processed (or `within` runs out)."""
-    conn = await asyncpg.connect(dsn)
-    try:
-        watch = Watch(conn)
-        total, start = await watch.orders(), await watch.processed()
-        began = time.perf_counter()
-        first = None
-        if total > start and await watch.until_processed(start + 1, within):
-            first = time.perf_counter() - began
-        complete = await watch.until_processed(total, within - (first or 0.0))
-        done = await watch.processed() - start
-        return Drain(total - start, done, time.perf_counter() - began, complete, first)
-    finally:
-        await conn.close()
 
 
 def post_load(
@@ -118,11 +80,13 @@ async def _counts(dsn: str) -> tuple[int, int]:
 def under_load(
     config: servers.BenchConfig,
     s: Stack,
+    groups: procs.Groups,
     writers: list[fixtures.BenchUser],
     plan: Plan,
     results: Results,
 ) -> bool:
-    """POST under load on the full stack, then the drain; True when something failed."""
+    """POST under load on the full stack, then the drain; True when something failed.
+    `groups`: the stack's processes and the Temporal server, whose CPU the drain shows."""
     label = s.layout
     orders_before, processed_before = asyncio.run(_counts(config.dsn))
     counters = engine.scrape(s.worker_url)
@@ -130,7 +94,9 @@ def under_load(
     result = post_load(s.url, writers, plan, plan.seconds, plan.warmup)
     orders_after, processed_after = asyncio.run(_counts(config.dsn))
     during = (processed_after - processed_before) / (time.perf_counter() - began)
+    cpu_before = procs.cpu_snapshot(groups)
     backlog = asyncio.run(drain(config.dsn, plan.drain_timeout))
+    cpu = procs.cpu_used(cpu_before, procs.cpu_snapshot(groups))
     window = engine.Window(counters, engine.scrape(s.worker_url))
     print(f"\nPOST while the pipeline drains, full stack [{label}]")
     print(HEADER)
@@ -139,6 +105,10 @@ def under_load(
         f"  orders created {orders_after - orders_before}; processed meanwhile {during:.1f}/s;"
         f" then {backlog.describe()}"
     )
+    if backlog.samples:
+        print(f"  processed/waiting for the relay, every 5 s: {backlog.series()}")
+    busy = ", ".join(f"{g} {t / backlog.seconds:.0%}" for g, t in cpu.seconds.items())
+    print(f"  CPU during the drain, of one core: {busy}")
     name = f"POST while draining, full stack [{label}]"
     results.add(name, result.rps, "req/s", API_ALONE, POST_TARGET)
     results.add(

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from bench import fullstack, servers, stack
+from bench.drain import drain
 from bench.fixtures import BenchUser
 from bench.names import API_ALONE
 from bench.orders import warm
@@ -53,11 +54,13 @@ def _outage(
         result = fullstack.post_load(s.url, users, plan, plan.outage_seconds, warmup=0)
     finally:
         outage.back()
-    drained = asyncio.run(fullstack.drain(config.dsn, ISOLATION_DRAIN * plan.drain_timeout))
+    drained = asyncio.run(drain(config.dsn, ISOLATION_DRAIN * plan.drain_timeout))
     print(f"\nPOST with {what}")
     print(HEADER)
     print(row("full stack", result))
     print(f"  once it is back: {drained.describe()}")
+    if drained.samples:
+        print(f"  processed/waiting for the relay, every 5 s: {drained.series()}")
     results.add(f"POST with {what}", result.rps, "req/s", API_ALONE)
     results.add(f"POST errors with {what}", result.errors, "errors")
     if drained.first_seconds is not None:

@@ -131,7 +131,7 @@ def _service(
         if "rss" in parts:
             costs.memory(f"after the burst [{layout}]", groups, results, f"at rest [{layout}]")
         if "fullstack" in parts:
-            failed |= fullstack.under_load(config, s, users, plan, results)
+            failed |= fullstack.under_load(config, s, groups, users, plan, results)
         if proxy is not None:
             failed |= isolation.outages(config, s, temporal, proxy, users, plan, results)
     return failed
