@@ -74,18 +74,24 @@ temporal: install
 services:
 	bash .ci/services.sh start
 
-# Load scenarios, each beside a bare aiohttp handler (bench/README.md). Uses wrk, installing
-# it from Debian's packages when missing and running as root; else a Python load generator.
+# Every figure of issue 10, each beside its baseline measured in the same run (bench/README.md,
+# docs/performance.md): routes, end to end and CPU per order, memory, latency, the full stack
+# under load, isolation, a 60 s soak; about 10 minutes. One part, or more repetitions:
+#   make bench BENCH_ARGS="--only e2e,cpu --repeat 3"     (--layout one|split, --profile, ...)
+# Uses wrk, installing it from Debian's packages when missing and running as root; else a
+# Python load generator.
+BENCH_ARGS ?=
 bench: install
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
 		&& { apt-get install -y -qq wrk >/dev/null 2>&1 \
 		     || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null 2>&1; }; }; } \
 		|| echo "wrk not available: using the Python load generator"
-	$(PY) -m bench.run
+	$(PY) -m bench.run $(BENCH_ARGS)
 
-# A few seconds per scenario, low concurrency: proves the benchmark works (CI).
+# A second or so of each part on one stack, no soak: proves the benchmark works (CI). It fails
+# only on errors (a non-2xx answer, an order never processed), never on timings.
 bench-smoke: install
-	$(PY) -m bench.run --smoke
+	$(PY) -m bench.run --smoke $(BENCH_ARGS)
 
 # What CI runs, on this tree (CI itself runs it on a clean clone).
 ci:

@@ -1,210 +1,138 @@
-"""End to end: orders created -> processed, beside a trivial workflow on the same Temporal.
+"""End to end: orders created -> processed, beside trivial workflows on the same Temporal,
+each with the CPU every process spent on it (bench.procs).
 
-The pipeline: a fresh Temporal dev server (temporal-dev/start.sh, SQLite in WAL mode, on
-its own port and data folder), the service with every role and a Celery worker
-(PROCESS_ORDER_SECONDS=0). N orders are created through the API as fast as the client
-goes; the figure is orders per second from the first POST until the N-th row appears in
-processed_orders, and each order's latency from created_at to processed_at.
+The service: N orders posted through the API, `concurrency` at a time; orders per second
+from the first POST until the N-th row appears in processed_orders, each order's latency
+from created_at to processed_at. Its CPU is read around the burst, until the outbox is
+empty again (the `processed` signals delivered): the service process(es), the Celery
+worker and its children, the Temporal server. The client's CPU is not counted.
 
-The baseline, on the same server: N workflows of one no-op activity (bench/trivial_workflow.py,
-one Python worker process), all started at once; per second from the first start until the
-last completes, and each one's latency from start to result.
+The baselines, on the same server: N workflows of one no-op activity (one Python worker
+process, bench/trivial_workflow.py; started from this process, whose CPU is shown apart
+and left out of the total, as the client's is for the service), and the engine's floor:
+the no-op as a local activity, started eagerly (bench/floor.py, worker and starter in
+one process, both counted).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
-import shutil
 import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
-import aiohttp
-import asyncpg
 from temporalio.client import Client
 
-from bench import fixtures, servers
-from bench.load import percentile
+from bench import floor, procs, servers
+from bench.orders import Latency, OrderPoster, Watch, latency
+from bench.plan import Plan
 from bench.servers import ROOT, BenchConfig
-from bench.trivial_workflow import TrivialInput, TrivialWorkflow
+from bench.stack import Stack, Temporal
+from bench.trivial_workflow import TrivialWorkflow
 
-START_SH = ROOT / "temporal-dev" / "start.sh"
+SETTLE_SECONDS = 0.5  # after the last signal is relayed, for the workflow task it starts
 
 
-@dataclass(frozen=True, slots=True)
-class Throughput:
+@dataclass(frozen=True)
+class Burst:
     done: int
     seconds: float
-    p50_ms: float
-    p90_ms: float
-    p99_ms: float
+    latency: Latency
+    cpu: procs.CpuUsage
+    note: str = ""  # what else the reader should know (errors, eager starts, the starter)
 
     @property
     def per_second(self) -> float:
         return self.done / self.seconds if self.seconds else 0.0
 
-
-def _throughput(done: int, seconds: float, latencies: list[float]) -> Throughput:
-    latencies.sort()
-    return Throughput(
-        done,
-        seconds,
-        percentile(latencies, 50) * 1000,
-        percentile(latencies, 90) * 1000,
-        percentile(latencies, 99) * 1000,
-    )
+    @property
+    def cpu_ms_each(self) -> float:
+        return self.cpu.total / self.done * 1000 if self.done else 0.0
 
 
-def _temporal_env(config: BenchConfig) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        TEMPORAL_DEV_PORT=str(config.temporal_port),
-        TEMPORAL_DEV_DATA=str(config.log_dir / "temporal"),
-        TEMPORAL_DEV_HEADLESS="1",
-        TEMPORAL_NAMESPACE="default",
-    )
-    return env
-
-
-@contextmanager
-def temporal(config: BenchConfig) -> Iterator[str]:
-    """A fresh dev server for this run (its data folder is emptied first)."""
-    env = _temporal_env(config)
-    shutil.rmtree(config.log_dir / "temporal", ignore_errors=True)
-    subprocess.run([str(START_SH), "--background"], env=env, check=True)
-    try:
-        yield f"127.0.0.1:{config.temporal_port}"
-    finally:
-        subprocess.run([str(START_SH), "--stop"], env=env, check=False)
-
-
-def _pipeline_env(config: BenchConfig, address: str) -> dict[str, str]:
-    env = servers.service_env(config)
-    env.update(
-        TEMPORAL_ADDRESS=address,
-        TEMPORAL_TASK_QUEUE="orders-bench",
-        RABBITMQ_EXCHANGE="orders.bench",
-        RABBITMQ_NEW_ORDER_QUEUE="new_order.bench",
-        CELERY_QUEUE="orders.bench",
-        RELAY_POLL_INTERVAL_SECONDS="0.5",
-    )
-    return env
-
-
-@contextmanager
-def pipeline(config: BenchConfig, address: str) -> Iterator[str]:
-    """The service with every role, and a Celery worker, on the bench's Temporal."""
-    env = _pipeline_env(config, address)
-    url = config.url(config.service_port)
-    roles = "api,relay,worker,consumer"
-    service = [servers.ORDERS.as_posix(), "serve", "--roles", roles]
-    service += ["--port", str(config.service_port)]
-    celery = [servers.ORDERS.as_posix(), "celery", "--concurrency", "2", "--loglevel", "WARNING"]
-    celery += ["--without-gossip", "--without-mingle", "--without-heartbeat"]
-    with (
-        servers.running("e2e-celery", celery, env, config.log_dir),
-        servers.running("e2e-service", service, env, config.log_dir, url),
-    ):
-        yield url
-
-
-async def _wait_processed(dsn: str, n: int, deadline_s: float) -> None:
-    conn = await asyncpg.connect(dsn)
-    try:
-        end = time.monotonic() + deadline_s
-        while await conn.fetchval("SELECT count(*) FROM processed_orders") < n:
-            if time.monotonic() > end:
-                raise SystemExit(f"e2e: fewer than {n} orders processed within {deadline_s:.0f} s")
-            await asyncio.sleep(0.1)
-    finally:
-        await conn.close()
-
-
-async def _latencies(dsn: str, order_ids: list[uuid.UUID]) -> list[float]:
-    """Seconds from each order's created_at to its processed_at."""
-    conn = await asyncpg.connect(dsn)
-    try:
-        rows = await conn.fetch(
-            "SELECT extract(epoch FROM p.processed_at - o.created_at)::float8 AS s"
-            " FROM processed_orders p JOIN orders o ON o.id = p.order_id"
-            " WHERE p.order_id = ANY($1::uuid[])",
-            order_ids,
-        )
-        return [float(r["s"]) for r in rows]
-    finally:
-        await conn.close()
-
-
-async def measure_pipeline(
-    config: BenchConfig, url: str, n: int, concurrency: int, warmup: int
-) -> Throughput:
-    """`warmup` orders processed first (workers up, sandbox warm), then `n` timed ones."""
-    users = await fixtures.register_users(url, 4, "e2e")
-    limit = asyncio.Semaphore(concurrency)
-    async with aiohttp.ClientSession(url) as session:
-
-        async def create(i: int) -> uuid.UUID:
-            user = users[i % len(users)]
-            headers = {"Authorization": f"Bearer {user.token}", "Content-Type": "application/json"}
-            async with (
-                limit,
-                session.post("/orders/", data=fixtures.ORDER_BODY, headers=headers) as r,
-            ):
-                if r.status != 201:
-                    raise SystemExit(f"e2e: POST /orders/ answered {r.status}")
-                return uuid.UUID((await r.json())["id"])
-
-        await asyncio.gather(*(create(i) for i in range(warmup)))
-        await _wait_processed(config.dsn, warmup, deadline_s=120)
-        started = time.perf_counter()
-        ids = await asyncio.gather(*(create(i) for i in range(n)))
-        await _wait_processed(config.dsn, warmup + n, deadline_s=max(60.0, n / 2))
-        elapsed = time.perf_counter() - started
-    return _throughput(n, elapsed, await _latencies(config.dsn, list(ids)))
-
-
-async def measure_trivial(
-    address: str, task_queue: str, n: int, concurrency: int, warmup: int
-) -> Throughput:
-    client = await Client.connect(address)
-    limit = asyncio.Semaphore(concurrency)
-    run = uuid.uuid4().hex[:8]
-    latencies: list[float] = []
-
-    async def one(i: int) -> None:
-        async with limit:
-            t0 = time.perf_counter()
-            handle = await client.start_workflow(
-                TrivialWorkflow.run,
-                TrivialInput(order_id=f"{run}-{i}"),
-                id=f"bench-trivial-{run}-{i}",
-                task_queue=task_queue,
-            )
-        await handle.result()
-        latencies.append(time.perf_counter() - t0)
-
-    await asyncio.wait_for(asyncio.gather(*(one(-i - 1) for i in range(warmup))), timeout=120)
-    latencies.clear()
+async def service_burst(
+    stack: Stack, temporal: Temporal, poster: OrderPoster, watch: Watch, plan: Plan
+) -> Burst:
+    groups = {**stack.groups, "temporal": (temporal.pid,)}
+    base = await watch.processed()
+    before = procs.cpu_snapshot(groups)
     started = time.perf_counter()
-    await asyncio.wait_for(asyncio.gather(*(one(i) for i in range(n))), timeout=max(60.0, n / 2))
-    return _throughput(n, time.perf_counter() - started, latencies)
+    posted = await poster.burst(plan.e2e_orders, plan.e2e_concurrency)
+    within = plan.drain_timeout + plan.e2e_orders  # a second an order: something is stuck
+    if not await watch.until_processed(base + len(posted.ids), within):
+        raise SystemExit(f"e2e: {len(posted.ids)} orders not processed in {within:g} s")
+    elapsed = time.perf_counter() - started
+    await watch.until_relayed(within)
+    await asyncio.sleep(SETTLE_SECONDS)
+    cpu = procs.cpu_used(before, procs.cpu_snapshot(groups))
+    note = f"{posted.errors} POST errors" if posted.errors else ""
+    return Burst(len(posted.ids), elapsed, latency(await watch.latencies(posted.ids)), cpu, note)
 
 
-def run(
-    config: BenchConfig, n: int, concurrency: int, warmup: int
-) -> tuple[Throughput, Throughput]:
-    servers.prepare_database(config)  # the route scenarios left unrelayed outbox rows
-    with temporal(config) as address:
-        with pipeline(config, address) as url:
-            service = asyncio.run(measure_pipeline(config, url, n, concurrency, warmup))
-        task_queue = f"bench-trivial-{uuid.uuid4().hex[:8]}"
-        argv = [sys.executable, "-m", "bench.trivial_workflow", "--address", address]
-        argv += ["--task-queue", task_queue]
-        with servers.running("e2e-trivial-worker", argv, dict(os.environ), config.log_dir):
-            baseline = asyncio.run(measure_trivial(address, task_queue, n, concurrency, warmup))
-    return service, baseline
+def _own_cpu() -> float:
+    t = os.times()
+    return t.user + t.system
+
+
+async def _trivial(
+    address: str, task_queue: str, groups: procs.Groups, plan: Plan
+) -> tuple[Burst, Latency]:
+    client = await Client.connect(address)
+    run = TrivialWorkflow.run
+    n, concurrency = plan.e2e_orders, plan.e2e_concurrency
+    await floor.start_many(client, run, task_queue, plan.e2e_warmup, concurrency)
+    light = await floor.start_steady(client, run, task_queue, plan.light_rate, plan.light_seconds)
+    light_latency = latency(light)
+    before, own = procs.cpu_snapshot(groups), _own_cpu()
+    result = await floor.start_many(client, run, task_queue, n, concurrency)
+    cpu = procs.cpu_used(before, procs.cpu_snapshot(groups))
+    starter = (_own_cpu() - own) / n * 1000
+    note = f"starter (this process, not in the total): {starter:.1f} ms each"
+    return Burst(n, result.seconds, latency(result.latencies), cpu, note), light_latency
+
+
+def trivial(config: BenchConfig, temporal: Temporal, plan: Plan) -> tuple[Burst, Latency]:
+    """The regular baseline's burst, and its start -> result latency at light load."""
+    task_queue = f"bench-trivial-{uuid.uuid4().hex[:8]}"
+    argv = [sys.executable, "-m", "bench.trivial_workflow", "--address", temporal.address]
+    argv += ["--task-queue", task_queue]
+    with servers.running("trivial-worker", argv, dict(os.environ), config.log_dir) as worker:
+        groups = {"worker": (worker.pid,), "temporal": (temporal.pid,)}
+        return asyncio.run(_trivial(temporal.address, task_queue, groups, plan))
+
+
+def _read_until(process: subprocess.Popen[str], mark: str) -> str:
+    assert process.stdout is not None
+    while line := process.stdout.readline():
+        if line.startswith(mark):
+            return line.removeprefix(mark)
+    raise SystemExit(f"bench.floor exited ({process.wait()}); see its log")
+
+
+def engine_floor(config: BenchConfig, temporal: Temporal, plan: Plan) -> Burst:
+    """Local activity + eager start, worker and starter in one process."""
+    argv = [sys.executable, "-m", "bench.floor", "--address", temporal.address]
+    argv += ["--workflows", str(plan.e2e_orders), "--concurrency", str(plan.e2e_concurrency)]
+    argv += ["--warmup", str(plan.e2e_warmup)]
+    log = (config.log_dir / "floor.log").open("w")
+    with (
+        log,
+        subprocess.Popen(
+            argv, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True
+        ) as process,
+    ):
+        assert process.stdin is not None
+        _read_until(process, floor.READY)
+        groups = {"worker+starter": (process.pid,), "temporal": (temporal.pid,)}
+        before = procs.cpu_snapshot(groups)
+        process.stdin.write("go\n")
+        process.stdin.flush()
+        result = floor.Started(**json.loads(_read_until(process, floor.RESULT)))
+        cpu = procs.cpu_used(before, procs.cpu_snapshot(groups))
+        process.stdin.close()
+    note = f"{result.eager} of {plan.e2e_orders} started eagerly"
+    return Burst(plan.e2e_orders, result.seconds, latency(result.latencies), cpu, note)

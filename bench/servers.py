@@ -1,8 +1,9 @@
-"""The two servers under test, started by the benchmark itself, and their database.
+"""The servers under test, started by the benchmark itself, and their database.
 
 The service runs as a user runs it (`orders serve --roles api`), on a dedicated database
 (orders_bench by default) migrated first and emptied at each run; the bare baseline runs
-`python -m bench.bare_server` on the same database and Redis.
+`python -m bench.bare_server` on the same database and Redis. Every port is the bench's
+own (BENCH_*), so a run never collides with `make run` or another engineer's bench.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ class BenchConfig:
     service_port: int
     bare_port: int
     temporal_port: int
+    pipeline_port: int  # the pipeline process of the `split` layout
+    celery_metrics_port: int
     log_dir: Path = ROOT / ".run" / "bench"
     secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(48))
 
@@ -52,7 +55,18 @@ class BenchConfig:
             service_port=int(env("BENCH_SERVICE_PORT", "18100")),
             bare_port=int(env("BENCH_BARE_PORT", "18101")),
             temporal_port=int(env("BENCH_TEMPORAL_PORT", "17233")),
+            pipeline_port=int(env("BENCH_PIPELINE_PORT", "18102")),
+            celery_metrics_port=int(env("BENCH_CELERY_METRICS_PORT", "18103")),
         )
+
+    @property
+    def database(self) -> str:
+        return urlsplit(self.dsn).path.lstrip("/")
+
+    @property
+    def tag(self) -> str:
+        """Names on the shared brokers (queues, exchange): one per bench database."""
+        return self.database
 
     @property
     def redis_url(self) -> str:
@@ -64,7 +78,7 @@ class BenchConfig:
 
 def prepare_database(config: BenchConfig) -> None:
     """Migrate the bench database and empty it, so every run starts from the same state."""
-    name = urlsplit(config.dsn).path.lstrip("/")
+    name = config.database
     if not name.endswith("_bench"):
         raise SystemExit(f"refusing to empty database {name!r}: its name must end in _bench")
     apply_migrations(config.dsn)
@@ -117,7 +131,7 @@ def _wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None
 @contextmanager
 def running(
     name: str, argv: list[str], env: dict[str, str], log_dir: Path, url: str | None = None
-) -> Iterator[None]:
+) -> Iterator[subprocess.Popen[bytes]]:
     """A child process (in its own process group) for the block; waits for `url`/health."""
     log_dir.mkdir(parents=True, exist_ok=True)
     log = log_dir / f"{name}.log"
@@ -128,7 +142,7 @@ def running(
         try:
             if url:
                 _wait_healthy(url, process, log)
-            yield
+            yield process
         finally:
             _stop(process)
 

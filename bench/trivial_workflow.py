@@ -1,9 +1,10 @@
-"""The end-to-end baseline: a trivial workflow running one no-op activity, one Python worker.
+"""The end-to-end baselines: a trivial workflow running one no-op activity, one Python worker.
 
     python -m bench.trivial_workflow --address 127.0.0.1:17233 --task-queue bench-trivial
 
 runs the worker until SIGTERM; bench/e2e.py starts the workflows on the same Temporal
-server the service's pipeline used, and times them.
+server the service's pipeline used, and times them. `LocalTrivialWorkflow` runs the same
+no-op as a LOCAL activity: bench/floor.py starts it eagerly, the engine's floor.
 """
 
 from __future__ import annotations
@@ -39,6 +40,18 @@ class TrivialWorkflow:
             noop,
             data,
             start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=RetryPolicy(maximum_attempts=3),
+        )
+
+
+@workflow.defn
+class LocalTrivialWorkflow:
+    @workflow.run
+    async def run(self, data: TrivialInput) -> None:
+        await workflow.execute_local_activity(
+            noop,
+            data,
+            start_to_close_timeout=timedelta(seconds=5),
             retry_policy=RetryPolicy(maximum_attempts=3),
         )
 

@@ -1,0 +1,166 @@
+"""The full stack as `make run` starts it, on a Temporal dev server of the bench's own.
+
+Layouts (`--layout`):
+  one    `orders serve` with every role in one process (the Procfile's `service` today)
+  split  `orders serve --roles api` and, on BENCH_PIPELINE_PORT,
+         `orders serve --roles worker,relay,consumer`
+both beside `orders celery --concurrency 2` (the Procfile's `celery`). PROCESS_ORDER_SECONDS
+is 0; queues and the exchange carry the bench database's name, so two engineers' runs on
+one RabbitMQ and Redis never take each other's messages; they are emptied at each start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import aio_pika
+import redis
+
+from bench import servers
+from bench.servers import ROOT, BenchConfig
+
+START_SH = ROOT / "temporal-dev" / "start.sh"
+LAYOUTS = ("one", "split")
+ALL_ROLES = "api,relay,worker,consumer"
+PIPELINE_ROLES = "worker,relay,consumer"
+
+
+class Temporal:
+    """The bench's dev server (temporal-dev/start.sh: SQLite in WAL mode, headless)."""
+
+    def __init__(self, config: BenchConfig) -> None:
+        self._data = config.log_dir / "temporal"
+        self.address = f"127.0.0.1:{config.temporal_port}"
+        self._env = dict(os.environ)
+        self._env.update(
+            TEMPORAL_DEV_PORT=str(config.temporal_port),
+            TEMPORAL_DEV_DATA=str(self._data),
+            TEMPORAL_DEV_HEADLESS="1",
+            TEMPORAL_NAMESPACE="default",
+        )
+
+    def start(self) -> None:
+        """Start it on the data it has (a restart keeps every workflow)."""
+        subprocess.run([str(START_SH), "--background"], env=self._env, check=True)
+
+    def stop(self) -> None:
+        subprocess.run([str(START_SH), "--stop"], env=self._env, check=False)
+
+    @property
+    def pid(self) -> int:
+        return int((self._data / "temporal.pid").read_text())
+
+
+@contextmanager
+def temporal(config: BenchConfig) -> Iterator[Temporal]:
+    """A fresh dev server for the block (its data folder is emptied first)."""
+    server = Temporal(config)
+    shutil.rmtree(config.log_dir / "temporal", ignore_errors=True)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@dataclass(frozen=True)
+class Queues:
+    exchange: str
+    new_order: str
+    status: str
+    celery: str
+
+
+def queues(config: BenchConfig) -> Queues:
+    tag = config.tag
+    return Queues(
+        f"orders.{tag}", f"new_order.{tag}", f"order_status_changed.{tag}", f"orders.{tag}"
+    )
+
+
+def env(config: BenchConfig, temporal_address: str, rabbitmq_port: int | None) -> dict[str, str]:
+    q = queues(config)
+    result = servers.service_env(config)
+    result.update(
+        TEMPORAL_ADDRESS=temporal_address,
+        TEMPORAL_TASK_QUEUE="orders-bench",
+        RABBITMQ_EXCHANGE=q.exchange,
+        RABBITMQ_NEW_ORDER_QUEUE=q.new_order,
+        RABBITMQ_STATUS_QUEUE=q.status,
+        CELERY_QUEUE=q.celery,
+        CELERY_METRICS_PORT=str(config.celery_metrics_port),
+        RELAY_POLL_INTERVAL_SECONDS="0.5",
+    )
+    if rabbitmq_port is not None:
+        result.update(RABBITMQ_HOST="127.0.0.1", RABBITMQ_PORT=str(rabbitmq_port))
+    return result
+
+
+async def _delete_rabbitmq_queues(url: str, names: tuple[str, ...]) -> None:
+    connection = await aio_pika.connect(url, timeout=10)
+    async with connection:
+        for name in names:
+            channel = await connection.channel()
+            await channel.queue_delete(name)
+
+
+def purge(config: BenchConfig) -> None:
+    """Delete this bench's queues (a killed run may have left messages in them)."""
+    q = queues(config)
+    get = os.environ.get
+    url = (
+        f"amqp://{get('RABBITMQ_USER', 'guest')}:{get('RABBITMQ_PASSWORD', 'guest')}"
+        f"@{get('RABBITMQ_HOST', '127.0.0.1')}:{get('RABBITMQ_PORT', '5672')}/"
+    )
+    asyncio.run(_delete_rabbitmq_queues(url, (q.new_order, f"{q.new_order}.dlq", q.status)))
+    client = redis.Redis(host=config.redis_host, port=config.redis_port, db=config.redis_db)
+    with contextlib.closing(client):
+        keys = list(client.scan_iter(match=f"{q.celery}*"))
+        if keys:
+            client.delete(*keys)
+
+
+@dataclass(frozen=True)
+class Stack:
+    url: str  # the API
+    layout: str
+    groups: dict[str, tuple[int, ...]]  # process group name -> root pids (bench.procs)
+    worker_url: str  # the process with the worker role (the SDK's metrics on its /metrics)
+
+
+@contextmanager
+def stack(
+    config: BenchConfig, temporal_address: str, layout: str, rabbitmq_port: int | None = None
+) -> Iterator[Stack]:
+    """The service's process(es) and a Celery worker, started in that layout."""
+    if layout not in LAYOUTS:
+        raise SystemExit(f"unknown layout {layout!r}: one of {', '.join(LAYOUTS)}")
+    purge(config)
+    environ = env(config, temporal_address, rabbitmq_port)
+    url = config.url(config.service_port)
+    orders = servers.ORDERS.as_posix()
+    celery = [orders, "celery", "--concurrency", "2", "--loglevel", "WARNING"]
+    celery += ["--without-gossip", "--without-mingle", "--without-heartbeat"]
+    api_roles = ALL_ROLES if layout == "one" else "api"
+    api = [orders, "serve", "--roles", api_roles, "--port", str(config.service_port)]
+    with contextlib.ExitStack() as running:
+        log_dir = config.log_dir
+        c = running.enter_context(servers.running("stack-celery", celery, environ, log_dir))
+        groups: dict[str, tuple[int, ...]] = {}
+        if layout == "split":
+            port = config.pipeline_port
+            argv = [orders, "serve", "--roles", PIPELINE_ROLES, "--port", str(port)]
+            p = servers.running("stack-pipeline", argv, environ, log_dir, config.url(port))
+            groups["pipeline"] = (running.enter_context(p).pid,)
+        s = running.enter_context(servers.running(f"stack-{layout}", api, environ, log_dir, url))
+        groups = {("service" if layout == "one" else "api"): (s.pid,), **groups}
+        groups["celery"] = (c.pid,)
+        worker_url = url if layout == "one" else config.url(config.pipeline_port)
+        yield Stack(url, layout, groups, worker_url)
