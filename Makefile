@@ -72,7 +72,7 @@ services:
 
 # Every figure of issue 10, each beside its baseline measured in the same run (bench/README.md,
 # docs/performance.md): routes, end to end and CPU per order, memory, latency, the full stack
-# under load, isolation, a 60 s soak; about 10 minutes. One part, or more repetitions:
+# under load, isolation, a 60 s soak; about 12 minutes (--repeat 3: 20). One part, or more repetitions:
 #   make bench BENCH_ARGS="--only e2e,cpu --repeat 3"     (--layout one|split, --profile, ...)
 # Uses wrk, installing it from Debian's packages when missing and running as root; else a
 # Python load generator.
