@@ -76,8 +76,9 @@ services:
 
 # Every figure of issue 10, each beside its baseline measured in the same run (bench/README.md,
 # docs/performance.md): routes, end to end and CPU per order, memory, latency, the full stack
-# under load, isolation, a 60 s soak; about 10 minutes. One part, or more repetitions:
-#   make bench BENCH_ARGS="--only e2e,cpu --repeat 3"     (--layout one|split, --profile, ...)
+# under load, isolation, a 60 s soak; about 12 minutes (20 with --repeat 3). Some parts only,
+# or more repetitions: make bench BENCH_ARGS="--only e2e,cpu --repeat 3" (--layout one|split,
+# --profile, ...: python -m bench.run --help).
 # Uses wrk, installing it from Debian's packages when missing and running as root; else a
 # Python load generator.
 BENCH_ARGS ?=

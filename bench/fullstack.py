@@ -107,7 +107,8 @@ def under_load(
     )
     if backlog.samples:
         print(f"  processed/waiting for the relay, every 5 s: {backlog.series()}")
-    busy = ", ".join(f"{g} {t / backlog.seconds:.0%}" for g, t in cpu.seconds.items())
+    window_s = max(backlog.seconds, 1e-9)
+    busy = ", ".join(f"{g} {t / window_s:.0%}" for g, t in cpu.seconds.items())
     print(f"  CPU during the drain, of one core: {busy}")
     name = f"POST while draining, full stack [{label}]"
     results.add(name, result.rps, "req/s", API_ALONE, POST_TARGET)
@@ -116,4 +117,4 @@ def under_load(
     )
     processed = processed_after - processed_before + backlog.drained
     engine.report(f"{label}, POST load and drain", window, processed, results)
-    return bool(result.errors) or not result.requests or not backlog.drained
+    return bool(result.errors) or not result.requests or not backlog.complete

@@ -1,6 +1,6 @@
 """`make bench`: every figure of issue 10, each beside its baseline, in one run.
 
-    python -m bench.run                      everything (about 10 minutes)
+    python -m bench.run                      everything (about 12 minutes)
     python -m bench.run --smoke              a few seconds of each, no soak: proves it works (CI)
     python -m bench.run --only e2e,cpu       some parts: routes, e2e, cpu, rss, latency,
                                              fullstack, isolation, soak
