@@ -11,7 +11,6 @@ from temporalio.client import Client
 from messaging.consumer import ConsumerConfig, EventConsumer
 from messaging.publisher import Publisher
 from messaging.topology import Topology
-from processing.celery_app import CeleryConfig, create_celery
 from processing.dispatch import CeleryDispatch
 from relay.outbox import Handoff, OutboxRelay, RelayConfig
 from relay.retention import OutboxRetention
@@ -63,17 +62,6 @@ def relay(
     )
     retention = OutboxRetention(pool, keep=settings.outbox_retention)
     return OutboxRelay(pool, handoff, config, retention)
-
-
-def celery(settings: Settings) -> Celery:
-    return create_celery(
-        CeleryConfig(
-            broker_url=settings.broker_url,
-            queue=settings.celery_queue,
-            dsn=settings.dsn,
-            work_seconds=settings.process_order_seconds,
-        )
-    )
 
 
 def consumer(settings: Settings, celery_app: Celery) -> EventConsumer:

@@ -20,7 +20,7 @@ from activities.order import OrderActivities
 from api.keys import READINESS
 from api.readiness import Probe
 from relay.backlog import BacklogMonitor
-from service import pipeline
+from service import celery_config, pipeline
 from service.keys import (
     DB_POOL,
     ORDER_USECASES,
@@ -130,7 +130,7 @@ async def outbox_relay(app: web.Application) -> AsyncIterator[None]:
 
 async def event_consumer(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
-    consumer = pipeline.consumer(settings, pipeline.celery(settings))
+    consumer = pipeline.consumer(settings, celery_config.celery(settings))
     if Role.WORKER not in settings.service_roles:  # else the publisher's probe tells
 
         async def connected() -> bool:

@@ -44,13 +44,13 @@ def _work(settings: Settings, argv: list[str]) -> None:
     from prometheus_client import multiprocess
 
     from processing.tasks import close_connection
-    from service import pipeline
+    from service import celery_config
     from service.telemetry import serve_multiprocess_metrics
     from service.tracing import start_from
 
     # Before the pool forks: the SDK restarts its export thread in each child.
     tracer_provider = start_from(settings)
-    app = pipeline.celery(settings)
+    app = celery_config.celery(settings)
 
     def child_exits(**_: object) -> None:
         close_connection(app)

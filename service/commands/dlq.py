@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from messaging.dlq import DeadLetter, DeadLetters
-from service import pipeline
 from service.commands.output import add_json_flag, emit
 from service.settings import Settings
+
+if TYPE_CHECKING:  # imported when the command runs: `orders celery` loads no RabbitMQ client
+    from messaging.dlq import DeadLetter, DeadLetters
 
 
 def register(sub: Any) -> None:
@@ -28,6 +29,9 @@ def register(sub: Any) -> None:
 
 
 def _dead_letters(settings: Settings) -> DeadLetters:
+    from messaging.dlq import DeadLetters
+    from service import pipeline
+
     return DeadLetters(
         settings.rabbitmq_url,
         pipeline.topology(settings),
@@ -52,6 +56,8 @@ def list_command(settings: Settings, args: argparse.Namespace) -> None:
 
 def replay_command(settings: Settings, args: argparse.Namespace) -> None:
     letters = asyncio.run(_dead_letters(settings).replay(args.limit))
+
+    from service import pipeline
 
     def lines(data: list[dict[str, Any]]) -> list[str]:
         return [f"replayed {len(data)} message(s) to {pipeline.topology(settings).new_order_queue}"]

@@ -6,18 +6,16 @@ import argparse
 import asyncio
 import getpass
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from api.schemas import RegisterIn
 from core.errors import EmailTaken
-from service.app import passwords
 from service.commands.output import add_json_flag, emit
 from service.settings import Settings
-from store.db import create_pool
-from store.users import User
-from usecases.accounts import Accounts
+
+if TYPE_CHECKING:  # imported when the command runs: `orders celery` loads none of the API
+    from store.users import User
 
 
 def register(sub: Any) -> None:
@@ -34,6 +32,10 @@ def register(sub: Any) -> None:
 
 
 async def _create(settings: Settings, email: str, password: str) -> User:
+    from service.app import passwords
+    from store.db import create_pool
+    from usecases.accounts import Accounts
+
     pool = await create_pool(settings.dsn, min_size=1, max_size=1)
     try:
         return await Accounts(pool, passwords(settings)).register(email=email, password=password)
@@ -46,6 +48,8 @@ def create_command(settings: Settings, args: argparse.Namespace) -> None:
         password = sys.stdin.readline().rstrip("\n")
     else:
         password = getpass.getpass("password: ")
+    from api.schemas import RegisterIn
+
     try:
         body = RegisterIn(email=args.email, password=password)
         user = asyncio.run(_create(settings, body.email, body.password))

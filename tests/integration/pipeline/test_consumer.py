@@ -22,7 +22,7 @@ from core.order import OrderItem
 from messaging.consumer import DLQ_REASON_HEADER, ConsumerConfig, EventConsumer
 from messaging.topology import Topology
 from processing.names import PROCESS_ORDER
-from service import pipeline
+from service import celery_config, pipeline
 from service.settings import Settings
 from tests.support.faults import free_port
 from tests.support.waiting import eventually
@@ -55,7 +55,7 @@ async def send(queue: str, body: bytes, correlation_id: str | None = None) -> No
 
 @contextlib.asynccontextmanager
 async def consuming(settings: Settings, topology: Topology) -> AsyncIterator[EventConsumer]:
-    celery = pipeline.celery(settings)
+    celery = celery_config.celery(settings)
     consumer = pipeline.consumer(settings, celery)
     assert pipeline.topology(settings) == topology
     task = asyncio.create_task(consumer.run())

@@ -15,7 +15,7 @@ from celery import Celery
 from processing.connection import WorkerConnection
 from processing.names import PROCESS_ORDER
 from processing.tasks import close_connection, process
-from service import pipeline
+from service import celery_config
 from service.settings import Settings
 from store.cache import OrderCache
 from tests.support.faults import free_port
@@ -25,7 +25,7 @@ from .orders import place_order
 
 @pytest.fixture
 def celery(settings: Settings) -> Iterator[Celery]:
-    app = pipeline.celery(settings)
+    app = celery_config.celery(settings)
     yield app
     close_connection(app)
     app.close()

@@ -21,7 +21,7 @@ from core.lifecycle import OrderStatus
 from messaging.topology import Topology
 from processing.names import PROCESS_ORDER
 from processing.tasks import close_connection
-from service import pipeline
+from service import celery_config
 from service.app import create_app
 from service.keys import WORKER_RUNNER
 from service.settings import Role, Settings
@@ -87,7 +87,7 @@ async def test_an_order_travels_the_whole_pipeline(
 
     await eventually(published, what="the outbox row marked published")
 
-    celery = pipeline.celery(service)
+    celery = celery_config.celery(service)
     try:
         await asyncio.to_thread(celery.tasks[PROCESS_ORDER].apply, args=(str(placed.id),))
     finally:

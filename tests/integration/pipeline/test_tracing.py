@@ -29,7 +29,7 @@ from core.events import NEW_ORDER
 from messaging.topology import Topology
 from processing.dispatch import CeleryDispatch
 from processing.tasks import close_connection
-from service import instrumentation, pipeline
+from service import celery_config, instrumentation
 from service.app import create_app
 from service.settings import Role, Settings
 from tests.support.api import ApiUser
@@ -124,7 +124,7 @@ async def test_one_order_is_one_connected_trace(
             "temporal_address": temporal_env.client.service_client.config.target_host,
         }
     )
-    worker_app = pipeline.celery(every_role)
+    worker_app = celery_config.celery(every_role)
     with start_worker(worker_app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
         try:
             client = await aiohttp_client(create_app(every_role, tracer_provider=traced.provider))
@@ -180,7 +180,7 @@ async def test_the_hand_off_to_celery_ends_its_publish_span(
     # the default (above, start_worker's app was the default): the span must end anyway
     # (it does, as soon as the signal handler returns) or process_order's parent is lost.
     Celery("bystander", set_as_current=False).set_default()
-    app = pipeline.celery(settings)
+    app = celery_config.celery(settings)
     try:
         with traced.provider.get_tracer(__name__).start_as_current_span("consume"):
             await CeleryDispatch(app).submit(new_order_event(), None)
