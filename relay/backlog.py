@@ -7,15 +7,12 @@ import asyncio
 import logging
 
 import asyncpg
-from prometheus_client import Gauge
 
+from relay.metrics import OLDEST, ROWS
 from store import outbox
 from store.db import FAILURES as DB_FAILURES
 
 log = logging.getLogger(__name__)
-
-ROWS = Gauge("orders_outbox_rows", "Outbox rows waiting, by what they wait for", ["state"])
-OLDEST = Gauge("orders_outbox_oldest_waiting_age_seconds", "Age of the oldest row not yet relayed")
 
 
 class BacklogMonitor:

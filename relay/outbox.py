@@ -31,6 +31,7 @@ import asyncpg
 from core.backoff import RETRY
 from core.events import InvalidEvent
 from relay.listener import OutboxListener
+from relay.metrics import HANDOFFS
 from relay.retention import OutboxRetention
 from store import outbox
 from store.db import FAILURES as DB_FAILURES
@@ -123,6 +124,9 @@ class OutboxRelay:
             failures = [o for o in outcomes if isinstance(o, Failure)]
             parkings = [o for o in outcomes if isinstance(o, Parking)]
             await self._record(conn, relayed, failures, parkings)
+        HANDOFFS.labels("relayed").inc(len(relayed))
+        HANDOFFS.labels("failed").inc(len(failures))
+        HANDOFFS.labels("parked").inc(len(parkings))
         errors = tuple(f.error for f in failures)
         self._report(len(rows), errors)
         return BatchResult(len(rows), len(relayed), errors, len(parkings))

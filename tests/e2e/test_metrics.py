@@ -57,6 +57,7 @@ async def test_one_order_moves_every_series(stack: Stack, http: aiohttp.ClientSe
     assert value(samples, "orders_cache_operations_total", operation="set", result="stored") >= 1
     assert value(samples, "orders_rabbitmq_deliveries_total", outcome="acked") == 1
     assert ("orders_outbox_rows", frozenset({("state", "unrelayed")})) in samples
+    assert value(samples, "orders_outbox_handoffs_total", outcome="relayed") >= 1
     # The Temporal SDK's own series, from the worker's runtime, on the same endpoint.
     assert any(name.startswith("temporal_") for name, _ in samples), "no Temporal series"
 
