@@ -18,7 +18,6 @@ from uuid import UUID
 
 from pydantic import BeforeValidator, WithJsonSchema
 
-from core.order import Order
 from usecases.orders import Position
 
 PATTERN = r"^[A-Za-z0-9_-]{32}$"
@@ -33,8 +32,9 @@ def _micros(at: datetime) -> int:
     return (at - _EPOCH) // timedelta(microseconds=1)
 
 
-def encode_cursor(order: Order) -> str:
-    raw = _LAYOUT.pack(_micros(order.created_at), order.id.bytes)
+def encode_cursor(position: Position) -> str:
+    created_at, order_id = position
+    raw = _LAYOUT.pack(_micros(created_at), order_id.bytes)
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 

@@ -12,7 +12,7 @@ import re
 from aiohttp import web
 
 from api.validation import RequestValidationError
-from core.order import Order
+from core.order import OrderView
 
 IDEMPOTENCY_KEY = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
@@ -21,7 +21,7 @@ _KEY = re.compile(KEY_PATTERN)
 _STRONG_VERSION = re.compile(r'"(\d{1,10})"')
 
 
-def etag(order: Order) -> str:
+def etag(order: OrderView) -> str:
     return f'"{order.version}"'
 
 

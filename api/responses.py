@@ -1,4 +1,5 @@
-"""JSON responses, encoded with orjson; orders go through the core's one codec."""
+"""JSON responses, encoded with orjson; orders go through the core's one codec, and an
+order read is served as the bytes its view holds (encoded once, when it was written)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from core.order import Order, encode_order, encode_orders
+from core.order import OrderPage, OrderView
 
 JSON = "application/json"
 
@@ -22,15 +23,13 @@ def json_response(
 
 
 def order_response(
-    order: Order, *, status: int = 200, headers: Mapping[str, str] | None = None
+    order: OrderView, *, status: int = 200, headers: Mapping[str, str] | None = None
 ) -> web.Response:
-    return web.Response(body=encode_order(order), status=status, headers=headers, content_type=JSON)
+    return web.Response(body=order.body, status=status, headers=headers, content_type=JSON)
 
 
-def orders_response(
-    orders: list[Order], *, headers: Mapping[str, str] | None = None
-) -> web.Response:
-    return web.Response(body=encode_orders(orders), headers=headers, content_type=JSON)
+def orders_response(page: OrderPage, *, headers: Mapping[str, str] | None = None) -> web.Response:
+    return web.Response(body=orjson.dumps(page.orders), headers=headers, content_type=JSON)
 
 
 def error_response(

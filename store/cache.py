@@ -7,6 +7,10 @@ to every request. Failures are logged as warnings, never raised to the caller.
 The cache never goes back in time: a write compares versions inside Redis (one Lua
 script), so a read that filled the cache from an older row cannot overwrite the newer
 entry a concurrent change wrote.
+
+An entry is the order's public JSON as it is served, after a header line with its version
+and owner (`core.order.encode_cache_entry`): a cached read checks the owner and answers
+with the bytes as they are, never decoding the JSON.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import redis.asyncio as aioredis
 from prometheus_client import Counter
 from redis.exceptions import RedisError
 
-from core.order import Order, decode_cache_entry, encode_cache_entry
+from core.order import OrderView, decode_cache_entry, encode_cache_entry
 
 log = logging.getLogger(__name__)
 
@@ -32,13 +36,14 @@ OPERATIONS = Counter(
     "orders_cache_operations_total", "Order cache reads and writes", ["operation", "result"]
 )
 
-# KEYS[1] entry; ARGV entry, its version, TTL. Writes unless the entry holds a newer version.
+# KEYS[1] entry; ARGV entry, its version, TTL. Writes unless the entry holds a newer version
+# (read from the entry's header line, "<version> <user_id>"; an entry of another shape is
+# replaced).
 PUT_IF_NOT_OLDER = """
 local current = redis.call('GET', KEYS[1])
 if current then
-  local ok, entry = pcall(cjson.decode, current)
-  if ok and type(entry) == 'table' and tonumber(entry['version']) and
-     tonumber(entry['version']) > tonumber(ARGV[2]) then
+  local version = tonumber(string.match(current, '^(%d+) %d+\\n'))
+  if version and version > tonumber(ARGV[2]) then
     return 0
   end
 end
@@ -78,7 +83,7 @@ class OrderCache:
             "redis %s failed, falling back to PostgreSQL order_id=%s error=%r", op, order_id, exc
         )
 
-    async def get(self, order_id: UUID) -> Order | None:
+    async def get(self, order_id: UUID) -> OrderView | None:
         """The cached order, or None on a miss or any Redis failure."""
         if not self.available:
             OPERATIONS.labels("get", "bypassed").inc()
@@ -93,8 +98,8 @@ class OrderCache:
             OPERATIONS.labels("get", "miss").inc()
             return None
         try:
-            order = decode_cache_entry(raw if isinstance(raw, bytes) else raw.encode())
-        except (ValueError, KeyError, TypeError, ArithmeticError) as exc:
+            view = decode_cache_entry(order_id, raw if isinstance(raw, bytes) else raw.encode())
+        except ValueError as exc:
             # An entry we cannot read (an older shape, corruption) is a miss, not a 500;
             # it is dropped, so the fill that follows can write the order again.
             log.warning("unreadable cache entry, dropping it order_id=%s error=%r", order_id, exc)
@@ -102,7 +107,7 @@ class OrderCache:
             OPERATIONS.labels("get", "miss").inc()
             return None
         OPERATIONS.labels("get", "hit").inc()
-        return order
+        return view
 
     async def _drop(self, order_id: UUID) -> None:
         try:
@@ -111,7 +116,7 @@ class OrderCache:
         except _FAILURES as exc:
             self._failed("delete", order_id, exc)
 
-    async def put(self, order: Order) -> None:
+    async def put(self, order: OrderView) -> None:
         """Write an order through unless a newer version is cached; a failure only logs."""
         if not self.available:
             OPERATIONS.labels("set", "bypassed").inc()

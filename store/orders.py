@@ -9,7 +9,7 @@ import asyncpg
 
 from core.events import NEW_ORDER, STATUS_CHANGED, NewOrderEvent, StatusChangedEvent, encode_event
 from core.lifecycle import OrderStatus
-from core.order import Order, items_from_json, items_to_json
+from core.order import Order, OrderPage, items_from_json, items_to_json, public_items, public_order
 from store.db import Executor
 from store.outbox import INSERT_INTO_OUTBOX
 
@@ -42,8 +42,12 @@ WITH changed AS (
 SELECT {_COLUMNS} FROM changed
 """
 
-_LIST_BY_USER = f"""
-SELECT {_COLUMNS} FROM orders
+# The list reads only what the public shape shows, the amount already a double (numeric(12,2)
+# converts to the nearest double, as float(Decimal) does), and builds no Order per row.
+_LIST_BY_USER = """
+SELECT id::text AS id, user_id, items, total_price::float8 AS total_price, status,
+       created_at, updated_at
+FROM orders
 WHERE user_id = $1
   AND ($2::text IS NULL OR status = $2)
   AND ($3::timestamptz IS NULL OR (created_at, id) < ($3, $4::uuid))
@@ -129,7 +133,7 @@ async def list_by_user(
     limit: int,
     status: OrderStatus | None = None,
     before: tuple[datetime, UUID] | None = None,
-) -> list[Order]:
+) -> OrderPage:
     """A user's orders, newest first; `before` is a keyset cursor (created_at, id)."""
     rows = await conn.fetch(
         _LIST_BY_USER,
@@ -139,4 +143,17 @@ async def list_by_user(
         before[1] if before else None,
         limit,
     )
-    return [_order(r) for r in rows]
+    page = [
+        public_order(
+            r["id"],
+            r["user_id"],
+            public_items(r["items"]),
+            r["total_price"],
+            r["status"],
+            r["created_at"],
+            r["updated_at"],
+        )
+        for r in rows
+    ]
+    last = (rows[-1]["created_at"], UUID(rows[-1]["id"])) if rows else None
+    return OrderPage(page, last)

@@ -18,7 +18,7 @@ import asyncpg
 import orjson
 
 from core.errors import IdempotencyKeyInFlight, IdempotencyKeyReused
-from core.order import OrderItem, encode_order
+from core.order import OrderItem, view_of
 from store import idempotency
 from store.cache import OrderCache
 from store.idempotency import StoredResponse
@@ -70,8 +70,9 @@ class IdempotentOrders:
                     raise IdempotencyKeyReused()
                 return Created(stored.status, stored.body, stored.order_id, replayed=True)
             order, event = new_order(user_id, items)
-            response = StoredResponse(print_, CREATED, encode_order(order), order.id)
+            view = view_of(order)
+            response = StoredResponse(print_, CREATED, view.body, order.id)
             await insert_new(conn, order, event)
             await idempotency.save(conn, user_id=user_id, key=key, response=response, ttl=self._ttl)
-        await self._cache.put(order)
+        await self._cache.put(view)
         return Created(CREATED, response.body, order.id, replayed=False)

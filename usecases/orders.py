@@ -12,7 +12,7 @@ from core import correlation
 from core.errors import Forbidden, OrderNotFound, PreconditionFailed, UserGone
 from core.events import NewOrderEvent, StatusChangedEvent
 from core.lifecycle import INITIAL_STATUS, OrderStatus, check_transition
-from core.order import Order, OrderItem, total_of
+from core.order import Order, OrderItem, OrderPage, OrderView, total_of, view_of
 from store import orders
 from store.cache import OrderCache
 from store.db import Executor
@@ -78,27 +78,29 @@ class Orders:
         return self._pool.acquire(timeout=self._acquire_timeout)
 
     @database_guarded
-    async def create(self, *, user_id: int, items: tuple[OrderItem, ...]) -> Order:
+    async def create(self, *, user_id: int, items: tuple[OrderItem, ...]) -> OrderView:
         """Write the order and its `new_order` event in one statement, then cache it."""
         order, event = new_order(user_id, items)
         async with self._connection() as conn:
             await insert_new(conn, order, event)
-        await self._cache.put(order)
-        return order
+        view = view_of(order)
+        await self._cache.put(view)
+        return view
 
     @database_guarded
-    async def get(self, *, order_id: UUID, user_id: int) -> Order:
+    async def get(self, *, order_id: UUID, user_id: int) -> OrderView:
         """The caller's order: from the cache, else PostgreSQL; another user's is Forbidden."""
-        order = await self._cache.get(order_id)
-        if order is None:
+        view = await self._cache.get(order_id)
+        if view is None:
             async with self._connection() as conn:
                 order = await orders.get_order(conn, order_id=order_id)
             if order is None:
                 raise OrderNotFound(order_id)
-            await self._cache.put(order)
-        if order.user_id != user_id:
+            view = view_of(order)
+            await self._cache.put(view)
+        if view.user_id != user_id:
             raise Forbidden()
-        return order
+        return view
 
     @database_guarded
     async def change_status(
@@ -108,7 +110,7 @@ class Orders:
         user_id: int,
         new: OrderStatus,
         if_version: tuple[int, ...] | None = None,
-    ) -> Order:
+    ) -> OrderView:
         """Apply a client's status change; the same status is a no-op, a forbidden one raises.
 
         `if_version` (from If-Match): the change happens only while the order still has
@@ -123,7 +125,7 @@ class Orders:
             if if_version is not None and order.version not in if_version:
                 raise PreconditionFailed(order.version)
             if not check_transition(order.status, new):
-                return order
+                return view_of(order)
             event = _status_event(order_id, user_id, order.status, new)
             updated = await orders.set_status(
                 conn,
@@ -134,8 +136,9 @@ class Orders:
         # The row was locked, so the conditional update cannot have missed.
         assert updated is not None
         log.info("order status changed order_id=%s %s->%s", order_id, order.status, new)
-        await self._cache.put(updated)
-        return updated
+        view = view_of(updated)
+        await self._cache.put(view)
+        return view
 
     @database_guarded
     async def expire(self, *, order_id: UUID, user_id: int) -> Order | None:
@@ -152,7 +155,7 @@ class Orders:
             log.info("order not expired, no longer PENDING order_id=%s", order_id)
             return None
         log.info("order expired unpaid order_id=%s", order_id)
-        await self._cache.put(updated)
+        await self._cache.put(view_of(updated))
         return updated
 
     @database_guarded
@@ -164,7 +167,7 @@ class Orders:
         limit: int,
         status: OrderStatus | None = None,
         before: Position | None = None,
-    ) -> list[Order]:
+    ) -> OrderPage:
         """The owner's orders, newest first; only the owner may list them."""
         if owner_id != caller_id:
             raise Forbidden()

@@ -72,8 +72,8 @@ async def list_orders(request: web.Request) -> web.Response:
         before=query.cursor,
     )
     headers: dict[str, str] = {}
-    if len(page) == query.limit:
-        params = {"limit": str(query.limit), "cursor": encode_cursor(page[-1])}
+    if len(page.orders) == query.limit and page.last is not None:
+        params = {"limit": str(query.limit), "cursor": encode_cursor(page.last)}
         if query.status is not None:
             params["status"] = query.status.value
         headers["Link"] = f'</orders/user/{owner}/?{urlencode(params)}>; rel="next"'

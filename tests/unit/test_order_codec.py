@@ -17,10 +17,12 @@ from core.order import (
     decode_cache_entry,
     encode_cache_entry,
     encode_order,
-    encode_orders,
     items_from_json,
     items_to_json,
+    public_items,
+    public_order,
     total_of,
+    view_of,
 )
 
 ITEMS = (OrderItem(1, 3, Decimal("19.99")), OrderItem(2, 1, Decimal("0.01")))
@@ -59,30 +61,54 @@ def test_public_shape_is_the_contracts() -> None:
     assert b'"total_price":59.98' in encode_order(order)
 
 
-def test_encode_orders_is_a_list_of_the_same_shape() -> None:
-    orders = [_order(), _order(status=OrderStatus.PENDING)]
-    assert orjson.loads(encode_orders(orders)) == [orjson.loads(encode_order(o)) for o in orders]
-    assert encode_orders([]) == b"[]"
-
-
-def test_cache_entry_round_trips_with_version() -> None:
+def test_a_row_in_the_public_shape_is_byte_for_byte_the_orders() -> None:
+    """The list builds each order from its row (items as stored, the amount as a double),
+    not from an Order: the bytes must be those of the order itself."""
     order = _order()
-    assert decode_cache_entry(encode_cache_entry(order)) == order
-    assert orjson.loads(encode_cache_entry(order))["version"] == 3
-
-
-def test_cache_entry_keeps_offsets_and_exact_amounts() -> None:
-    tz = timezone(timedelta(hours=-5))
-    order = _order(
-        created_at=datetime(2024, 1, 1, tzinfo=tz),
-        updated_at=datetime(2024, 1, 2, tzinfo=tz),
-        items=(OrderItem(7, 3, Decimal("0.10")),),
-        total_price=Decimal("0.30"),
+    stored_items = orjson.loads(items_to_json(order.items))
+    stored_items = [dict(reversed(i.items())) for i in stored_items]  # jsonb's key order
+    row = public_order(
+        str(order.id),
+        order.user_id,
+        public_items(stored_items),
+        float(order.total_price),
+        order.status.value,
+        order.created_at,
+        order.updated_at,
     )
-    decoded = decode_cache_entry(encode_cache_entry(order))
-    assert decoded == order
-    assert decoded.created_at.utcoffset() == timedelta(hours=-5)
-    assert decoded.total_price == Decimal("0.30")
+    assert orjson.dumps(row) == encode_order(order)
+
+
+def test_datetimes_are_written_as_isoformat_writes_them() -> None:
+    for at in (
+        datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC),
+        datetime(2024, 5, 6, 7, 8, 9, 1000, tzinfo=timezone(timedelta(hours=5, minutes=30))),
+        datetime(2024, 1, 1, tzinfo=timezone(timedelta(hours=-5))),
+    ):
+        order = _order(created_at=at, updated_at=at)
+        data = orjson.loads(encode_order(order))
+        assert data["created_at"] == data["updated_at"] == at.isoformat()
+        assert data["id"] == str(order.id)
+
+
+def test_cache_entry_round_trips_the_view() -> None:
+    order = _order()
+    view = view_of(order)
+    raw = encode_cache_entry(view)
+    assert raw.startswith(b"3 42\n")
+    assert decode_cache_entry(order.id, raw) == view
+    assert view.body == encode_order(order)
+
+
+def test_cache_entry_of_another_shape_is_refused() -> None:
+    order = _order()
+    previous = orjson.dumps({**order.to_public(), "version": 3})  # the release before's
+    for raw in (previous, b"", b"3 42", b"3\n{}", b"x y\n{}", b"3 42 1\n{}"):
+        try:
+            decode_cache_entry(order.id, raw)
+        except ValueError:
+            continue
+        raise AssertionError(f"accepted {raw!r}")
 
 
 def test_items_json_round_trip() -> None:

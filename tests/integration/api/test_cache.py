@@ -8,6 +8,7 @@ import uuid
 from typing import Any
 
 import asyncpg
+import orjson
 import pytest
 import redis.asyncio as aioredis
 
@@ -17,6 +18,10 @@ from tests.integration.api.conftest import ITEMS, MakeClient, User, create_order
 from tests.support.faults import closed_port, hung_server
 
 TTL = 123
+
+
+def key_id(key: str) -> uuid.UUID:
+    return uuid.UUID(key.rpartition(":")[2])
 
 
 async def _cached(redis_client: aioredis.Redis, key: str) -> bytes | None:
@@ -37,7 +42,7 @@ async def test_get_fills_the_cache_with_the_ttl(
     assert resp.status == 200
     raw = await _cached(redis_client, key)
     assert raw is not None
-    assert decode_cache_entry(raw).to_public() == order
+    assert orjson.loads(decode_cache_entry(key_id(key), raw).body) == order
     assert 0 < await redis_client.ttl(key) <= TTL
 
 
@@ -70,9 +75,10 @@ async def test_patch_refreshes_the_cache(
     key = cache_key(uuid.UUID(order["id"]))
     raw = await _cached(redis_client, key)
     assert raw is not None
-    cached = decode_cache_entry(raw)
-    assert cached.status == "PAID"
-    assert cached.to_public() == await resp.json()
+    cached = decode_cache_entry(key_id(key), raw)
+    assert cached.version == 2
+    assert orjson.loads(cached.body) == await resp.json()
+    assert orjson.loads(cached.body)["status"] == "PAID"
     assert 0 < await redis_client.ttl(key) <= TTL
     resp = await client.get(f"/orders/{order['id']}/", headers=user.headers)
     assert (await resp.json())["status"] == "PAID"
@@ -135,4 +141,36 @@ async def test_an_unreadable_cache_entry_is_a_miss(
     assert await resp.json() == order
     raw = await _cached(redis_client, key)
     assert raw is not None, "refilled"
-    assert decode_cache_entry(raw).to_public() == order
+    assert orjson.loads(decode_cache_entry(key_id(key), raw).body) == order
+
+
+async def test_a_cached_read_serves_the_cached_bytes_as_they_are(
+    make_client: MakeClient, redis_client: aioredis.Redis
+) -> None:
+    """No decode and re-encode: the entry's JSON is the response body, byte for byte."""
+    client = await make_client()
+    user = await register(client)
+    order = await create_order(client, user)
+    key = cache_key(uuid.UUID(order["id"]))
+    raw = await _cached(redis_client, key)
+    assert raw is not None
+    header, _, body = raw.partition(b"\n")
+    marked = body.replace(b'"status":"PENDING"', b'"status":"PENDING" ,"cached":true')
+    await redis_client.set(key, header + b"\n" + marked, ex=60)
+    resp = await client.get(f"/orders/{order['id']}/", headers=user.headers)
+    assert resp.status == 200
+    assert await resp.read() == marked
+    assert resp.headers["ETag"] == '"1"'
+
+
+async def test_a_cached_read_checks_the_owner_in_the_entry(
+    make_client: MakeClient, redis_client: aioredis.Redis
+) -> None:
+    client = await make_client()
+    owner, other = await register(client), await register(client)
+    order = await create_order(client, owner)
+    key = cache_key(uuid.UUID(order["id"]))
+    assert await _cached(redis_client, key) is not None
+    resp = await client.get(f"/orders/{order['id']}/", headers=other.headers)
+    assert resp.status == 403
+    assert (await client.get(f"/orders/{order['id']}/", headers=owner.headers)).status == 200

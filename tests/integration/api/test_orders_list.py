@@ -109,3 +109,21 @@ async def test_list_filters_by_status(client: Client, user: User) -> None:
     _, body, link = await _list(client, user, f"/orders/user/{user.id}/?status=PENDING&limit=1")
     assert [o["id"] for o in body] == [pending["id"]]
     assert "status=PENDING" in _next(link)
+
+
+async def test_list_writes_each_order_as_a_read_does_byte_for_byte(
+    client: Client, user: User
+) -> None:
+    """The list builds its JSON from the rows, not from orders; the bytes must not differ
+    from the single read's (cached at create, the same for a changed order)."""
+    created = [await create_order(client, user) for _ in range(2)]
+    resp = await client.patch(
+        f"/orders/{created[0]['id']}/", json={"status": "PAID"}, headers=user.headers
+    )
+    assert resp.status == 200
+    reads = []
+    for order in created[::-1]:
+        resp = await client.get(f"/orders/{order['id']}/", headers=user.headers)
+        reads.append(await resp.read())
+    resp = await client.get(f"/orders/user/{user.id}/", headers=user.headers)
+    assert await resp.read() == b"[" + b",".join(reads) + b"]"

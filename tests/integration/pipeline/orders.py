@@ -11,7 +11,7 @@ import asyncpg
 
 from core.order import Order, OrderItem
 from relay.outbox import OutboxRelay
-from store import users
+from store import orders, users
 from store.cache import OrderCache
 from tests.support.waiting import eventually
 from usecases.orders import Orders
@@ -42,7 +42,9 @@ async def place_order(
     )
     assert user is not None
     items = (OrderItem(1, 2, Decimal("9.99")), OrderItem(7, 1, Decimal("0.01")))
-    order = await Orders(pool, cache).create(user_id=user.id, items=items)
+    view = await Orders(pool, cache).create(user_id=user.id, items=items)
+    order = await orders.get_order(pool, order_id=view.id)
+    assert order is not None
     event_id = await pool.fetchval(
         "SELECT id FROM outbox WHERE aggregate_id = $1 AND event_type = 'new_order'", order.id
     )

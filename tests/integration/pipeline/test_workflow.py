@@ -310,7 +310,7 @@ async def test_processed_and_final_status_complete_the_workflow(
         desc = await handle.describe()
 
     assert (view.status, view.processed) == ("SHIPPED", True)
-    assert paid.status is OrderStatus.PAID
+    assert orjson.loads(paid.body)["status"] == OrderStatus.PAID.value
     ours = [(t, e) for t, _, e in publisher.published if e in view.published_event_ids]
     assert [t for t, _ in ours] == [NEW_ORDER, STATUS_CHANGED, STATUS_CHANGED]
     assert ours[0][1] == str(placed.event_id)

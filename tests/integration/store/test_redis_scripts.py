@@ -9,11 +9,12 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
+import orjson
 import pytest
 import redis.asyncio as aioredis
 
 from core.lifecycle import OrderStatus
-from core.order import Order, OrderItem, decode_cache_entry
+from core.order import Order, OrderItem, decode_cache_entry, view_of
 from core.ratelimit import LocalBuckets, Policy
 from store.cache import OrderCache, cache_key
 from store.ratelimit import RedisBuckets, bucket_key
@@ -62,15 +63,15 @@ async def test_a_stale_fill_never_overwrites_a_newer_entry(
     cache = OrderCache(redis_client, ttl_seconds=60, timeout_seconds=1.0)
     older = replace(_order(1, OrderStatus.PENDING), id=uuid.uuid4())
     newer = replace(older, status=OrderStatus.PAID, version=2)
-    await cache.put(newer)  # the PATCH wrote version 2
-    await cache.put(older)  # then a read that had fetched version 1 fills the cache
+    await cache.put(view_of(newer))  # the PATCH wrote version 2
+    await cache.put(view_of(older))  # then a read that had fetched version 1 fills the cache
     raw = await redis_client.get(cache_key(older.id))
     assert isinstance(raw, bytes)
-    assert decode_cache_entry(raw).version == 2
-    assert (await cache.get(older.id)) == newer
+    assert decode_cache_entry(older.id, raw).version == 2
+    assert (await cache.get(older.id)) == view_of(newer)
     newest = replace(newer, status=OrderStatus.SHIPPED, version=3)
-    await cache.put(newest)
-    assert (await cache.get(older.id)) == newest
+    await cache.put(view_of(newest))
+    assert (await cache.get(older.id)) == view_of(newest)
 
 
 async def test_a_fill_replaces_an_unreadable_entry(redis_client: aioredis.Redis) -> None:
@@ -79,8 +80,23 @@ async def test_a_fill_replaces_an_unreadable_entry(redis_client: aioredis.Redis)
         order = replace(_order(version, OrderStatus.PENDING), id=uuid.uuid4())
         await redis_client.set(cache_key(order.id), b'{"version": "nonsense', ex=60)
         assert await cache.get(order.id) is None  # a miss, and the entry is dropped
-        await cache.put(order)
-        assert await cache.get(order.id) == order
+        await cache.put(view_of(order))
+        assert await cache.get(order.id) == view_of(order)
+
+
+async def test_an_entry_of_the_previous_shape_is_a_miss_and_is_replaced(
+    redis_client: aioredis.Redis,
+) -> None:
+    """The release before wrote the public JSON with its version inside: while both run
+    (a rolling deploy), such an entry is read as a miss and any fill replaces it."""
+    cache = OrderCache(redis_client, ttl_seconds=60, timeout_seconds=1.0)
+    order = replace(_order(2, OrderStatus.PAID), id=uuid.uuid4())
+    previous = orjson.dumps({**orjson.loads(view_of(order).body), "version": 9})
+    await redis_client.set(cache_key(order.id), previous, ex=60)
+    assert await cache.get(order.id) is None
+    await redis_client.set(cache_key(order.id), previous, ex=60)
+    await cache.put(view_of(order))  # version 2 replaces it, whatever version it claimed
+    assert await cache.get(order.id) == view_of(order)
 
 
 async def test_a_version_1_fill_never_overwrites_a_newer_entry(
@@ -88,8 +104,7 @@ async def test_a_version_1_fill_never_overwrites_a_newer_entry(
 ) -> None:
     cache = OrderCache(redis_client, ttl_seconds=60, timeout_seconds=1.0)
     first = replace(_order(1, OrderStatus.PENDING), id=uuid.uuid4())
-    await cache.put(replace(first, status=OrderStatus.CANCELED, version=2))
-    await cache.put(first)  # a read that fetched the order before it was canceled
-    cached = await cache.get(first.id)
-    assert cached is not None
-    assert (cached.version, cached.status) == (2, OrderStatus.CANCELED)
+    canceled = replace(first, status=OrderStatus.CANCELED, version=2)
+    await cache.put(view_of(canceled))
+    await cache.put(view_of(first))  # a read that fetched the order before it was canceled
+    assert await cache.get(first.id) == view_of(canceled)
