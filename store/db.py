@@ -21,6 +21,19 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
     )
 
 
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """What the pool does to a connection on release, beyond asyncpg's own client-side part
+    (an open transaction is rolled back, listeners dropped): nothing.
+
+    asyncpg's default sends `pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL`,
+    one more round trip for every acquire. This service leaves no session state on a
+    pooled connection to undo: its advisory locks are transaction-scoped, its cursors live
+    inside transactions, it LISTENs on a connection of its own (relay.listener) and sets
+    its settings when it connects (`server_settings`), never with SET. Keep it that way,
+    or reset here what you leave behind (tests/integration/store/test_pool.py).
+    """
+
+
 async def create_pool(
     dsn: str,
     *,
@@ -39,6 +52,7 @@ async def create_pool(
         max_size=max_size,
         command_timeout=command_timeout,
         init=_init_connection,
+        reset=_keep_session,
         server_settings=server_settings,
     )
     assert pool is not None
