@@ -48,6 +48,22 @@ def _route(request: web.Request) -> str:
     return resource.canonical if resource is not None else UNMATCHED
 
 
+# The labelled series, looked up once per (route, method, status) rather than per request
+# (`labels()` validates and locks each time). Routes and statuses are bounded, so is this.
+_SERIES: dict[tuple[str, str, int], tuple[Histogram, Counter]] = {}
+
+
+def _series(route: str, method: str, status: int) -> tuple[Histogram, Counter]:
+    key = (route, method, status)
+    found = _SERIES.get(key)
+    if found is None:
+        found = _SERIES[key] = (
+            LATENCY.labels(route, method),
+            REQUESTS.labels(route, method, str(status)),
+        )
+    return found
+
+
 @web.middleware
 async def metrics_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     route, method = _route(request), request.method
@@ -63,8 +79,9 @@ async def metrics_middleware(request: web.Request, handler: Handler) -> web.Stre
         raise
     finally:
         IN_FLIGHT.dec()
-        LATENCY.labels(route, method).observe(time.perf_counter() - started)
-        REQUESTS.labels(route, method, str(status)).inc()
+        latency, requests = _series(route, method, status)
+        latency.observe(time.perf_counter() - started)
+        requests.inc()
 
 
 async def _scrape(session: aiohttp.ClientSession, url: str) -> bytes:

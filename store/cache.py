@@ -35,6 +35,9 @@ _FAILURES = (RedisError, OSError, asyncio.TimeoutError)
 OPERATIONS = Counter(
     "orders_cache_operations_total", "Order cache reads and writes", ["operation", "result"]
 )
+HIT = OPERATIONS.labels("get", "hit")  # the hot path's series, bound once
+MISS = OPERATIONS.labels("get", "miss")
+STORED = OPERATIONS.labels("set", "stored")
 
 # KEYS[1] entry; ARGV entry, its version, TTL. Writes unless the entry holds a newer version
 # (read from the entry's header line, "<version> <user_id>"; an entry of another shape is
@@ -95,7 +98,7 @@ class OrderCache:
             self._failed("get", order_id, exc)
             return None
         if raw is None:
-            OPERATIONS.labels("get", "miss").inc()
+            MISS.inc()
             return None
         try:
             view = decode_cache_entry(order_id, raw if isinstance(raw, bytes) else raw.encode())
@@ -104,9 +107,9 @@ class OrderCache:
             # it is dropped, so the fill that follows can write the order again.
             log.warning("unreadable cache entry, dropping it order_id=%s error=%r", order_id, exc)
             await self._drop(order_id)
-            OPERATIONS.labels("get", "miss").inc()
+            MISS.inc()
             return None
-        OPERATIONS.labels("get", "hit").inc()
+        HIT.inc()
         return view
 
     async def _drop(self, order_id: UUID) -> None:
@@ -133,7 +136,7 @@ class OrderCache:
         except _FAILURES as exc:
             self._failed("set", order.id, exc)
             return
-        OPERATIONS.labels("set", "stored").inc()
+        STORED.inc()
 
     async def ping(self) -> bool:
         try:
