@@ -55,7 +55,8 @@ class MalformedRequestFilter(logging.Filter):
             return True
         reason = " ".join(str(exc.message).split())[:MAX_REASON]  # one bounded line
         record.msg = "malformed HTTP request answered %s: %s (from %s)"
-        record.args = (exc.code, reason, *(record.args or ("unknown",))[:1])
+        peer = record.args[0] if isinstance(record.args, tuple) and record.args else "unknown"
+        record.args = (exc.code, reason, peer)
         record.levelno, record.levelname = logging.INFO, "INFO"
         record.exc_info, record.exc_text = None, None
         return logging.getLogger(record.name).isEnabledFor(logging.INFO)
