@@ -13,7 +13,7 @@ from aiohttp import web
 from api.keys import READINESS
 from api.operations import Operation, add_routes
 from api.responses import json_response
-from api.schemas import HealthOut, ReadyOut
+from api.schemas.health import HealthOut, ReadyOut
 
 
 async def health(request: web.Request) -> web.Response:

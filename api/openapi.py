@@ -9,7 +9,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from api.operations import Operation
-from api.schemas import HTTPError, HTTPValidationError
+from api.schemas.errors import HTTPError, HTTPValidationError
 
 REF = "#/components/schemas/{model}"
 SECURITY_SCHEME = "OAuth2PasswordBearer"

@@ -8,7 +8,7 @@ from api.keys import ACCOUNTS, TOKENS
 from api.operations import Operation
 from api.ratelimit import THROTTLE
 from api.responses import json_response
-from api.schemas import RegisterIn, TokenForm, TokenOut, UserOut
+from api.schemas.accounts import RegisterIn, TokenForm, TokenOut, UserOut
 from api.validation import form_body, json_body
 from usecases.accounts import account_name
 

@@ -13,7 +13,14 @@ from api.keys import HISTORY, IDEMPOTENT_ORDERS, ORDERS
 from api.operations import HeaderParam, Operation, PathParam
 from api.preconditions import IDEMPOTENCY_KEY, KEY_PATTERN, etag, idempotency_key, if_match
 from api.responses import JSON, json_response, order_response, orders_response
-from api.schemas import OrderIn, OrderListQuery, OrderOut, StatusIn, TimelineEntryOut, UserPath
+from api.schemas.orders import (
+    OrderIn,
+    OrderListQuery,
+    OrderOut,
+    StatusIn,
+    TimelineEntryOut,
+    UserPath,
+)
 from api.validation import json_body, query_params, validate
 from core.errors import OrderNotFound
 

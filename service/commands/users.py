@@ -48,7 +48,7 @@ def create_command(settings: Settings, args: argparse.Namespace) -> None:
         password = sys.stdin.readline().rstrip("\n")
     else:
         password = getpass.getpass("password: ")
-    from api.schemas import RegisterIn
+    from api.schemas.accounts import RegisterIn
 
     try:
         body = RegisterIn(email=args.email, password=password)

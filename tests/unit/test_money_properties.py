@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from api.schemas import OrderIn
+from api.schemas.orders import OrderIn
 from core.money import MAX_AMOUNT, to_json_number
 from core.order import OrderItem, total_of
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from api.schemas import OrderOut
+from api.schemas.orders import OrderOut
 from tests.integration.api.conftest import Client, User, create_order
 
 CONTRACT = {

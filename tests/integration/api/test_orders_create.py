@@ -8,7 +8,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from api.schemas import OrderOut
+from api.schemas.orders import OrderOut
 from tests.integration.api.conftest import ITEMS, Client, User, create_order
 
 ONE = {"product_id": 1, "quantity": 1, "price": 1.5}
