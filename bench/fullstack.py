@@ -33,7 +33,8 @@ POST_TARGET = Target(">= 0.5x", ratio_at_least=0.5)
 def api_alone(config: servers.BenchConfig, plan: Plan, results: Results) -> Result:
     """POST /orders/ on the API role alone; the database is emptied again afterwards."""
     servers.prepare_database(config)
-    with servers.service(config) as url:
+    with servers.service(config) as server:
+        url = server.url
         writers = asyncio.run(fixtures.register_users(url, plan.writers, "alone"))
         result = measure(url, creates_for(writers), plan)
     servers.prepare_database(config)  # its outbox rows must not reach the stack's relay

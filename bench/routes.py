@@ -3,6 +3,9 @@
 Each scenario runs against the service (`orders serve --roles api`), then against the bare
 server (bench/bare_server.py), on the same database and Redis; the ratio service/bare is
 the figure (the issue's targets: create >= 0.9, cached read >= 0.85, list >= 0.85).
+Beside it, each server's CPU time per request (from /proc, the measured window only):
+the same comparison with less of the machine's noise in it, since a busy neighbour
+slows both servers' answers but changes little of what each request costs.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from bench import fixtures, load, servers
+from bench import fixtures, load, procs, servers
 from bench.fixtures import ORDER_BODY
 from bench.load import Request, Result
 from bench.names import API_ALONE
@@ -83,7 +86,19 @@ def measure(url: str, requests: list[Request], plan: Plan) -> Result:
     return load.run(url, requests, connections=plan.connections, seconds=plan.seconds)
 
 
-def _report(scenario: Scenario, service: Result, bare: Result) -> None:
+def measure_cpu(
+    server: servers.Server, requests: list[Request], plan: Plan
+) -> tuple[Result, float]:
+    """The load's result and the server's CPU microseconds per request meanwhile."""
+    if plan.warmup:
+        load.run(server.url, requests, connections=plan.connections, seconds=plan.warmup)
+    before = procs.cpu_seconds(server.pid)
+    result = load.run(server.url, requests, connections=plan.connections, seconds=plan.seconds)
+    used = procs.cpu_seconds(server.pid) - before
+    return result, 1e6 * used / result.requests if result.requests else float("nan")
+
+
+def _report(scenario: Scenario, service: Result, bare: Result, cpu: tuple[float, float]) -> None:
     ratio = service.rps / bare.rps if bare.rps else float("nan")
     print(f"\n{scenario.name}: {scenario.route}")
     print(HEADER)
@@ -91,6 +106,10 @@ def _report(scenario: Scenario, service: Result, bare: Result) -> None:
     print(row("bare", bare))
     p50 = service.p50_ms / bare.p50_ms if bare.p50_ms else float("nan")
     print(f"  ratio service/bare: {ratio:.2f} (req/s); p50 latency {p50:.2f}x")
+    print(
+        f"  CPU per request: service {cpu[0]:.0f} us, bare {cpu[1]:.0f} us;"
+        f" bare/service {cpu[1] / cpu[0]:.2f}"
+    )
     if service.errors or bare.errors:
         print("  WARNING: errors (non-2xx or failed requests): the figures above are suspect")
 
@@ -99,20 +118,25 @@ def run(config: servers.BenchConfig, plan: Plan, repeat: int, results: Results) 
     """Measure every scenario `repeat` times; True when one got errors or no answers."""
     failed = False
     servers.prepare_database(config)
-    with servers.service(config) as service_url, servers.bare(config) as bare_url:
-        scenarios = asyncio.run(_scenarios(plan, service_url, bare_url))
+    with servers.service(config) as service_server, servers.bare(config) as bare_server:
+        scenarios = asyncio.run(_scenarios(plan, service_server.url, bare_server.url))
         for repetition in range(repeat):
             results.repetition = repetition
             for scenario in scenarios:
-                service = measure(service_url, scenario.service, plan)
-                bare = measure(bare_url, scenario.bare, plan)
-                _report(scenario, service, bare)
+                service, service_cpu = measure_cpu(service_server, scenario.service, plan)
+                bare, bare_cpu = measure_cpu(bare_server, scenario.bare, plan)
+                _report(scenario, service, bare, (service_cpu, bare_cpu))
                 failed |= not service.requests or not bare.requests
                 failed |= bool(service.errors or bare.errors)
                 base = f"{scenario.name}, bare"
                 results.add(base, bare.rps, "req/s")
                 results.add(
                     f"{scenario.name}, service", service.rps, "req/s", base, scenario.target
+                )
+                cpu_base = f"{scenario.name}, CPU per request, bare"
+                results.add(cpu_base, bare_cpu, "us")
+                results.add(
+                    f"{scenario.name}, CPU per request, service", service_cpu, "us", cpu_base
                 )
                 if scenario.name == "create":  # the same load: the full stack's baseline
                     results.add(API_ALONE, service.rps, "req/s")

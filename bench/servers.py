@@ -158,16 +158,22 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
+@dataclass(frozen=True)
+class Server:
+    url: str
+    pid: int  # for its CPU time (procs.cpu_seconds)
+
+
 @contextmanager
-def service(config: BenchConfig) -> Iterator[str]:
+def service(config: BenchConfig) -> Iterator[Server]:
     url = config.url(config.service_port)
     argv = [str(ORDERS), "serve", "--roles", "api", "--port", str(config.service_port)]
-    with running("service", argv, service_env(config), config.log_dir, url):
-        yield url
+    with running("service", argv, service_env(config), config.log_dir, url) as process:
+        yield Server(url, process.pid)
 
 
 @contextmanager
-def bare(config: BenchConfig) -> Iterator[str]:
+def bare(config: BenchConfig) -> Iterator[Server]:
     url = config.url(config.bare_port)
     argv = [
         sys.executable,
@@ -180,5 +186,5 @@ def bare(config: BenchConfig) -> Iterator[str]:
         "--redis-url",
         config.redis_url,
     ]
-    with running("bare", argv, service_env(config), config.log_dir, url):
-        yield url
+    with running("bare", argv, service_env(config), config.log_dir, url) as process:
+        yield Server(url, process.pid)
