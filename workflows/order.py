@@ -14,9 +14,11 @@ Deterministic: time comes from `workflow.now()` and timers, I/O only through act
 Every change to what it does goes behind `workflow.patched` (the PATCH_* ids in
 `workflows.names`), so histories recorded by earlier versions still replay:
 `WORKFLOW_VERSION` names the folder of tests/histories/ that the current code records into.
-"""
 
-from __future__ import annotations
+No `from __future__ import annotations` here: a sandboxed run executes this module again
+and `workflow.defn` reads the handlers' type hints, which would be strings to compile and
+resolve on every run (docs/architecture.md "The workflow sandbox").
+"""
 
 import asyncio
 from datetime import datetime, timedelta
