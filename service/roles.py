@@ -94,6 +94,7 @@ async def temporal_worker(app: web.Application) -> AsyncIterator[None]:
         task_queue=settings.temporal_task_queue,
         activities=activities,
         connect_timeout=settings.temporal_timeout_seconds,
+        sandboxed=settings.workflow_sandbox,
         interceptors=temporal_interceptors(app.get(TRACER_PROVIDER)),
     )
     app[WORKER_RUNNER] = runner

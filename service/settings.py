@@ -130,6 +130,9 @@ class Settings(BaseSettings):
     # How long the namespace keeps a closed workflow's history (temporal-dev/start.sh and
     # compose.yml apply it); past it, /history/ answers 410.
     temporal_retention: timedelta = timedelta(days=30)
+    # Run the worker's workflows in the Temporal sandbox (off: about 4 times less of the
+    # worker's CPU per workflow run; replays and the workflow's tests always use it).
+    workflow_sandbox: bool = False
 
     # Metrics: the Temporal SDK's exporter on loopback (unset: a free port; 0: off), appended
     # to /metrics; the Celery worker's own endpoint (0: off).

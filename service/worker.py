@@ -37,13 +37,16 @@ MAX_ACTIVITIES: Final = 50  # publishes awaiting RabbitMQ's confirm, expiries
 RECONNECT: Final = BackoffPolicy(initial=1.0, maximum=30.0)
 
 
-def build_worker(client: Client, task_queue: str, activities: OrderActivities) -> Worker:
+def build_worker(
+    client: Client, task_queue: str, activities: OrderActivities, *, sandboxed: bool
+) -> Worker:
+    """`sandboxed`: run the workflows in the Temporal sandbox (workflows/sandbox.py)."""
     return Worker(
         client,
         task_queue=task_queue,
         workflows=[OrderWorkflow, PublishEventWorkflow],
         activities=[activities.publish_event, activities.expire_order],
-        workflow_runner=workflow_runner(),
+        workflow_runner=workflow_runner(sandboxed=sandboxed),
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
         max_cached_workflows=WORKFLOW_CACHE,
         workflow_task_poller_behavior=WORKFLOW_POLLERS,
@@ -61,12 +64,14 @@ class WorkerRunner:
         task_queue: str,
         activities: OrderActivities,
         connect_timeout: float = 10.0,
+        sandboxed: bool = False,
         runtime: Runtime | None = None,
         interceptors: Sequence[Interceptor] = (),
     ) -> None:
         self._runtime = runtime  # None: the SDK's default (no metrics exporter)
         self._interceptors = interceptors  # the client's, so the worker's too (tracing)
         self._connect_timeout = connect_timeout
+        self._sandboxed = sandboxed  # settings' WORKFLOW_SANDBOX
         self._address = address
         self._namespace = namespace
         self._task_queue = task_queue
@@ -87,9 +92,15 @@ class WorkerRunner:
                         runtime=self._runtime,
                         interceptors=self._interceptors,
                     )
-                self._worker = build_worker(client, self._task_queue, self._activities)
+                self._worker = build_worker(
+                    client, self._task_queue, self._activities, sandboxed=self._sandboxed
+                )
                 self._client = client
-                log.info("temporal worker running task_queue=%s", self._task_queue)
+                log.info(
+                    "temporal worker running task_queue=%s sandboxed=%s",
+                    self._task_queue,
+                    self._sandboxed,
+                )
                 backoff.reset()
                 await self._worker.run()
             except (RuntimeError, TimeoutError) as exc:  # temporalio: RuntimeError when away

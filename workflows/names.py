@@ -11,11 +11,12 @@ WORKFLOW_ID_PREFIX: Final = "order-"
 PUBLISH_WORKFLOW_NAME: Final = "PublishEventWorkflow"
 
 # The version whose histories tests/histories/v<N>/ holds; bump it with each new patch.
-WORKFLOW_VERSION: Final = 3
+WORKFLOW_VERSION: Final = 4
 # Patches of OrderWorkflow (`workflow.patched`), the version that brought each:
 PATCH_RECONCILE: Final = "reconcile-processing"  # v2: publish new_order again, no processed
 PATCH_PARK: Final = "park-on-poison-input"  # v2: an input that can never work parks it
 PATCH_LOCAL_PUBLISH: Final = "local-first-publish"  # v3: new_order first as a local activity
+PATCH_LOCAL_STATUS: Final = "local-status-publish"  # v4: status events first as local ones too
 
 SIGNAL_STATUS_CHANGED: Final = "status_changed"
 SIGNAL_PROCESSED: Final = "processed"

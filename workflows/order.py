@@ -1,7 +1,7 @@
 """OrderWorkflow: one order's durable life, from its `new_order` event to its final status.
 
 It publishes the order's events to RabbitMQ in order (retrying until the broker
-answers; the first attempt at `new_order` runs as a local activity, inside the workflow
+answers; the first attempt at each event runs as a local activity, inside the workflow
 task), cancels an order still unpaid after the payment timeout, follows the status
 changes and the `processed` signal the relay delivers from the outbox, and completes
 once the order is final and processed (or canceled before processing). It does not trust
@@ -14,9 +14,11 @@ Deterministic: time comes from `workflow.now()` and timers, I/O only through act
 Every change to what it does goes behind `workflow.patched` (the PATCH_* ids in
 `workflows.names`), so histories recorded by earlier versions still replay:
 `WORKFLOW_VERSION` names the folder of tests/histories/ that the current code records into.
-"""
 
-from __future__ import annotations
+No `from __future__ import annotations` here: a sandboxed run executes this module again
+and `workflow.defn` reads the handlers' type hints, which would be strings to compile and
+resolve on every run (docs/architecture.md "The workflow sandbox").
+"""
 
 import asyncio
 from datetime import datetime, timedelta
@@ -36,6 +38,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.names import (
         ORDER_STATUS,
         PATCH_LOCAL_PUBLISH,
+        PATCH_LOCAL_STATUS,
         PATCH_PARK,
         PATCH_RECONCILE,
         QUERY_LIFECYCLE,
@@ -140,7 +143,11 @@ class OrderWorkflow:
     async def _publish_all(self, order: OrderWorkflowInput) -> None:
         """Publish `new_order`, then every status event in the order it arrived."""
         await self._publish(
-            order.event_id, NEW_ORDER, order.event_json, order.correlation_id, first=True
+            order.event_id,
+            NEW_ORDER,
+            order.event_json,
+            order.correlation_id,
+            local_first=workflow.patched(PATCH_LOCAL_PUBLISH),
         )
         while True:
             await workflow.wait_condition(lambda: bool(self._queue) or self._over())
@@ -148,7 +155,11 @@ class OrderWorkflow:
                 return
             change = self._queue[0]
             await self._publish(
-                change.event_id, STATUS_CHANGED, change.event_json, change.correlation_id
+                change.event_id,
+                STATUS_CHANGED,
+                change.event_json,
+                change.correlation_id,
+                local_first=workflow.patched(PATCH_LOCAL_STATUS),
             )
             self._queue.pop(0)
 
@@ -160,11 +171,12 @@ class OrderWorkflow:
         correlation_id: str,
         reason: str = "",
         *,
-        first: bool = False,
+        local_first: bool = False,
     ) -> None:
+        """`local_first`: one attempt as a local activity, then the regular activity."""
         event = PublishInput(self._order_id, event_id, event_type, body, correlation_id, reason)
         result = None
-        if first and workflow.patched(PATCH_LOCAL_PUBLISH):
+        if local_first:
             result = await self._publish_locally(event)
         if result is None:
             result = await workflow.execute_activity_method(
@@ -190,7 +202,7 @@ class OrderWorkflow:
             )
         except FailureError as exc:  # a local activity's failure comes unwrapped
             workflow.logger.warning(
-                "first publish failed, retrying as an activity order_id=%s event_id=%s error=%s",
+                "local publish failed, retrying as an activity order_id=%s event_id=%s error=%s",
                 self._order_id,
                 event.event_id,
                 exc,

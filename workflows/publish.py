@@ -4,9 +4,8 @@ is closed (terminated by an operator, parked) or gone (past the namespace's rete
 The relay starts it instead of the signal that found no running workflow, with the id
 `order-<order id>-event-<event id>` (one execution per event, ever), so the event still
 reaches RabbitMQ, is marked published in the outbox, and its start is idempotent.
+No `from __future__ import annotations`, as in order.py.
 """
-
-from __future__ import annotations
 
 from temporalio import workflow
 

@@ -178,3 +178,9 @@ def test_the_reliability_settings_default_and_read_days(monkeypatch: pytest.Monk
 
 def test_a_duration_that_is_not_positive_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "PROCESSING_TIMEOUT must be positive" in _refused(monkeypatch, PROCESSING_TIMEOUT="PT0S")
+
+
+def test_the_worker_runs_without_the_sandbox_unless_told(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings().workflow_sandbox is False
+    monkeypatch.setenv("WORKFLOW_SANDBOX", "true")
+    assert load_settings().workflow_sandbox is True

@@ -1,7 +1,8 @@
 """Recorded workflow histories, every version's, replay against today's code: a change to
 a workflow that is not behind `workflow.patched` fails here. Histories are append-only,
 one folder per workflow version (`python -m tests.histories.record` adds the current
-version's and never rewrites a file)."""
+version's and never rewrites a file). Each replays in the sandbox, which refuses a
+non-deterministic call, and without it, as the production worker runs."""
 
 from __future__ import annotations
 
@@ -9,10 +10,13 @@ from pathlib import Path
 
 import pytest
 from temporalio.client import WorkflowHistory
-from temporalio.worker import Replayer
+from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from tests.histories.record import HERE, SCENARIOS, folder, save
 from workflows.names import WORKFLOW_VERSION
+from workflows.order import OrderWorkflow, _poison
+from workflows.publish import PublishEventWorkflow
 from workflows.replay import WORKFLOWS
 from workflows.sandbox import workflow_runner
 
@@ -31,11 +35,31 @@ def test_every_version_has_its_recorded_scenarios() -> None:
     assert versions == {f"v{n}" for n in range(1, WORKFLOW_VERSION + 1)}
 
 
+@pytest.mark.parametrize("sandboxed", [True, False], ids=["sandboxed", "unsandboxed"])
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda p: f"{p.parent.name}/{p.stem}")
-async def test_a_recorded_history_replays(path: Path) -> None:
-    replayer = Replayer(workflows=list(WORKFLOWS), workflow_runner=workflow_runner())
+async def test_a_recorded_history_replays(path: Path, sandboxed: bool) -> None:
+    runner = workflow_runner(sandboxed=sandboxed)
+    replayer = Replayer(workflows=list(WORKFLOWS), workflow_runner=runner)
     result = await replayer.replay_workflow(load(path), raise_on_replay_failure=False)
     assert result.replay_failure is None
+
+
+def test_replays_run_sandboxed_unless_told_otherwise() -> None:
+    assert isinstance(workflow_runner(), SandboxedWorkflowRunner)
+    assert isinstance(workflow_runner(sandboxed=False), UnsandboxedWorkflowRunner)
+
+
+def test_the_workflows_type_hints_are_classes_not_strings_to_resolve_each_run() -> None:
+    """A sandboxed run executes the workflow module again and `workflow.defn` reads these."""
+    functions = [_poison] + [
+        member
+        for cls in (OrderWorkflow, PublishEventWorkflow)
+        for member in vars(cls).values()
+        if callable(member)
+    ]
+    hints = {f"{f.__qualname__}.{k}": v for f in functions for k, v in f.__annotations__.items()}
+    assert hints
+    assert {name: hint for name, hint in hints.items() if isinstance(hint, str)} == {}
 
 
 def test_the_recorder_never_overwrites_a_history(tmp_path: Path) -> None:

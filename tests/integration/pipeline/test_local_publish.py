@@ -1,9 +1,13 @@
-"""The first publish of `new_order` runs as a local activity, inside the workflow task:
-when RabbitMQ answers, the history holds no activity task for it; when that one attempt
+"""The first attempt at publishing an event (`new_order`, and a status event since the
+`local-status-publish` patch) runs as a local activity, inside the workflow task: when
+RabbitMQ answers, the history holds no activity task for it; when that one attempt
 fails, the regular activity takes over (retrying forever). Either way the timeline shows
 the publish once."""
 
 from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
 
 import asyncpg
 from temporalio.api.enums.v1 import EventType
@@ -15,6 +19,8 @@ from service.settings import Settings
 from store.cache import OrderCache
 from tests.support.waiting import eventually
 from workflows.history import LOCAL_ACTIVITY_MARKER, WorkflowTimeline
+from workflows.order import OrderWorkflow
+from workflows.types import StatusChanged
 
 from .orders import RecordingPublisher, outbox_rows, place_order
 from .test_workflow import start, worker
@@ -100,3 +106,34 @@ async def test_a_failed_first_publish_falls_back_to_the_regular_activity(
     assert (await outbox_rows(pool, placed.id))[0].published
     published = [e.details for e in timeline if e.kind == "published"]
     assert published == [{"event_id": str(placed.event_id), "event_type": "new_order"}]
+
+
+async def test_a_status_event_is_published_locally_too(
+    time_skipping_env: WorkflowEnvironment,
+    settings: Settings,
+    pool: asyncpg.Pool,
+    cache: OrderCache,
+) -> None:
+    """The status signal's workflow task publishes it: no activity task, no second
+    workflow task for the activity's completion."""
+    env = time_skipping_env
+    placed = await place_order(pool, cache, relayed=True)
+    publisher = RecordingPublisher()
+    paid = StatusChanged(str(uuid.uuid4()), "PENDING", "PAID", datetime.now(UTC), "{}")
+    async with worker(env, settings, pool, cache, publisher):
+        handle = await start(env, settings, placed)
+        await handle.signal(OrderWorkflow.status_changed, paid)
+
+        async def recorded() -> list[HistoryEvent] | None:
+            events = list((await handle.fetch_history()).events)
+            return events if len(local_activities(events)) == 2 else None
+
+        events = await eventually(recorded, what="both local publishes in the history")
+        timeline = await WorkflowTimeline(env.client).timeline(placed.id)
+        await handle.terminate("test done")
+
+    assert publisher.event_ids() == [str(placed.event_id), paid.event_id]
+    assert scheduled_publishes(events) == 0
+    assert all(not marker.HasField("failure") for marker in local_activities(events))
+    published = [e.details["event_type"] for e in timeline if e.kind == "published"]
+    assert published == ["new_order", "order_status_changed"]

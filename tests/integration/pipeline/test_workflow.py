@@ -82,7 +82,7 @@ def worker(
     publisher: EventPublisher,
 ) -> Worker:
     activities = OrderActivities(Orders(pool, cache), Outbox(pool), publisher)
-    return build_worker(env.client, settings.temporal_task_queue, activities)
+    return build_worker(env.client, settings.temporal_task_queue, activities, sandboxed=True)
 
 
 async def status_of(pool: asyncpg.Pool, placed: PlacedOrder) -> OrderStatus:
