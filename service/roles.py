@@ -130,7 +130,7 @@ async def outbox_relay(app: web.Application) -> AsyncIterator[None]:
 
 async def event_consumer(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
-    consumer = pipeline.consumer(settings, celery_config.celery(settings))
+    consumer = pipeline.consumer(settings, celery_config.celery(settings, tasks=False))
     if Role.WORKER not in settings.service_roles:  # else the publisher's probe tells
 
         async def connected() -> bool:
