@@ -105,6 +105,9 @@ class Settings(BaseSettings):
     redis_timeout_seconds: float = Field(0.25, gt=0)
     celery_broker_url: RedisDsn | None = None
     celery_queue: str = Field("orders", min_length=1)
+    # How `orders celery` runs process_order (its work is a sleep and one INSERT: I/O):
+    # threads in the one process; prefork forks a child per slot, each ~80 MiB.
+    celery_pool: str = Field("threads", pattern="^(threads|prefork|solo)$")
 
     # RabbitMQ
     rabbitmq_host: str = "localhost"
