@@ -76,6 +76,8 @@ class Settings(BaseSettings):
     service_roles: Annotated[frozenset[Role], NoDecode] = frozenset(Role)
     log_level: str = "INFO"
     log_format: str = Field("text", pattern="^(text|json)$")
+    # glibc malloc arenas per process (service/memory.py; 0: glibc's default, 8 per core).
+    malloc_arena_max: int = Field(2, ge=0)
 
     # Auth
     secret_key: SecretStr
