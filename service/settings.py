@@ -76,8 +76,11 @@ class Settings(BaseSettings):
     service_roles: Annotated[frozenset[Role], NoDecode] = frozenset(Role)
     log_level: str = "INFO"
     log_format: str = Field("text", pattern="^(text|json)$")
-    # glibc malloc arenas per process (service/memory.py; 0: glibc's default, 8 per core).
+    # glibc malloc (service/memory.py; 0: glibc's default): arenas per process (glibc: 8
+    # per core), and a fixed threshold above which blocks are mmapped and given back when
+    # freed (glibc: 128 KiB, raised by each free up to 32 MiB, which keeps them).
     malloc_arena_max: int = Field(2, ge=0)
+    malloc_mmap_threshold: int = Field(1024 * 1024, ge=0, le=32 * 1024 * 1024)
 
     # Auth
     secret_key: SecretStr
