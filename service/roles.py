@@ -95,6 +95,7 @@ async def temporal_worker(app: web.Application) -> AsyncIterator[None]:
         activities=activities,
         connect_timeout=settings.temporal_timeout_seconds,
         interceptors=temporal_interceptors(app.get(TRACER_PROVIDER)),
+        workflow_cache=settings.temporal_workflow_cache,
     )
     app[WORKER_RUNNER] = runner
     task = _start(app, Role.WORKER.value, runner.run)

@@ -131,6 +131,9 @@ class Settings(BaseSettings):
     temporal_namespace: str = "default"
     temporal_task_queue: str = Field("orders", min_length=1)
     temporal_timeout_seconds: float = Field(10.0, gt=0)
+    # Workflows the worker keeps in memory (about 0.14 MiB each): an open order evicted
+    # from it replays its history at its next signal or timer.
+    temporal_workflow_cache: int = Field(2000, ge=0)
     payment_timeout: timedelta = timedelta(hours=24)
     # A workflow that published `new_order` and heard no `processed` for this long
     # publishes it again (same event id), then waits longer each time.
