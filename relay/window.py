@@ -14,7 +14,9 @@ it does not, like TCP's congestion window:
   unreachable); after a failure it starts over from `minimum` in slow start.
 
 The baseline is the lowest median seen, drifting up by `BASELINE_DRIFT` a batch, so a
-machine that got slower for good is not read as congestion forever. Medians under
+machine that got slower for good is not read as congestion forever (doubling takes about
+140 batches: slower than the window's own growth of 1/size a batch, so a sustained
+backlog cannot talk the baseline up while the window grows). Medians under
 `latency_floor_seconds` never count as congestion (a fast engine's jitter). Pure
 arithmetic: the relay reports each batch, and reads `size` before claiming the next.
 """
@@ -26,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
-BASELINE_DRIFT: Final = 1.02
+BASELINE_DRIFT: Final = 1.005
 
 
 @dataclass(frozen=True, slots=True)
