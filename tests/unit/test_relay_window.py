@@ -90,11 +90,7 @@ def test_the_baseline_drifts_up_so_a_slower_machine_is_not_congestion_forever() 
     baseline = window.baseline
     assert baseline is not None
     assert baseline > 0.15  # 0.5 % a batch
-    sizes = []
-    for _ in range(3):
-        full(window, latency=0.3)
-        sizes.append(window.size)
-    assert sizes[2] > sizes[0]  # growing again
+    assert window.size > POLICY.minimum  # growing again: without the drift it stays at 4
 
 
 def test_bad_bounds_fail_at_once() -> None:
