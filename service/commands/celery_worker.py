@@ -3,7 +3,9 @@
 Its pool is CELERY_POOL's: threads by default. process_order sleeps (the simulated work)
 and runs one INSERT, both without holding the GIL, so `--concurrency 2` threads in one
 process do the work of two prefork children, without two more interpreters in memory
-(each child held about 80 MiB). `prefork` stays available for CPU-bound work.
+(each child held about 80 MiB). A thread pool does not enforce Celery's hard time limit;
+process_order needs none: its sleep is bounded, its connection has a connect timeout and
+a statement timeout (processing.connection). `prefork` stays available for CPU-bound work.
 
 Its children's metrics are served by this process on CELERY_METRICS_PORT, in prometheus_client's
 multiprocess mode, which must be chosen before the client is first imported: so when
