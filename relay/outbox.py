@@ -73,8 +73,9 @@ class Handoff(Protocol):
 class RelayConfig:
     dsn: str  # for the LISTEN connection
     batch_size: int = 100  # the window's maximum: rows claimed, and handed over, at once
-    min_batch_size: int = 4  # the window's minimum
+    min_batch_size: int = 8  # the window's minimum
     latency_tolerance: float = 2.0  # a batch slower than this times the baseline shrinks it
+    latency_target_seconds: float = 0.25  # ... and slower than this
     poll_interval_seconds: float = 1.0
     db_timeout_seconds: float = 10.0
     max_attempts: int = 1440  # about a day of failures at RETRY's 60 s cap
@@ -103,6 +104,7 @@ class OutboxRelay:
                 minimum=min(config.min_batch_size, config.batch_size),
                 maximum=config.batch_size,
                 tolerance=config.latency_tolerance,
+                latency_target_seconds=config.latency_target_seconds,
             )
         )
         WINDOW.set(self._window.size)

@@ -17,7 +17,7 @@ The baseline is the lowest median seen, drifting up by `BASELINE_DRIFT` a batch,
 machine that got slower for good is not read as congestion forever (doubling takes about
 140 batches: slower than the window's own growth of 1/size a batch, so a sustained
 backlog cannot talk the baseline up while the window grows). Medians under
-`latency_floor_seconds` never count as congestion (a fast engine's jitter). Pure
+`latency_target_seconds` never count as congestion (a fast engine's jitter). Pure
 arithmetic: the relay reports each batch, and reads `size` before claiming the next.
 """
 
@@ -36,7 +36,7 @@ class WindowPolicy:
     minimum: int = 4
     maximum: int = 100
     tolerance: float = 2.0
-    latency_floor_seconds: float = 0.05
+    latency_target_seconds: float = 0.25
 
     def __post_init__(self) -> None:
         if not 1 <= self.minimum <= self.maximum:
@@ -74,7 +74,7 @@ class HandoffWindow:
         baseline = self._baseline
         self._baseline = median if baseline is None else min(median, baseline * BASELINE_DRIFT)
         if baseline is not None and median > max(
-            policy.latency_floor_seconds, policy.tolerance * baseline
+            policy.latency_target_seconds, policy.tolerance * baseline
         ):
             self._size = max(policy.minimum, self._size // 2)
             self._slow_start = False

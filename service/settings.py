@@ -153,11 +153,12 @@ class Settings(BaseSettings):
 
     # Relay and processing
     # The relay's window (relay/window.py): rows claimed and handed to Temporal at once,
-    # between these bounds, halved when a batch's median hand-off takes more than the
-    # tolerance times the fastest seen, or when one fails.
+    # between these bounds, halved when a batch's median hand-off takes more than both
+    # the tolerance times the fastest seen and the target, or when one fails.
     relay_batch_size: int = Field(100, ge=1, le=1000)
-    relay_min_batch_size: int = Field(4, ge=1, le=1000)
+    relay_min_batch_size: int = Field(8, ge=1, le=1000)
     relay_latency_tolerance: float = Field(2.0, gt=1.0)
+    relay_latency_target_seconds: float = Field(0.25, ge=0)
     relay_poll_interval_seconds: float = Field(1.0, gt=0)
     # A row that failed more often is parked (1440: about a day at the 60 s backoff cap).
     outbox_max_attempts: int = Field(1440, ge=1)

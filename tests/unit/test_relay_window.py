@@ -6,7 +6,7 @@ import pytest
 
 from relay.window import HandoffWindow, WindowPolicy
 
-POLICY = WindowPolicy(minimum=4, maximum=100, tolerance=2.0, latency_floor_seconds=0.05)
+POLICY = WindowPolicy(minimum=4, maximum=100, tolerance=2.0, latency_target_seconds=0.05)
 
 
 def full(window: HandoffWindow, latency: float = 0.01) -> None:
@@ -49,7 +49,7 @@ def test_latency_within_the_tolerance_is_not_congestion() -> None:
     assert window.size == 16
 
 
-def test_medians_under_the_floor_never_count_as_congestion() -> None:
+def test_medians_under_the_target_never_count_as_congestion() -> None:
     window = HandoffWindow(POLICY)
     full(window, latency=0.001)
     full(window, latency=0.04)  # 40 times the baseline, but under 50 ms

@@ -54,7 +54,13 @@ def relay_to(client: Client, settings: Settings, pool: asyncpg.Pool) -> tuple[Ou
             timeout=5.0,
         )
     )
-    config = RelayConfig(dsn=settings.dsn, batch_size=16, min_batch_size=2, latency_tolerance=2.0)
+    config = RelayConfig(
+        dsn=settings.dsn,
+        batch_size=16,
+        min_batch_size=2,
+        latency_tolerance=2.0,
+        latency_target_seconds=0.05,
+    )
     return OutboxRelay(pool, handoff, config), handoff
 
 
