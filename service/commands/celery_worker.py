@@ -7,9 +7,10 @@ process do the work of two prefork children, without two more interpreters in me
 process_order needs none: its sleep is bounded, its connection has a connect timeout and
 a statement timeout (processing.connection). `prefork` stays available for CPU-bound work.
 
-Its children's metrics are served by this process on CELERY_METRICS_PORT, in prometheus_client's
-multiprocess mode, which must be chosen before the client is first imported: so when
-PROMETHEUS_MULTIPROC_DIR is not set, the command sets it and executes itself again (same pid).
+Its metrics (and a prefork pool's children's) are served by this process on
+CELERY_METRICS_PORT, in prometheus_client's multiprocess mode, which must be chosen before
+the client is first imported: so when PROMETHEUS_MULTIPROC_DIR is not set, the command
+sets it and executes itself again (same pid).
 """
 
 from __future__ import annotations
