@@ -12,8 +12,6 @@ from typing import Final
 
 from celery import Celery
 
-from processing.tasks import register_tasks
-
 # A task is killed after this long; Redis must not redeliver a task still running.
 TASK_TIME_LIMIT_SECONDS: Final = 600
 VISIBILITY_TIMEOUT_SECONDS: Final = 3600
@@ -28,7 +26,9 @@ class CeleryConfig:
     work_seconds: float = 2.0  # the simulated work of process_order
 
 
-def create_celery(config: CeleryConfig) -> Celery:
+def create_celery(config: CeleryConfig, *, tasks: bool = True) -> Celery:
+    """The app; `tasks=False` for a sender (the consumer sends `process_order` by name), which
+    then loads neither the task's code nor psycopg."""
     app = Celery("orders", broker=config.broker_url, set_as_current=False)
     app.conf.update(
         task_default_queue=config.queue,
@@ -49,5 +49,8 @@ def create_celery(config: CeleryConfig) -> Celery:
         # Logging is configured once by the process's main(); Celery must not replace it.
         worker_hijack_root_logger=False,
     )
-    register_tasks(app, dsn=config.dsn, work_seconds=config.work_seconds)
+    if tasks:
+        from processing.tasks import register_tasks
+
+        register_tasks(app, dsn=config.dsn, work_seconds=config.work_seconds)
     return app

@@ -84,10 +84,10 @@ _connections: weakref.WeakKeyDictionary[Celery, WorkerConnection] = weakref.Weak
 
 
 def close_connection(app: Celery) -> None:
-    """Close this process's connection of `app`'s tasks (worker shutdown, tests)."""
+    """Close this process's connections of `app`'s tasks (worker shutdown, tests)."""
     connection = _connections.get(app)
     if connection is not None:
-        connection.reset()
+        connection.close()
 
 
 def register_tasks(app: Celery, *, dsn: str, work_seconds: float) -> None:

@@ -2,12 +2,17 @@
 
 In one transaction it claims a batch of rows (FOR UPDATE SKIP LOCKED, so several relays
 share the work; per-order ordering is in the claim), hands every row to Temporal
-concurrently, records each row's outcome and commits. Each row fails alone: a retryable
-failure waits with its own backoff (core.backoff); a row that cannot be handed over at
-all (an unparseable payload, an unknown event type) or that failed more than
-`max_attempts` times is parked with its reason, logged at ERROR, and holds back only its
-own order's later rows until it is re-driven (usecases.outbox). The outcomes are written
-in one savepoint, and row by row if that fails, so one row's mark never undoes another's.
+concurrently, records each row's outcome and commits. The batch's size is the relay's
+window (relay.window): the starts and signals in flight, grown while Temporal answers
+quickly and halved when its answers slow down or fail, so a large backlog is fed to the
+engine at the pace it completes orders instead of flooding it with starts.
+
+Each row fails alone: a retryable failure waits with its own backoff (core.backoff); a row
+that cannot be handed over at all (an unparseable payload, an unknown event type) or that
+failed more than `max_attempts` times is parked with its reason, logged at ERROR, and
+holds back only its own order's later rows until it is re-driven (usecases.outbox). The
+outcomes are written in one savepoint, and row by row if that fails, so one row's mark
+never undoes another's.
 
 Woken by LISTEN/NOTIFY, with polling as the fallback; it loops at once while batches come
 back full. While Temporal is unreachable rows wait with backoff, orders are still
@@ -20,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
@@ -31,8 +37,9 @@ import asyncpg
 from core.backoff import RETRY
 from core.events import InvalidEvent
 from relay.listener import OutboxListener
-from relay.metrics import HANDOFFS
+from relay.metrics import HANDOFF_SECONDS, HANDOFFS, WINDOW
 from relay.retention import OutboxRetention
+from relay.window import HandoffWindow, WindowPolicy
 from store import outbox
 from store.db import FAILURES as DB_FAILURES
 from store.outbox import Failure, OutboxRow, Parking
@@ -46,6 +53,7 @@ class BatchResult:
     relayed: int
     errors: tuple[str, ...] = ()
     parked: int = 0
+    full: bool = False  # as many rows as the window asked for: more may wait
 
 
 class Handoff(Protocol):
@@ -64,7 +72,10 @@ class Handoff(Protocol):
 @dataclass(frozen=True, slots=True)
 class RelayConfig:
     dsn: str  # for the LISTEN connection
-    batch_size: int = 100
+    batch_size: int = 100  # the window's maximum: rows claimed, and handed over, at once
+    min_batch_size: int = 8  # the window's minimum
+    latency_tolerance: float = 2.0  # a batch slower than this times the baseline shrinks it
+    latency_target_seconds: float = 0.25  # ... and slower than this
     poll_interval_seconds: float = 1.0
     db_timeout_seconds: float = 10.0
     max_attempts: int = 1440  # about a day of failures at RETRY's 60 s cap
@@ -88,6 +99,20 @@ class OutboxRelay:
         self._wake = asyncio.Event()
         self._listener = OutboxListener(config.dsn, self._wake, timeout=config.db_timeout_seconds)
         self._failing = False
+        self._window = HandoffWindow(
+            WindowPolicy(
+                minimum=min(config.min_batch_size, config.batch_size),
+                maximum=config.batch_size,
+                tolerance=config.latency_tolerance,
+                latency_target_seconds=config.latency_target_seconds,
+            )
+        )
+        WINDOW.set(self._window.size)
+
+    @property
+    def window(self) -> int:
+        """The rows the next batch claims: the hand-offs it will have in flight."""
+        return self._window.size
 
     @property
     def listening(self) -> asyncio.Event:
@@ -103,7 +128,7 @@ class OutboxRelay:
                 result = await self._relay_guarded()
                 if self._retention is not None:
                     await self._retention.prune_if_due()
-                if result.claimed >= self._config.batch_size and not result.errors:
+                if result.full and not result.errors:
                     continue
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(self._config.poll_interval_seconds):
@@ -115,21 +140,33 @@ class OutboxRelay:
 
     async def relay_once(self) -> BatchResult:
         """Claim one batch, hand it to Temporal, record each row's outcome; one transaction."""
+        limit = self._window.size
         async with self._pool.acquire() as conn, conn.transaction():
-            rows = await outbox.claim_batch(conn, limit=self._config.batch_size)
+            rows = await outbox.claim_batch(conn, limit=limit)
             if not rows:
                 return BatchResult(0, 0)
-            outcomes = await asyncio.gather(*(self._attempt(row) for row in rows))
+            timed = await asyncio.gather(*(self._timed_attempt(row) for row in rows))
+            outcomes = [outcome for outcome, _ in timed]
             relayed = [row.id for row, o in zip(rows, outcomes, strict=True) if o is None]
             failures = [o for o in outcomes if isinstance(o, Failure)]
             parkings = [o for o in outcomes if isinstance(o, Parking)]
             await self._record(conn, relayed, failures, parkings)
+        latencies = [seconds for outcome, seconds in timed if outcome is None]
+        for seconds in latencies:
+            HANDOFF_SECONDS.observe(seconds)
+        self._window.observe(claimed=len(rows), latencies=latencies, failed=len(failures))
+        WINDOW.set(self._window.size)
         HANDOFFS.labels("relayed").inc(len(relayed))
         HANDOFFS.labels("failed").inc(len(failures))
         HANDOFFS.labels("parked").inc(len(parkings))
         errors = tuple(f.error for f in failures)
         self._report(len(rows), errors)
-        return BatchResult(len(rows), len(relayed), errors, len(parkings))
+        return BatchResult(len(rows), len(relayed), errors, len(parkings), len(rows) >= limit)
+
+    async def _timed_attempt(self, row: OutboxRow) -> tuple[Outcome, float]:
+        started = time.monotonic()
+        outcome = await self._attempt(row)
+        return outcome, time.monotonic() - started
 
     async def _attempt(self, row: OutboxRow) -> Outcome:
         """Hand one row over; what to record for it."""

@@ -26,7 +26,6 @@ from api.routes import setup_api
 from api.tokens import Tokens
 from core.ratelimit import Policy
 from service import resources
-from service import roles as roles_ctx
 from service.keys import (
     DB_POOL,
     ORDER_CACHE,
@@ -154,7 +153,16 @@ def create_app(
         app.cleanup_ctx.append(_api_usecases)
         setup_api(app, cors(settings))
     if roles - {Role.API}:
-        app.cleanup_ctx.append(roles_ctx.supervision)
+        _add_roles(app, roles)
+    return app
+
+
+def _add_roles(app: web.Application, roles: frozenset[Role]) -> None:
+    """The background roles; imported only where they run, so a process serving the API
+    alone loads no Temporal worker, aio-pika, Celery or relay."""
+    from service import roles as roles_ctx
+
+    app.cleanup_ctx.append(roles_ctx.supervision)
     if Role.WORKER in roles:
         app.cleanup_ctx.append(roles_ctx.publisher)
         app.cleanup_ctx.append(roles_ctx.temporal_worker)
@@ -162,4 +170,3 @@ def create_app(
         app.cleanup_ctx.append(roles_ctx.outbox_relay)
     if Role.CONSUMER in roles:
         app.cleanup_ctx.append(roles_ctx.event_consumer)
-    return app

@@ -10,12 +10,14 @@ from processing.celery_app import CeleryConfig, create_celery
 from service.settings import Settings
 
 
-def celery(settings: Settings) -> Celery:
+def celery(settings: Settings, *, tasks: bool = True) -> Celery:
+    """`tasks=False`: an app that only sends `process_order` (the consumer's)."""
     return create_celery(
         CeleryConfig(
             broker_url=settings.broker_url,
             queue=settings.celery_queue,
             dsn=settings.dsn,
             work_seconds=settings.process_order_seconds,
-        )
+        ),
+        tasks=tasks,
     )

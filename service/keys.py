@@ -5,27 +5,32 @@ The API's own keys (its use cases, tokens, readiness) are in `api.keys`.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import asyncpg
 import redis.asyncio as aioredis
 from aiohttp import web
 from opentelemetry.trace import TracerProvider
 from temporalio.client import Client
 
-from messaging.publisher import Publisher
 from service.settings import Settings
 from service.supervision import Supervisor
-from service.worker import WorkerRunner
 from store.cache import OrderCache
 from usecases.orders import Orders
+
+if TYPE_CHECKING:  # the API process imports neither aio-pika nor the Temporal worker
+    from messaging.publisher import Publisher
+    from service.worker import WorkerRunner
 
 SETTINGS = web.AppKey("settings", Settings)
 DB_POOL = web.AppKey("db_pool", asyncpg.Pool)
 ORDER_CACHE = web.AppKey("order_cache", OrderCache)
 REDIS = web.AppKey("redis", aioredis.Redis)
 TEMPORAL = web.AppKey("temporal_client", Client)
-PUBLISHER = web.AppKey("publisher", Publisher)
+PUBLISHER: web.AppKey[Publisher] = web.AppKey("publisher")
 ORDER_USECASES = web.AppKey("order_usecases", Orders)
 TEMPORAL_METRICS_PORT = web.AppKey("temporal_metrics_port", int)  # the worker's SDK exporter
 SUPERVISOR = web.AppKey("supervisor", Supervisor)
 TRACER_PROVIDER = web.AppKey("tracer_provider", TracerProvider)  # set only when tracing is on
-WORKER_RUNNER = web.AppKey("worker_runner", WorkerRunner)  # the WORKER role's, when it runs
+# The WORKER role's, when it runs.
+WORKER_RUNNER: web.AppKey[WorkerRunner] = web.AppKey("worker_runner")

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from service.commands import build_parser
 from service.logs import configure_logging
+from service.memory import tune_malloc
 from service.settings import load_settings
 
 log = logging.getLogger(__name__)
@@ -23,5 +24,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     args.rest = rest
     settings = load_settings()
+    tune_malloc(  # before any thread starts
+        arena_max=settings.malloc_arena_max, mmap_threshold=settings.malloc_mmap_threshold
+    )
     configure_logging(settings.log_level, settings.log_format)
     args.run(settings, args)

@@ -56,6 +56,9 @@ def relay(
     config = RelayConfig(
         dsn=settings.dsn,
         batch_size=settings.relay_batch_size,
+        min_batch_size=settings.relay_min_batch_size,
+        latency_tolerance=settings.relay_latency_tolerance,
+        latency_target_seconds=settings.relay_latency_target_seconds,
         poll_interval_seconds=settings.relay_poll_interval_seconds,
         db_timeout_seconds=settings.db_command_timeout_seconds,
         max_attempts=settings.outbox_max_attempts,

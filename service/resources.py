@@ -24,7 +24,6 @@ from service.keys import (
 from service.tracing import temporal_interceptors
 from store import db
 from store.cache import OrderCache
-from store.migrate import apply_migrations
 from usecases.orders import Orders
 from workflows.client import serving
 
@@ -36,6 +35,8 @@ PROBE_TIMEOUT_SECONDS = 2.0
 async def database(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     if settings.run_migrations_on_startup:
+        from store.migrate import apply_migrations  # psycopg and yoyo: only when migrating
+
         await asyncio.to_thread(apply_migrations, settings.dsn)
     pool = await db.create_pool(
         settings.dsn,

@@ -96,6 +96,7 @@ async def temporal_worker(app: web.Application) -> AsyncIterator[None]:
         connect_timeout=settings.temporal_timeout_seconds,
         sandboxed=settings.workflow_sandbox,
         interceptors=temporal_interceptors(app.get(TRACER_PROVIDER)),
+        workflow_cache=settings.temporal_workflow_cache,
     )
     app[WORKER_RUNNER] = runner
     task = _start(app, Role.WORKER.value, runner.run)
@@ -131,7 +132,7 @@ async def outbox_relay(app: web.Application) -> AsyncIterator[None]:
 
 async def event_consumer(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
-    consumer = pipeline.consumer(settings, celery_config.celery(settings))
+    consumer = pipeline.consumer(settings, celery_config.celery(settings, tasks=False))
     if Role.WORKER not in settings.service_roles:  # else the publisher's probe tells
 
         async def connected() -> bool:

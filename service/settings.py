@@ -76,6 +76,11 @@ class Settings(BaseSettings):
     service_roles: Annotated[frozenset[Role], NoDecode] = frozenset(Role)
     log_level: str = "INFO"
     log_format: str = Field("text", pattern="^(text|json)$")
+    # glibc malloc (service/memory.py; 0: glibc's default): arenas per process (glibc: 8
+    # per core), and a fixed threshold above which blocks are mmapped and given back when
+    # freed (glibc: 128 KiB, raised by each free up to 32 MiB, which keeps them).
+    malloc_arena_max: int = Field(2, ge=0)
+    malloc_mmap_threshold: int = Field(1024 * 1024, ge=0, le=32 * 1024 * 1024)
 
     # Auth
     secret_key: SecretStr
@@ -105,6 +110,9 @@ class Settings(BaseSettings):
     redis_timeout_seconds: float = Field(0.25, gt=0)
     celery_broker_url: RedisDsn | None = None
     celery_queue: str = Field("orders", min_length=1)
+    # How `orders celery` runs process_order (its work is a sleep and one INSERT: I/O):
+    # threads in the one process; prefork forks a child per slot, each ~80 MiB.
+    celery_pool: str = Field("threads", pattern="^(threads|prefork|solo)$")
 
     # RabbitMQ
     rabbitmq_host: str = "localhost"
@@ -123,6 +131,9 @@ class Settings(BaseSettings):
     temporal_namespace: str = "default"
     temporal_task_queue: str = Field("orders", min_length=1)
     temporal_timeout_seconds: float = Field(10.0, gt=0)
+    # Workflows the worker keeps in memory (about 0.14 MiB each): an open order evicted
+    # from it replays its history at its next signal or timer.
+    temporal_workflow_cache: int = Field(2000, ge=0)
     payment_timeout: timedelta = timedelta(hours=24)
     # A workflow that published `new_order` and heard no `processed` for this long
     # publishes it again (same event id), then waits longer each time.
@@ -144,7 +155,13 @@ class Settings(BaseSettings):
     otel_service_name: str = Field("orders", min_length=1)
 
     # Relay and processing
+    # The relay's window (relay/window.py): rows claimed and handed to Temporal at once,
+    # between these bounds, halved when a batch's median hand-off takes more than both
+    # the tolerance times the fastest seen and the target, or when one fails.
     relay_batch_size: int = Field(100, ge=1, le=1000)
+    relay_min_batch_size: int = Field(8, ge=1, le=1000)
+    relay_latency_tolerance: float = Field(2.0, gt=1.0)
+    relay_latency_target_seconds: float = Field(0.25, ge=0)
     relay_poll_interval_seconds: float = Field(1.0, gt=0)
     # A row that failed more often is parked (1440: about a day at the 60 s backoff cap).
     outbox_max_attempts: int = Field(1440, ge=1)

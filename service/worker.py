@@ -28,7 +28,8 @@ log = logging.getLogger(__name__)
 GRACEFUL_SHUTDOWN: Final = timedelta(seconds=10)
 # Tuned for a 2-core machine. The cache (and its sticky queue) keeps every open order's
 # workflow in memory, so its next task (a signal, a timer) replays no history: larger
-# than the orders in flight (each waits for its payment). Few pollers: an idle long poll
+# than the orders in flight (each waits for its payment). Each cached workflow holds about
+# 0.14 MiB (docs/performance.md): TEMPORAL_WORKFLOW_CACHE bounds it. Few pollers: an idle long poll
 # still costs the server; most publishes are local activities (no activity task).
 WORKFLOW_CACHE: Final = 2000
 WORKFLOW_POLLERS: Final = PollerBehaviorSimpleMaximum(4)
@@ -38,7 +39,12 @@ RECONNECT: Final = BackoffPolicy(initial=1.0, maximum=30.0)
 
 
 def build_worker(
-    client: Client, task_queue: str, activities: OrderActivities, *, sandboxed: bool
+    client: Client,
+    task_queue: str,
+    activities: OrderActivities,
+    *,
+    sandboxed: bool,
+    workflow_cache: int = WORKFLOW_CACHE,
 ) -> Worker:
     """`sandboxed`: run the workflows in the Temporal sandbox (workflows/sandbox.py)."""
     return Worker(
@@ -48,7 +54,7 @@ def build_worker(
         activities=[activities.publish_event, activities.expire_order],
         workflow_runner=workflow_runner(sandboxed=sandboxed),
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
-        max_cached_workflows=WORKFLOW_CACHE,
+        max_cached_workflows=workflow_cache,
         workflow_task_poller_behavior=WORKFLOW_POLLERS,
         activity_task_poller_behavior=ACTIVITY_POLLERS,
         max_concurrent_activities=MAX_ACTIVITIES,
@@ -67,7 +73,9 @@ class WorkerRunner:
         sandboxed: bool = False,
         runtime: Runtime | None = None,
         interceptors: Sequence[Interceptor] = (),
+        workflow_cache: int = WORKFLOW_CACHE,
     ) -> None:
+        self._workflow_cache = workflow_cache
         self._runtime = runtime  # None: the SDK's default (no metrics exporter)
         self._interceptors = interceptors  # the client's, so the worker's too (tracing)
         self._connect_timeout = connect_timeout
@@ -93,7 +101,11 @@ class WorkerRunner:
                         interceptors=self._interceptors,
                     )
                 self._worker = build_worker(
-                    client, self._task_queue, self._activities, sandboxed=self._sandboxed
+                    client,
+                    self._task_queue,
+                    self._activities,
+                    sandboxed=self._sandboxed,
+                    workflow_cache=self._workflow_cache,
                 )
                 self._client = client
                 log.info(

@@ -1,8 +1,16 @@
 """`orders celery`: a Celery worker for `process_order` (further arguments go to Celery).
 
-Its children's metrics are served by this process on CELERY_METRICS_PORT, in prometheus_client's
-multiprocess mode, which must be chosen before the client is first imported: so when
-PROMETHEUS_MULTIPROC_DIR is not set, the command sets it and executes itself again (same pid).
+Its pool is CELERY_POOL's: threads by default. process_order sleeps (the simulated work)
+and runs one INSERT, both without holding the GIL, so `--concurrency 2` threads in one
+process do the work of two prefork children, without two more interpreters in memory
+(each child held about 80 MiB). A thread pool does not enforce Celery's hard time limit;
+process_order needs none: its sleep is bounded, its connection has a connect timeout and
+a statement timeout (processing.connection). `prefork` stays available for CPU-bound work.
+
+Its metrics (and a prefork pool's children's) are served by this process on
+CELERY_METRICS_PORT, in prometheus_client's multiprocess mode, which must be chosen before
+the client is first imported: so when PROMETHEUS_MULTIPROC_DIR is not set, the command
+sets it and executes itself again (same pid).
 """
 
 from __future__ import annotations
@@ -40,7 +48,7 @@ def run(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def _work(settings: Settings, argv: list[str]) -> None:
-    from celery.signals import worker_process_shutdown
+    from celery.signals import worker_process_shutdown, worker_shutdown
     from prometheus_client import multiprocess
 
     from processing.tasks import close_connection
@@ -58,7 +66,13 @@ def _work(settings: Settings, argv: list[str]) -> None:
         if tracer_provider is not None:
             tracer_provider.force_flush()  # a child exits without running atexit handlers
 
+    def worker_exits(**_: object) -> None:
+        close_connection(app)  # the pool threads' connections (threads and solo pools)
+
     worker_process_shutdown.connect(child_exits, weak=False)
+    worker_shutdown.connect(worker_exits, weak=False)
     if settings.celery_metrics_port:
         serve_multiprocess_metrics(settings.celery_metrics_port)
-    app.worker_main(["worker", "--loglevel", settings.log_level, *argv])
+    # The pool from CELERY_POOL, unless the arguments name one (the last --pool wins).
+    pool = ["--pool", settings.celery_pool]
+    app.worker_main(["worker", "--loglevel", settings.log_level, *pool, *argv])

@@ -3,7 +3,8 @@ proxy a test can cut and restore (kinder to the shared servers than stopping the
 
 It runs its own event loop in a thread, so it keeps forwarding while the test blocks.
 `cut()` closes every open connection and stops listening (clients see refused
-connections); `restore()` listens again on the same port.
+connections); `restore()` listens again on the same port; `slow(seconds)` holds every
+chunk of the server's answers that long (a server slow to answer, its answers queueing).
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ class TcpProxy:
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
+        self._delay = 0.0
 
     @property
     def address(self) -> str:
@@ -71,6 +73,10 @@ class TcpProxy:
 
     def cut(self) -> None:
         self._call(self._cut())
+
+    def slow(self, seconds: float) -> None:
+        """Hold each chunk the server sends for `seconds` (0: forward at once again)."""
+        self._delay = seconds
 
     def stop(self) -> None:
         self.cut()
@@ -104,13 +110,18 @@ class TcpProxy:
             client_w.transport.abort()
             return
         self._writers.update({client_w, upstream_w})
-        await asyncio.gather(self._pipe(client_r, upstream_w), self._pipe(upstream_r, client_w))
+        await asyncio.gather(
+            self._pipe(client_r, upstream_w), self._pipe(upstream_r, client_w, answers=True)
+        )
         self._writers.difference_update({client_w, upstream_w})
 
-    @staticmethod
-    async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _pipe(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *, answers: bool = False
+    ) -> None:
         with contextlib.suppress(ConnectionError, OSError):
             while data := await reader.read(65536):
+                if answers and self._delay:
+                    await asyncio.sleep(self._delay)
                 writer.write(data)
                 await writer.drain()
         writer.transport.abort()

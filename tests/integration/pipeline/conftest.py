@@ -68,6 +68,9 @@ def settings(pipeline_dsn: str, suffix: str) -> Settings:
         celery_queue=f"orders.test.{suffix}",
         celery_broker_url=CELERY_BROKER_URL,
         relay_poll_interval_seconds=0.2,
+        # A fixed window of 100: one relay_once hands over every row a test expects it to
+        # (test_relay_window.py gives the window room to move).
+        relay_min_batch_size=100,
         temporal_timeout_seconds=5.0,
         rabbitmq_timeout_seconds=5.0,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import uuid
 from collections.abc import Iterator
 
@@ -78,7 +79,7 @@ async def test_concurrent_runs_record_once(
         )
     finally:
         for c in connections:
-            c.reset()
+            c.close()
     assert sorted(recorded) == [False, False, False, True]
     assert await effects(pool, placed.id) == (1, 1)
 
@@ -124,3 +125,28 @@ async def test_the_processed_event_carries_the_correlation_id(
         )
         == "req-9"
     )
+
+
+async def test_each_pool_thread_has_a_connection_of_its_own(settings: Settings) -> None:
+    """Celery's thread pool runs tasks side by side: never two on one connection."""
+    connection = WorkerConnection(settings.dsn)
+    together = threading.Barrier(2, timeout=10)
+    got: list[object] = []
+
+    def task() -> None:
+        together.wait()  # both threads alive at once
+        got.append(connection.get())
+        assert connection.get() is got[-1]  # the same thread keeps its connection
+        together.wait()
+
+    threads = [threading.Thread(target=task) for _ in range(2)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            await asyncio.to_thread(thread.join, 15)
+        first, second = got
+        assert first is not second
+    finally:
+        connection.close()
+    assert all(c.closed for c in got)  # type: ignore[attr-defined]

@@ -134,7 +134,7 @@ async def test_status_changes_and_processing_reach_the_workflow_as_signals(
     try:
         await asyncio.to_thread(process, connection, order_id=str(placed.id), work_seconds=0)
     finally:
-        connection.reset()
+        connection.close()
     await relay_all(relay, pool, placed)
 
     history = await temporal_env.client.get_workflow_handle(workflow_id(placed.id)).fetch_history()
@@ -217,7 +217,7 @@ async def test_processed_for_a_terminated_workflow_needs_nothing_more(
     try:
         await asyncio.to_thread(process, connection, order_id=str(placed.id), work_seconds=0)
     finally:
-        connection.reset()
+        connection.close()
     await relay_all(relay, pool, placed)
     assert [r.attempts for r in await outbox_rows(pool, placed.id)] == [0, 0]
 

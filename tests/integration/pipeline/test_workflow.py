@@ -303,7 +303,7 @@ async def test_processed_and_final_status_complete_the_workflow(
         try:
             await asyncio.to_thread(process, connection, order_id=str(placed.id), work_seconds=0)
         finally:
-            connection.reset()
+            connection.close()
         await relay_all(relay, pool, placed)
         async with asyncio.timeout(30):
             view = await handle.result()
@@ -361,7 +361,7 @@ async def test_an_order_not_processed_in_time_is_published_again(
         try:
             await asyncio.to_thread(process, connection, order_id=str(placed.id), work_seconds=0)
         finally:
-            connection.reset()
+            connection.close()
         await relay_all(relay, pool, placed)
 
         async def processed() -> bool:
