@@ -44,7 +44,16 @@ async def assert_processed_exactly_once(
         return bool(n == len(wanted))
 
     await eventually(all_processed, deadline_s=deadline_s, what=f"{len(wanted)} orders processed")
-    lines = Counter(i for worker in celery for i in PROCESSED.findall(worker.output()))
+
+    def processed_lines() -> Counter[str]:
+        return Counter(i for worker in celery for i in PROCESSED.findall(worker.output()))
+
+    async def all_logged() -> bool:  # the task logs `Order processed` after its commit
+        lines = processed_lines()
+        return all(lines[i] for i in order_ids)
+
+    await eventually(all_logged, deadline_s=10.0, what="an `Order processed` line for each")
+    lines = processed_lines()
     assert {i: lines[i] for i in order_ids} == dict.fromkeys(order_ids, 1)
     # The confirm is recorded after the publish: a worker killed in between leaves the row
     # until Temporal retries the activity (after its start-to-close timeout).
