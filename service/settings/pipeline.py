@@ -1,0 +1,85 @@
+"""The pipeline's settings: RabbitMQ, Temporal, the outbox relay and Celery's processing."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Self
+from urllib.parse import quote
+
+from pydantic import Field, RedisDsn, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings
+
+
+class PipelineSettings(BaseSettings):
+    # RabbitMQ
+    rabbitmq_host: str = "localhost"
+    rabbitmq_port: int = Field(5672, ge=1, le=65535)
+    rabbitmq_user: str = "guest"
+    rabbitmq_password: SecretStr
+    rabbitmq_vhost: str = "/"
+    rabbitmq_exchange: str = "orders"
+    rabbitmq_new_order_queue: str = Field("new_order", min_length=1)
+    rabbitmq_status_queue: str = Field("order_status_changed", min_length=1)
+    rabbitmq_timeout_seconds: float = Field(10.0, gt=0)
+    consumer_prefetch: int = Field(100, ge=1)
+
+    # Temporal
+    temporal_address: str = "localhost:7233"
+    temporal_namespace: str = "default"
+    temporal_task_queue: str = Field("orders", min_length=1)
+    temporal_timeout_seconds: float = Field(10.0, gt=0)
+    # Workflows the worker keeps in memory (about 0.14 MiB each): an open order evicted
+    # from it replays its history at its next signal or timer.
+    temporal_workflow_cache: int = Field(2000, ge=0)
+    payment_timeout: timedelta = timedelta(hours=24)
+    # A workflow that published `new_order` and heard no `processed` for this long
+    # publishes it again (same event id), then waits longer each time.
+    processing_timeout: timedelta = timedelta(minutes=5)
+    # How long the namespace keeps a closed workflow's history (temporal-dev/start.sh and
+    # compose.yml apply it); past it, /history/ answers 410.
+    temporal_retention: timedelta = timedelta(days=30)
+    # Run the worker's workflows in the Temporal sandbox (off: about 4 times less of the
+    # worker's CPU per workflow run; replays and the workflow's tests always use it).
+    workflow_sandbox: bool = False
+
+    # The relay's window (relay/window.py): rows claimed and handed to Temporal at once,
+    # between these bounds, halved when a batch's median hand-off takes more than both
+    # the tolerance times the fastest seen and the target, or when one fails.
+    relay_batch_size: int = Field(100, ge=1, le=1000)
+    relay_min_batch_size: int = Field(8, ge=1, le=1000)
+    relay_latency_tolerance: float = Field(2.0, gt=1.0)
+    relay_latency_target_seconds: float = Field(0.25, ge=0)
+    relay_poll_interval_seconds: float = Field(1.0, gt=0)
+    # A row that failed more often is parked (1440: about a day at the 60 s backoff cap).
+    outbox_max_attempts: int = Field(1440, ge=1)
+    # Relayed and published rows older than this are deleted.
+    outbox_retention: timedelta = timedelta(days=7)
+
+    # Celery (its broker is Redis unless CELERY_BROKER_URL says otherwise)
+    celery_broker_url: RedisDsn | None = None
+    celery_queue: str = Field("orders", min_length=1)
+    # How `orders celery` runs process_order (its work is a sleep and one INSERT: I/O):
+    # threads in the one process; prefork forks a child per slot, each ~80 MiB.
+    celery_pool: str = Field("threads", pattern="^(threads|prefork|solo)$")
+    process_order_seconds: float = Field(2.0, ge=0)
+
+    @field_validator("rabbitmq_password")
+    @classmethod
+    def _not_empty(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value():
+            raise ValueError("must not be empty")
+        return value
+
+    @model_validator(mode="after")
+    def _positive_durations(self) -> Self:
+        for name in ("processing_timeout", "temporal_retention", "outbox_retention"):
+            if getattr(self, name) <= timedelta(0):
+                raise ValueError(f"{name.upper()} must be positive")
+        return self
+
+    @property
+    def rabbitmq_url(self) -> str:
+        user = quote(self.rabbitmq_user, safe="")
+        password = quote(self.rabbitmq_password.get_secret_value(), safe="")
+        vhost = quote(self.rabbitmq_vhost, safe="")
+        return f"amqp://{user}:{password}@{self.rabbitmq_host}:{self.rabbitmq_port}/{vhost}"
