@@ -80,9 +80,13 @@ def row(label: str, r: Result) -> str:
     )
 
 
-def measure(url: str, requests: list[Request], plan: Plan) -> Result:
+def _warm_up(url: str, requests: list[Request], plan: Plan) -> None:
     if plan.warmup:
         load.run(url, requests, connections=plan.connections, seconds=plan.warmup)
+
+
+def measure(url: str, requests: list[Request], plan: Plan) -> Result:
+    _warm_up(url, requests, plan)
     return load.run(url, requests, connections=plan.connections, seconds=plan.seconds)
 
 
@@ -90,8 +94,7 @@ def measure_cpu(
     server: servers.Server, requests: list[Request], plan: Plan
 ) -> tuple[Result, float]:
     """The load's result and the server's CPU microseconds per request meanwhile."""
-    if plan.warmup:
-        load.run(server.url, requests, connections=plan.connections, seconds=plan.warmup)
+    _warm_up(server.url, requests, plan)
     before = procs.cpu_seconds(server.pid)
     result = load.run(server.url, requests, connections=plan.connections, seconds=plan.seconds)
     used = procs.cpu_seconds(server.pid) - before

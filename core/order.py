@@ -131,16 +131,13 @@ def encode_order(order: Order) -> bytes:
 
 # The Redis cache entry: a header line "<version> <user_id>" and the public JSON as it is
 # served, so a cached read checks the owner and answers without decoding the JSON.
-_HEADER_END = b"\n"
-
-
 def encode_cache_entry(view: OrderView) -> bytes:
     return b"%d %d\n%s" % (view.version, view.user_id, view.body)
 
 
 def decode_cache_entry(order_id: UUID, raw: bytes) -> OrderView:
     """The cached view; ValueError for an entry of another shape (an older release's)."""
-    header, found, body = raw.partition(_HEADER_END)
+    header, found, body = raw.partition(b"\n")
     if not found or not body.startswith(b"{"):
         raise ValueError("not an order cache entry")
     version, user_id = header.split(b" ")
