@@ -61,6 +61,8 @@ async def create_pool(
 
 # Anything that runs a query: a pool (one implicit transaction per call) or a connection.
 Executor = asyncpg.Pool | asyncpg.Connection | asyncpg.pool.PoolConnectionProxy
+# One connection, for what must run inside the caller's transaction.
+Connection = asyncpg.Connection | asyncpg.pool.PoolConnectionProxy
 
 # What asyncpg raises when PostgreSQL cannot be reached or drops the connection: the
 # edge answers these with 503, since retrying later can succeed.

@@ -11,7 +11,7 @@ from uuid import UUID
 import asyncpg
 
 from core.events import NEW_ORDER, ORDER_PROCESSED
-from store.db import Executor
+from store.db import Connection, Executor
 
 # Every outbox row is written through this column list (store.orders, store.processed):
 # followed by a VALUES or SELECT of id, order id, event type, payload, time, correlation id,
@@ -37,6 +37,12 @@ ORDER BY seq
 LIMIT $1
 FOR UPDATE SKIP LOCKED
 """
+# Each claim is planned for the outbox as it is now. A cached generic plan, made while the
+# table was small (a fresh deployment, or after a lull), may check each candidate's order
+# by scanning every waiting row: a claim then costs (rows claimed) x (rows waiting), and
+# nothing replaces that plan until an ANALYZE (tests/integration/store/test_outbox_claim.py).
+# Planning costs a fraction of a millisecond, once per batch.
+_PLAN_CLAIMS_AFRESH = "SET LOCAL plan_cache_mode = force_custom_plan"
 _MARK_RELAYED = "UPDATE outbox SET relayed_at = now() WHERE id = ANY($1::uuid[])"
 # Each row its own error and delay (computed by the caller from core.backoff).
 _MARK_FAILED = """
@@ -158,8 +164,9 @@ def _row(r: asyncpg.Record) -> OutboxRow:
     )
 
 
-async def claim_batch(conn: Executor, *, limit: int) -> list[OutboxRow]:
+async def claim_batch(conn: Connection, *, limit: int) -> list[OutboxRow]:
     """Lock up to `limit` relayable rows; the caller's transaction must stay open."""
+    await conn.execute(_PLAN_CLAIMS_AFRESH)
     return [_row(r) for r in await conn.fetch(_CLAIM, limit)]
 
 
