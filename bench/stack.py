@@ -4,7 +4,8 @@ Layouts (`--layout`):
   one    `orders serve` with every role in one process (the Procfile's `service` today)
   split  `orders serve --roles api` and, on BENCH_PIPELINE_PORT,
          `orders serve --roles worker,relay,consumer`
-both beside `orders celery --concurrency 2` (the Procfile's `celery`). PROCESS_ORDER_SECONDS
+both beside `orders celery --concurrency 2` (the Procfile's `celery`). As in the Procfile,
+all but the API (and the dev server) run at nice 10 (`NICENESS`). PROCESS_ORDER_SECONDS
 is 0; queues and the exchange carry the bench database's name, so two engineers' runs on
 one RabbitMQ and Redis never take each other's messages; they are emptied at each start.
 """
@@ -29,6 +30,7 @@ from bench.servers import ROOT, BenchConfig
 START_SH = ROOT / "temporal-dev" / "start.sh"
 LAYOUTS = ("one", "split")
 ALL_ROLES = "api,relay,worker,consumer"
+NICENESS = "10"  # the Procfile's CPU_NICENESS and TEMPORAL_DEV_NICENESS
 PIPELINE_ROLES = "worker,relay,consumer"
 
 
@@ -43,6 +45,7 @@ class Temporal:
             TEMPORAL_DEV_PORT=str(config.temporal_port),
             TEMPORAL_DEV_DATA=str(self._data),
             TEMPORAL_DEV_HEADLESS="1",
+            TEMPORAL_DEV_NICENESS=NICENESS,
             TEMPORAL_NAMESPACE="default",
         )
 
@@ -144,6 +147,7 @@ def stack(
         raise SystemExit(f"unknown layout {layout!r}: one of {', '.join(LAYOUTS)}")
     purge(config)
     environ = env(config, temporal_address, rabbitmq_port)
+    background = {**environ, "CPU_NICENESS": NICENESS}
     url = config.url(config.service_port)
     orders = servers.ORDERS.as_posix()
     celery = [orders, "celery", "--concurrency", "2", "--loglevel", "WARNING"]
@@ -152,12 +156,12 @@ def stack(
     api = [orders, "serve", "--roles", api_roles, "--port", str(config.service_port)]
     with contextlib.ExitStack() as running:
         log_dir = config.log_dir
-        c = running.enter_context(servers.running("stack-celery", celery, environ, log_dir))
+        c = running.enter_context(servers.running("stack-celery", celery, background, log_dir))
         groups: dict[str, tuple[int, ...]] = {}
         if layout == "split":
             port = config.pipeline_port
             argv = [orders, "serve", "--roles", PIPELINE_ROLES, "--port", str(port)]
-            p = servers.running("stack-pipeline", argv, environ, log_dir, config.url(port))
+            p = servers.running("stack-pipeline", argv, background, log_dir, config.url(port))
             groups["pipeline"] = (running.enter_context(p).pid,)
         s = running.enter_context(servers.running(f"stack-{layout}", api, environ, log_dir, url))
         groups = {("service" if layout == "one" else "api"): (s.pid,), **groups}

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from service.commands import build_parser
 from service.logs import configure_logging
 from service.memory import tune_malloc
+from service.priority import yield_cpu
 from service.settings import load_settings
 
 log = logging.getLogger(__name__)
@@ -28,4 +29,5 @@ def main(argv: Sequence[str] | None = None) -> None:
         arena_max=settings.malloc_arena_max, mmap_threshold=settings.malloc_mmap_threshold
     )
     configure_logging(settings.log_level, settings.log_format)
+    yield_cpu(settings.cpu_niceness)
     args.run(settings, args)

@@ -39,6 +39,7 @@ log_level=${TEMPORAL_DEV_LOG_LEVEL:-warn}
 namespace=${TEMPORAL_NAMESPACE:-default}
 search_attributes=(CustomerId=Int OrderStatus=Keyword)
 retention_setting=${TEMPORAL_RETENTION:-30d}
+niceness=${TEMPORAL_DEV_NICENESS:-0}
 
 ui_note="Web UI http://localhost:$ui_port"
 [[ ${TEMPORAL_DEV_HEADLESS:-} == 1 ]] && ui_note="no Web UI"
@@ -153,6 +154,18 @@ already_running() {
     return 1
 }
 
+# The server yields the CPU (TEMPORAL_DEV_NICENESS): `nice` for its value, and, when it
+# leads its own session, its autogroup's, without which nice counts only within the
+# session (service/priority.py says why).
+nice_cmd() { if ((niceness > 0)); then echo nice -n "$niceness"; fi; }
+yield_autogroup() {
+    local pid=$1 stat
+    ((niceness > 0)) && [[ -w /proc/$pid/autogroup ]] || return 0
+    read -r -a stat <"/proc/$pid/stat"
+    [[ ${stat[5]} == "$pid" ]] || return 0  # not a session leader: the group is shared
+    echo "$niceness" >"/proc/$pid/autogroup" || say "cannot lower the autogroup's priority"
+}
+
 exec_server() {
     mkdir -p "$(dirname "$db")"
     local args
@@ -160,7 +173,9 @@ exec_server() {
     say "starting on $address, $ui_note, state in $db"
     # Once it answers, set the retention (the dev server has no flag for it).
     (wait_healthy 120 && apply_retention) &
-    exec "$bin" "${args[@]}"
+    yield_autogroup $$
+    # shellcheck disable=SC2046 # nice_cmd: two words, or none
+    exec $(nice_cmd) "$bin" "${args[@]}"
 }
 
 foreground() {
@@ -187,7 +202,8 @@ background() {
     local args
     mapfile -t args < <(server_args)
     say "starting in the background; log in $data/temporal.log"
-    nohup setsid "$bin" "${args[@]}" >>"$data/temporal.log" 2>&1 </dev/null &
+    # shellcheck disable=SC2046 # nice_cmd: two words, or none
+    nohup setsid $(nice_cmd) "$bin" "${args[@]}" >>"$data/temporal.log" 2>&1 </dev/null &
     local pid=$!
     echo "$pid" >"$data/temporal.pid"
     local deadline=$((SECONDS + ${TEMPORAL_DEV_WAIT_SECONDS:-60}))
@@ -196,6 +212,7 @@ background() {
         ((SECONDS < deadline)) || die "the server did not answer on $address in time; see $data/temporal.log"
         sleep 0.5
     done
+    yield_autogroup "$pid"  # by now surely the leader of the session setsid made
     apply_retention
     say "ready on $address, $ui_note"
 }

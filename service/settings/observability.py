@@ -1,4 +1,5 @@
-"""What a process tells about itself, and its memory: logs, metrics, traces, malloc."""
+"""What a process tells about itself, its memory and its CPU priority: logs, metrics,
+traces, malloc, nice."""
 
 from __future__ import annotations
 
@@ -26,6 +27,11 @@ class ObservabilitySettings(BaseSettings):
     # freed (glibc: 128 KiB, raised by each free up to 32 MiB, which keeps them).
     malloc_arena_max: int = Field(2, ge=0)
     malloc_mmap_threshold: int = Field(1024 * 1024, ge=0, le=32 * 1024 * 1024)
+
+    # The CPU priority this process yields to others (service/priority.py): a nice value
+    # from 0 (as started) to 19. The Procfile runs the pipeline and Celery at 10, so that
+    # on one machine the API keeps its CPU while they drain a backlog.
+    cpu_niceness: int = Field(0, ge=0, le=19)
 
     @field_validator("otel_exporter_otlp_endpoint", mode="before")
     @classmethod

@@ -64,3 +64,27 @@ def test_start_sh_refuses_a_retention_it_cannot_read(server_env: dict[str, str])
     refused = run({**server_env, "TEMPORAL_RETENTION": "soon"}, "--background")
     assert refused.returncode == 1
     assert "TEMPORAL_RETENTION: 'soon'" in refused.stderr
+
+
+def _nice_and_autogroup(pid: int) -> tuple[int, int]:
+    stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    autogroup = Path(f"/proc/{pid}/autogroup").read_text().split()[-1]
+    return int(stat[16]), int(autogroup)  # fields 19 (nice), counted after the name
+
+
+@pytest.mark.skipif(not Path("/proc/self/autogroup").exists(), reason="no autogroup")
+def test_start_sh_yields_the_cpu_when_told(server_env: dict[str, str], tmp_path: Path) -> None:
+    started = run({**server_env, "TEMPORAL_DEV_NICENESS": "10"}, "--background")
+    assert started.returncode == 0, started.stderr
+    pid = int((tmp_path / "temporal.pid").read_text())
+    assert "temporal" in Path(f"/proc/{pid}/cmdline").read_text()
+    assert _nice_and_autogroup(pid) == (10, 10)
+
+
+def test_start_sh_leaves_the_priority_alone_by_default(
+    server_env: dict[str, str], tmp_path: Path
+) -> None:
+    started = run(server_env, "--background")
+    assert started.returncode == 0, started.stderr
+    pid = int((tmp_path / "temporal.pid").read_text())
+    assert _nice_and_autogroup(pid)[0] == os.getpriority(os.PRIO_PROCESS, 0)
