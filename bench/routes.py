@@ -5,7 +5,9 @@ server (bench/bare_server.py), on the same database and Redis; the ratio service
 the figure (the issue's targets: create >= 0.9, cached read >= 0.85, list >= 0.85).
 Beside it, each server's CPU time per request (from /proc, the measured window only):
 the same comparison with less of the machine's noise in it, since a busy neighbour
-slows both servers' answers but changes little of what each request costs.
+slows both servers' answers but changes little of what each request costs. With
+`--profile`, one more pass of each scenario runs on the service under py-spy once the
+measured ones are done (sampling slows it, so no figure comes from that pass).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from bench import fixtures, load, procs, servers
+from bench import fixtures, load, procs, profile, servers
 from bench.fixtures import ORDER_BODY
 from bench.load import Request, Result
 from bench.names import API_ALONE
@@ -143,4 +145,19 @@ def run(config: servers.BenchConfig, plan: Plan, repeat: int, results: Results) 
                 )
                 if scenario.name == "create":  # the same load: the full stack's baseline
                     results.add(API_ALONE, service.rps, "req/s")
+        if plan.profile:
+            _profile(service_server, scenarios, plan, config)
     return failed
+
+
+def _profile(
+    server: servers.Server, scenarios: list[Scenario], plan: Plan, config: servers.BenchConfig
+) -> None:
+    """Each scenario once more on the service, under py-spy: where its CPU goes."""
+    for scenario in scenarios:
+        _warm_up(server.url, scenario.service, plan)
+        group = f"api-{scenario.name.replace(' ', '-')}"
+        with profile.recording(True, {group: (server.pid,)}, config.log_dir):
+            load.run(
+                server.url, scenario.service, connections=plan.connections, seconds=plan.seconds
+            )

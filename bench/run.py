@@ -56,11 +56,15 @@ def _args() -> argparse.Namespace:
     parser.add_argument("--repeat", type=int, default=1, help="repetitions (medians reported)")
     parser.add_argument("--soak", type=float, help="soak seconds (60 in the full run, 0: none)")
     parser.add_argument("--soak-rate", type=float, help="orders per second in the soak (10)")
-    parser.add_argument("--soak-prime", type=int, help="orders before the soak's samples (1000)")
+    parser.add_argument(
+        "--soak-prime", type=int, help="at least this many orders before the soak's samples"
+    )
     parser.add_argument("--seconds", type=float, help="duration of each closed-loop measurement")
     parser.add_argument("--connections", type=int, help="concurrent connections")
     parser.add_argument("--orders", type=int, help="orders (and workflows) end to end")
-    parser.add_argument("--profile", action="store_true", help="py-spy the service's burst")
+    parser.add_argument(
+        "--profile", action="store_true", help="py-spy the service: each route, the burst"
+    )
     parser.add_argument("--no-e2e", action="store_true", help="same as --only routes")
     parser.add_argument("--e2e-only", action="store_true", help="same as --only e2e,cpu")
     return parser.parse_args()
