@@ -157,3 +157,93 @@ def test_sub_that_is_not_a_user_id(sub: str) -> None:
 def test_garbage(token: str) -> None:
     with pytest.raises(InvalidToken):
         TOKENS.verify(token)
+
+
+class Clock:
+    """A settable clock for the remembered tokens' expiry check."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC).timestamp()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _remembering(clock: Clock, remembered: int = 8) -> Tokens:
+    return Tokens(
+        secret=SECRET,
+        issuer="orders",
+        audience="orders-api",
+        ttl=timedelta(minutes=30),
+        remembered=remembered,
+        clock=clock,
+    )
+
+
+def test_a_token_verified_once_is_answered_again_without_decoding(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    tokens = _remembering(Clock())
+    token = tokens.issue(42)
+    assert tokens.verify(token) == 42
+
+    def no_decoding(*_: object, **__: object) -> None:
+        raise AssertionError("decoded again")
+
+    monkeypatch.setattr(jwt, "decode", no_decoding)
+    assert tokens.verify(token) == 42
+
+
+def test_a_remembered_token_past_its_expiry_and_the_leeway_is_refused() -> None:
+    clock = Clock()
+    tokens = _remembering(clock)
+    token = tokens.issue(42)
+    assert tokens.verify(token) == 42
+    clock.now += 30 * 60 + 9  # inside the 10 s leeway
+    assert tokens.verify(token) == 42
+    clock.now += 1
+    with pytest.raises(InvalidToken, match="expired"):
+        tokens.verify(token)
+    with pytest.raises(InvalidToken):  # forgotten, and refused in full (its exp is past)
+        Tokens(
+            secret=SECRET,
+            issuer="orders",
+            audience="orders-api",
+            ttl=timedelta(minutes=30),
+            clock=clock,
+        ).verify(tokens.issue(42, now=datetime.now(UTC) - timedelta(minutes=31)))
+
+
+def test_a_tampered_copy_of_a_remembered_token_is_verified_in_full() -> None:
+    tokens = _remembering(Clock())
+    token = tokens.issue(42)
+    assert tokens.verify(token) == 42
+    header, payload, signature = token.split(".")
+    forged = _b64(
+        orjson.dumps({**jwt.decode(token, options={"verify_signature": False}), "sub": "1"})
+    )
+    with pytest.raises(InvalidToken):
+        tokens.verify(f"{header}.{forged}.{signature}")
+    with pytest.raises(InvalidToken):
+        tokens.verify(f"{header}.{payload}.{signature[:-2]}AA")
+
+
+def test_refused_tokens_are_not_remembered_and_the_oldest_is_forgotten_first(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    tokens = _remembering(Clock(), remembered=2)
+    decoded: list[str] = []
+    decode = jwt.decode
+
+    def counting(token: str, *args: Any, **kwargs: Any) -> Any:
+        decoded.append(token)
+        return decode(token, *args, **kwargs)
+
+    monkeypatch.setattr(jwt, "decode", counting)
+    for _ in range(2):
+        with pytest.raises(InvalidToken):
+            tokens.verify("not-a-token")
+    first, second, third = (tokens.issue(n) for n in (1, 2, 3))
+    for token in (first, second, third, second, third, first):
+        tokens.verify(token)
+    assert decoded == ["not-a-token", "not-a-token", first, second, third, first]
