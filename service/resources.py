@@ -8,6 +8,8 @@ from collections.abc import AsyncIterator
 
 import redis.asyncio as aioredis
 from aiohttp import web
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from temporalio.client import Client
 
 from api.keys import READINESS
@@ -53,12 +55,17 @@ async def database(app: web.Application) -> AsyncIterator[None]:
 
 async def cache(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
+    # One attempt, bounded once: every caller (the cache, the rate limiter's buckets, the
+    # readiness ping) wraps its call in REDIS_TIMEOUT_SECONDS and falls back when Redis
+    # fails, so the client retries nothing (redis-py's default is 10 retries with backoff)
+    # and sets no socket timeout of its own, which would cost every command a task for
+    # its send and a second timer for its read. The connect keeps its own timeout.
     client = aioredis.Redis(
         host=settings.redis_host,
         port=settings.redis_port,
         db=settings.redis_db,
-        socket_timeout=settings.redis_timeout_seconds,
         socket_connect_timeout=settings.redis_timeout_seconds,
+        retry=Retry(NoBackoff(), 0),
     )
     app[REDIS] = client
     app[ORDER_CACHE] = OrderCache(
