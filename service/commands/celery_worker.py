@@ -53,7 +53,7 @@ def _work(settings: Settings, argv: list[str]) -> None:
 
     from processing.tasks import close_connection
     from service import celery_config
-    from service.telemetry import serve_multiprocess_metrics
+    from service.celery_metrics import serve_multiprocess_metrics
     from service.tracing import start_from
 
     # Before the pool forks: the SDK restarts its export thread in each child.
