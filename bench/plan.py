@@ -28,7 +28,7 @@ class Plan:
     outage_seconds: float  # POST under load while a dependency is away
     soak_seconds: float  # 0: no soak
     soak_rate: float  # orders per second during the soak
-    soak_prime: int  # orders processed before the first sample (the workflow cache filled)
+    soak_prime: int  # at least this many orders before the first sample (soak.prime_count)
     soak_sample_seconds: float
     smoke: bool = False
     one_stack: bool = False  # isolation on the pipeline's stack, not on a stack of its own
@@ -54,7 +54,7 @@ FULL = Plan(
     outage_seconds=3,
     soak_seconds=60,
     soak_rate=10,
-    soak_prime=1000,
+    soak_prime=100,
     soak_sample_seconds=5,
 )
 

@@ -26,12 +26,15 @@ from workflows.sandbox import workflow_runner
 log = logging.getLogger(__name__)
 
 GRACEFUL_SHUTDOWN: Final = timedelta(seconds=10)
-# Tuned for a 2-core machine. The cache (and its sticky queue) keeps every open order's
-# workflow in memory, so its next task (a signal, a timer) replays no history: larger
-# than the orders in flight (each waits for its payment). Each cached workflow holds about
-# 0.14 MiB (docs/performance.md): TEMPORAL_WORKFLOW_CACHE bounds it. Few pollers: an idle long poll
+# Tuned for a 2-core machine. The cache (and its sticky queue) keeps an order's workflow
+# in memory between its tasks, so the next one (the `processed` signal, a status change)
+# replays no history. Each cached workflow holds about 0.1 MiB (docs/performance.md), and
+# an open order stays cached until evicted (it waits up to a day for payment), so the
+# cache is always full at steady state: its size is the worker's memory bound. 1000 is
+# more than the orders in flight between start and `processed` in a 600-order burst (no
+# eviction there); TEMPORAL_WORKFLOW_CACHE changes it. Few pollers: an idle long poll
 # still costs the server; most publishes are local activities (no activity task).
-WORKFLOW_CACHE: Final = 2000
+WORKFLOW_CACHE: Final = 1000
 WORKFLOW_POLLERS: Final = PollerBehaviorSimpleMaximum(4)
 ACTIVITY_POLLERS: Final = PollerBehaviorSimpleMaximum(2)
 MAX_ACTIVITIES: Final = 50  # publishes awaiting RabbitMQ's confirm, expiries

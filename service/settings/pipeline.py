@@ -28,9 +28,10 @@ class PipelineSettings(BaseSettings):
     temporal_namespace: str = "default"
     temporal_task_queue: str = Field("orders", min_length=1)
     temporal_timeout_seconds: float = Field(10.0, gt=0)
-    # Workflows the worker keeps in memory (about 0.14 MiB each): an open order evicted
-    # from it replays its history at its next signal or timer.
-    temporal_workflow_cache: int = Field(2000, ge=0)
+    # Workflows the worker keeps in memory (about 0.1 MiB each; full at steady state, so
+    # this bounds the worker's memory): an order evicted from it replays its history at
+    # its next signal or timer.
+    temporal_workflow_cache: int = Field(1000, ge=0)
     payment_timeout: timedelta = timedelta(hours=24)
     # A workflow that published `new_order` and heard no `processed` for this long
     # publishes it again (same event id), then waits longer each time.
