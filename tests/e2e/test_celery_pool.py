@@ -21,6 +21,11 @@ def children(pid: int) -> list[int]:
     return found
 
 
+def memory_map(pid: int) -> str:
+    """What `pid` has mapped: its libraries and extension modules among them."""
+    return Path(f"/proc/{pid}/maps").read_text()
+
+
 async def test_the_celery_worker_processes_orders_in_threads_of_one_process(
     stack: Stack, http: aiohttp.ClientSession
 ) -> None:
@@ -32,5 +37,4 @@ async def test_the_celery_worker_processes_orders_in_threads_of_one_process(
         await processed_once(celery, order["id"])
     assert celery.proc is not None
     assert children(celery.proc.pid) == []
-    mapped = Path(f"/proc/{celery.proc.pid}/maps").read_text()
-    assert "temporal_sdk_bridge" not in mapped
+    assert "temporal_sdk_bridge" not in memory_map(celery.proc.pid)
