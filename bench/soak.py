@@ -26,9 +26,11 @@ from bench import fixtures, procs, servers, stack
 from bench.orders import OrderPoster, Posted, warm, watching
 from bench.plan import Plan
 from bench.report import Results, Target
+from service.settings.pipeline import PipelineSettings
 
 FLAT = Target("< 5 %", at_most=5.0)
-DEFAULT_WORKFLOW_CACHE = 1000  # service/settings/pipeline.py's TEMPORAL_WORKFLOW_CACHE
+# The service's default TEMPORAL_WORKFLOW_CACHE, read where it is set.
+DEFAULT_WORKFLOW_CACHE: int = PipelineSettings.model_fields["temporal_workflow_cache"].default
 
 
 def prime_count(plan: Plan) -> int:
