@@ -16,15 +16,16 @@ from typing import TYPE_CHECKING
 from opentelemetry import context as otel_context
 from opentelemetry.trace import TracerProvider
 
-from relay.outbox import Handoff
 from service.settings import Settings
-from store.outbox import OutboxRow
 from usecases.trace_context import context_from
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # `orders celery` starts tracing too, and loads none of the relay
     from aiohttp.typedefs import Middleware
     from opentelemetry.sdk.trace import TracerProvider as SdkTracerProvider
     from temporalio.client import Interceptor
+
+    from relay.outbox import Handoff
+    from store.outbox import OutboxRow
 
 
 @dataclass(frozen=True, slots=True)

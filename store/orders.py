@@ -11,7 +11,7 @@ from core.events import NEW_ORDER, STATUS_CHANGED, NewOrderEvent, StatusChangedE
 from core.lifecycle import OrderStatus
 from core.order import Order, OrderPage, items_from_json, items_to_json, public_items, public_order
 from store.db import Executor
-from store.outbox import INSERT_INTO_OUTBOX
+from store.outbox_insert import INSERT_INTO_OUTBOX
 
 _COLUMNS = "id, user_id, items, total_price, status, created_at, updated_at, version"
 

@@ -1,5 +1,6 @@
-"""SQL for the outbox: the one INSERT every writer uses, the relay's claims, the marks left
-by relay and publisher, parking and re-driving, and the retention's deletes."""
+"""SQL for the outbox: the relay's claims, the marks left by relay and publisher, parking and
+re-driving, and the retention's deletes. The one INSERT every writer embeds is in
+`store.outbox_insert`."""
 
 from __future__ import annotations
 
@@ -12,14 +13,6 @@ import asyncpg
 
 from core.events import NEW_ORDER, ORDER_PROCESSED
 from store.db import Connection, Executor
-
-# Every outbox row is written through this column list (store.orders, store.processed):
-# followed by a VALUES or SELECT of id, order id, event type, payload, time, correlation id,
-# trace context (the writer's W3C traceparent, or NULL).
-INSERT_INTO_OUTBOX = (
-    "INSERT INTO outbox"
-    " (id, aggregate_id, event_type, payload, created_at, correlation_id, traceparent)"
-)
 
 # Rows not yet handed to Temporal nor parked, oldest first, skipping rows another relay
 # holds and any row whose order still has an earlier row waiting (parked ones included):

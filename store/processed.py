@@ -12,7 +12,7 @@ from uuid import UUID
 import psycopg
 
 from core.events import ORDER_PROCESSED, OrderProcessedEvent, encode_event
-from store.outbox import INSERT_INTO_OUTBOX
+from store.outbox_insert import INSERT_INTO_OUTBOX
 
 _RECORD = f"""
 WITH processed AS (

@@ -6,7 +6,6 @@ import argparse
 from typing import Any
 
 from service.settings import Settings
-from store.migrate import apply_migrations
 
 
 def register(sub: Any) -> None:
@@ -14,4 +13,6 @@ def register(sub: Any) -> None:
 
 
 def run(settings: Settings, args: argparse.Namespace) -> None:
+    from store.migrate import apply_migrations  # when it runs: `orders celery` loads no yoyo
+
     apply_migrations(settings.dsn)

@@ -7,14 +7,15 @@ import argparse
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
 from service.commands.output import add_json_flag, emit
 from service.settings import Settings
-from store.db import create_pool
-from store.outbox import Backlog
-from usecases.outbox import Outbox
+
+if TYPE_CHECKING:  # imported when the command runs: `orders celery` loads no asyncpg
+    from store.outbox import Backlog
+    from usecases.outbox import Outbox
 
 T = TypeVar("T")
 
@@ -40,6 +41,9 @@ def register(sub: Any) -> None:
 
 
 async def _with_outbox(settings: Settings, use: Callable[[Outbox], Awaitable[T]]) -> T:
+    from store.db import create_pool
+    from usecases.outbox import Outbox
+
     pool = await create_pool(settings.dsn, min_size=1, max_size=1)
     try:
         return await use(Outbox(pool))

@@ -1,0 +1,16 @@
+"""The outbox's one INSERT, which every writer's statement embeds: the orders' writes
+(`store.orders`, over asyncpg) and the processed record (`store.processed`, over the
+Celery task's psycopg).
+
+A module of its own, free of any driver, so the Celery worker loads no asyncpg for it.
+The rest of the outbox's SQL, the relay's and the publisher's, is in `store.outbox`.
+"""
+
+from __future__ import annotations
+
+# Followed by a VALUES or SELECT of id, order id, event type, payload, time, correlation id,
+# trace context (the writer's W3C traceparent, or NULL).
+INSERT_INTO_OUTBOX = (
+    "INSERT INTO outbox"
+    " (id, aggregate_id, event_type, payload, created_at, correlation_id, traceparent)"
+)
