@@ -31,29 +31,31 @@ import os, sys
 from pathlib import Path
 from service.priority import yield_cpu
 yield_cpu(int(sys.argv[1]))
-group = Path("/proc/self/autogroup").read_text().split()
-print(os.getpriority(os.PRIO_PROCESS, 0), group[-1] if group else "none")
+print(os.getpriority(os.PRIO_PROCESS, 0))
+print(Path("/proc/self/autogroup").read_text(), end="")
 """
 
 
-def group_nice(field: str) -> int | None:
-    return None if field == "none" else int(field)
+def group_nice(autogroup: str) -> int | None:
+    """The nice value in an autogroup file's text ("/autogroup-85 nice 0"); None if empty."""
+    fields = autogroup.split()
+    return int(fields[-1]) if fields else None
 
 
-def run(niceness: int, *, own_session: bool) -> tuple[int, int | None]:
+def run(niceness: int, *, own_session: bool, script: str = SCRIPT) -> tuple[int, int | None]:
     out = subprocess.run(
-        [sys.executable, "-c", SCRIPT, str(niceness)],
+        [sys.executable, "-c", script, str(niceness)],
         capture_output=True,
         text=True,
         check=True,
         start_new_session=own_session,
-    ).stdout.split()
-    return int(out[0]), group_nice(out[1])
+    ).stdout
+    nice, _, autogroup = out.partition("\n")
+    return int(nice), group_nice(autogroup)
 
 
 def autogroup_nice() -> int | None:
-    group = AUTOGROUP.read_text().split()
-    return int(group[-1]) if group else None
+    return group_nice(AUTOGROUP.read_text())
 
 
 def test_a_session_leader_yields_through_its_autogroup_too() -> None:
@@ -71,14 +73,9 @@ def test_a_process_sharing_its_session_leaves_the_autogroup_alone() -> None:
 
 def test_yielding_twice_is_yielding_once() -> None:
     # The Celery worker re-executes itself: its second start must not lower it further.
-    out = subprocess.run(
-        [sys.executable, "-c", SCRIPT.replace("yield_cpu(", "yield_cpu(5); yield_cpu("), "5"],
-        capture_output=True,
-        text=True,
-        check=True,
-        start_new_session=True,
-    ).stdout.split()
-    assert (int(out[0]), group_nice(out[1])) == (max(os.getpriority(os.PRIO_PROCESS, 0), 5), 5)
+    twice = SCRIPT.replace("yield_cpu(", "yield_cpu(5); yield_cpu(")
+    base = os.getpriority(os.PRIO_PROCESS, 0)
+    assert run(5, own_session=True, script=twice) == (max(base, 5), 5)
 
 
 def test_zero_changes_nothing() -> None:
