@@ -9,6 +9,8 @@ from urllib.parse import quote
 from pydantic import Field, RedisDsn, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings
 
+from service.settings.durations import Duration
+
 
 class PipelineSettings(BaseSettings):
     # RabbitMQ
@@ -32,13 +34,13 @@ class PipelineSettings(BaseSettings):
     # this bounds the worker's memory): an order evicted from it replays its history at
     # its next signal or timer.
     temporal_workflow_cache: int = Field(1000, ge=0)
-    payment_timeout: timedelta = timedelta(hours=24)
+    payment_timeout: Duration = timedelta(hours=24)
     # A workflow that published `new_order` and heard no `processed` for this long
     # publishes it again (same event id), then waits longer each time.
-    processing_timeout: timedelta = timedelta(minutes=5)
+    processing_timeout: Duration = timedelta(minutes=5)
     # How long the namespace keeps a closed workflow's history (temporal-dev/start.sh and
     # compose.yml apply it); past it, /history/ answers 410.
-    temporal_retention: timedelta = timedelta(days=30)
+    temporal_retention: Duration = timedelta(days=30)
     # Run the worker's workflows in the Temporal sandbox (off: about 4 times less of the
     # worker's CPU per workflow run; replays and the workflow's tests always use it).
     workflow_sandbox: bool = False
@@ -54,7 +56,7 @@ class PipelineSettings(BaseSettings):
     # A row that failed more often is parked (1440: about a day at the 60 s backoff cap).
     outbox_max_attempts: int = Field(1440, ge=1)
     # Relayed and published rows older than this are deleted.
-    outbox_retention: timedelta = timedelta(days=7)
+    outbox_retention: Duration = timedelta(days=7)
 
     # Celery (its broker is Redis unless CELERY_BROKER_URL says otherwise)
     celery_broker_url: RedisDsn | None = None

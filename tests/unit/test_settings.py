@@ -184,3 +184,42 @@ def test_the_worker_runs_without_the_sandbox_unless_told(monkeypatch: pytest.Mon
     assert load_settings().workflow_sandbox is False
     monkeypatch.setenv("WORKFLOW_SANDBOX", "true")
     assert load_settings().workflow_sandbox is True
+
+
+@pytest.mark.parametrize(
+    ("spelling", "expected"),
+    [
+        ("20", timedelta(seconds=20)),  # plain seconds, as every *_SECONDS setting
+        ("2.5", timedelta(seconds=2.5)),
+        ("90s", timedelta(seconds=90)),
+        ("5m", timedelta(minutes=5)),
+        ("24h", timedelta(hours=24)),
+        ("30d", timedelta(days=30)),
+        ("2w", timedelta(weeks=2)),
+        ("1h30m", timedelta(hours=1, minutes=30)),
+        ("1d 12h", timedelta(days=1, hours=12)),
+        ("500ms", timedelta(milliseconds=500)),
+        ("PT20S", timedelta(seconds=20)),  # ISO 8601
+        ("PT24H", timedelta(hours=24)),
+        ("P30D", timedelta(days=30)),
+        ("P1DT12H", timedelta(days=1, hours=12)),
+    ],
+)
+@pytest.mark.parametrize(
+    "name", ["PAYMENT_TIMEOUT", "PROCESSING_TIMEOUT", "TEMPORAL_RETENTION", "OUTBOX_RETENTION"]
+)
+def test_every_duration_setting_takes_every_spelling(
+    monkeypatch: pytest.MonkeyPatch, name: str, spelling: str, expected: timedelta
+) -> None:
+    monkeypatch.setenv(name, spelling)
+    assert getattr(load_settings(), name.lower()) == expected
+
+
+@pytest.mark.parametrize("bad", ["twenty", "20x", "5 minutes", "P", "PT", "1h-5m", "", "m5"])
+def test_a_bad_duration_names_the_variable_and_the_accepted_forms(
+    monkeypatch: pytest.MonkeyPatch, bad: str
+) -> None:
+    message = _refused(monkeypatch, PROCESSING_TIMEOUT=bad)
+    assert "PROCESSING_TIMEOUT:" in message
+    for form in ("seconds", "20", "5m", "ISO 8601", "PT5M"):
+        assert form in message, message
