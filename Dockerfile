@@ -12,19 +12,21 @@ RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 WORKDIR /app
 
-# The runtime dependencies alone first (read from pyproject.toml), so a change to the
-# code reuses this layer. Every one of them ships manylinux wheels: no compiler needed.
-COPY pyproject.toml ./
-RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
-        > /tmp/requirements.txt \
-    && pip install -r /tmp/requirements.txt
+# The runtime dependencies alone first, from the lock (requirements.txt, exported from
+# uv.lock by `make lock`: exact versions and every file's hash, the build backend included),
+# so a change to the code reuses this layer. The image's own pip installs exactly these or
+# fails: no resolution, no pip upgrade, nothing unhashed. Each one ships a manylinux wheel
+# for x86_64 and aarch64 (tests/unit/test_lock.py): no compiler needed.
+COPY requirements.txt ./
+RUN pip install --require-hashes -r requirements.txt
 
 # The project itself, installed in editable mode: the code stays in /app, so
 # store/migrate.py finds /app/migrations next to its packages (a regular install would
-# put the packages in site-packages, away from migrations/). .dockerignore keeps tests,
-# benchmarks, docs and local state out.
+# put the packages in site-packages, away from migrations/). Built by the locked setuptools
+# already in the venv (--no-build-isolation: nothing downloaded). .dockerignore keeps
+# tests, benchmarks, docs and local state out.
 COPY . .
-RUN pip install --no-deps -e . \
+RUN pip install --no-deps --no-build-isolation -e . \
     && python -m compileall -q /app
 
 # --- runtime: the virtualenv and the code, run by an unprivileged user ----------------

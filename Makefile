@@ -5,15 +5,47 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 
-.PHONY: install run run-stack test test-fast lint fmt migrate bench bench-smoke temporal services ci clean
+.PHONY: install lock lock-check lock-verify run run-stack test test-fast lint fmt migrate bench bench-smoke temporal services ci clean
 
+# The venv from the lock alone (README, Dependencies): exact versions, every file's hash, the
+# build backend included, with whatever pip the venv's Python brought (never upgraded): no
+# resolution, nothing unhashed. Again whenever pyproject.toml or the lock changes; a package
+# the lock dropped stays until `make clean install`.
 install: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $@
+
+# uv.lock (one resolution for every Python and platform) and its export with hashes:
+# requirements.txt (the runtime: the Dockerfile) and requirements-dev.txt (everything:
+# make install, CI). After any edit of pyproject.toml's dependency lists run `make lock`
+# (it moves only what the edit needs) and commit the four files. Newer releases:
+# make lock UV_LOCK_ARGS="--upgrade-package aiohttp" (one), UV_LOCK_ARGS=--upgrade (all).
+UV_LOCK_ARGS ?=
+UV_EXPORT = $(BIN)/uv export --frozen --format requirements-txt --no-emit-project --group build
+lock: | $(VENV)/.installed
+	$(BIN)/uv lock $(UV_LOCK_ARGS)
+	$(UV_EXPORT) > requirements.txt
+	$(UV_EXPORT) --extra dev > requirements-dev.txt
+
+# CI: fails when uv.lock no longer matches pyproject.toml or the requirements files are not
+# its export. Offline: it reads the three files and pyproject.toml, nothing else.
+lock-check: install
+	@$(BIN)/uv lock --check --offline \
+		|| { echo "uv.lock does not match pyproject.toml: run make lock" >&2; exit 1; }
+	@$(UV_EXPORT) 2>/dev/null | diff -u requirements.txt - \
+		|| { echo "requirements.txt is not uv.lock's export: run make lock" >&2; exit 1; }
+	@$(UV_EXPORT) --extra dev 2>/dev/null | diff -u requirements-dev.txt - \
+		|| { echo "requirements-dev.txt is not uv.lock's export: run make lock" >&2; exit 1; }
+	@echo "uv.lock, requirements.txt and requirements-dev.txt match pyproject.toml"
+
+# The lock installed in fresh venvs by the stock pip of Python 3.11, 3.12 and 3.13 (each
+# found on PATH or under pyenv), as a user or the image build would: a few minutes, not CI.
+lock-verify:
+	bash .ci/lock-verify.sh
 
 # .env holds the SECRET_KEY: created readable and writable by its owner only (0600).
 .env:

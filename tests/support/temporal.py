@@ -18,7 +18,7 @@ def venv_bin(name: str) -> str:
     """A program installed in this virtualenv's bin/ (temporal, temporal-test-server)."""
     bin_dir = Path(sys.executable).parent
     found = shutil.which(name, path=str(bin_dir)) or shutil.which(name, path=f"{sys.prefix}/bin")
-    assert found, f"{name} is not installed in the venv (pip install -e '.[dev]')"
+    assert found, f"{name} is not installed in the venv (make install)"
     return found
 
 
