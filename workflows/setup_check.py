@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from datetime import timedelta
 
 from temporalio.client import Client
@@ -24,6 +25,9 @@ from workflows.namespace import FIX, Findings, Requirements, duration, inspect
 log = logging.getLogger(__name__)
 
 RECHECK_SECONDS = 5.0
+# A server started beside this process (temporal-dev/start.sh under `make run`) is set up a
+# moment after it answers: something missing is an ERROR only once it lasts this long.
+GRACE_SECONDS = 3.0
 
 
 class SetupCheck:
@@ -34,11 +38,15 @@ class SetupCheck:
         *,
         rpc_timeout: timedelta,
         recheck_seconds: float = RECHECK_SECONDS,
+        grace_seconds: float = GRACE_SECONDS,
     ) -> None:
         self._client = client
         self._needs = needs
         self._timeout = rpc_timeout
         self._recheck = recheck_seconds
+        self._grace = grace_seconds
+        self._missing_since: float | None = None
+        self._reported: list[str] = []  # the problems last logged
         self._findings: Findings | None = None  # the last answer; None: none yet
         self._verified = False  # set up (or not ours to check): asked no more
         self._lock = asyncio.Lock()
@@ -89,15 +97,20 @@ class SetupCheck:
             return found
 
     def _record(self, found: Findings) -> None:
-        before, self._findings = self._findings, found
+        self._findings = found
         namespace = self._needs.namespace
         if not found.ready:
-            if before is None or before.problems() != found.problems():
+            now = time.monotonic()
+            if self._missing_since is None:
+                self._missing_since = now
+            lasting = now - self._missing_since >= self._grace
+            if lasting and self._reported != found.problems():
+                self._reported = found.problems()
                 log.error(
                     "Temporal namespace %s is not set up for this service: %s; %s "
                     "(not ready, new orders wait in the outbox until then)",
                     namespace,
-                    "; ".join(found.problems()),
+                    "; ".join(self._reported),
                     FIX,
                 )
             return
