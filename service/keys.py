@@ -17,6 +17,8 @@ from service.settings import Settings
 from service.supervision import Supervisor
 from store.cache import OrderCache
 from usecases.orders import Orders
+from workflows.client import TemporalConnection
+from workflows.setup_check import SetupCheck
 
 if TYPE_CHECKING:  # the API process imports neither aio-pika nor the Temporal worker
     from messaging.publisher import Publisher
@@ -27,6 +29,9 @@ DB_POOL = web.AppKey("db_pool", asyncpg.Pool)
 ORDER_CACHE = web.AppKey("order_cache", OrderCache)
 REDIS = web.AppKey("redis", aioredis.Redis)
 TEMPORAL = web.AppKey("temporal_client", Client)
+# How every client of this process reaches Temporal (the worker connects its own with it).
+TEMPORAL_CONNECTION = web.AppKey("temporal_connection", TemporalConnection)
+TEMPORAL_SETUP = web.AppKey("temporal_setup", SetupCheck)  # the namespace checked at start
 PUBLISHER: web.AppKey[Publisher] = web.AppKey("publisher")
 ORDER_USECASES = web.AppKey("order_usecases", Orders)
 TEMPORAL_METRICS_PORT = web.AppKey("temporal_metrics_port", int)  # the worker's SDK exporter

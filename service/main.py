@@ -1,6 +1,7 @@
 """The `orders` command: `serve` the service (with roles), `migrate`, run a `celery` worker,
 and the operator's commands (`outbox`, `dlq`, `user`, `workflows replay`: the running
-server's histories replayed with this code, a deploy check)."""
+server's histories replayed with this code, a deploy check; `temporal setup`: the namespace
+and its search attributes provisioned)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from service.commands import build_parser
 from service.logs import configure_logging
 from service.memory import tune_malloc
 from service.priority import yield_cpu
-from service.settings import load_settings
+from service.settings import Settings, load
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +25,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     if rest and not getattr(args, "passthrough", False):
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     args.rest = rest
-    settings = load_settings()
+    # A command may read fewer settings than the service (`orders temporal`: the cluster's).
+    settings = load(getattr(args, "settings_class", Settings))
     tune_malloc(  # before any thread starts
         arena_max=settings.malloc_arena_max, mmap_threshold=settings.malloc_mmap_threshold
     )

@@ -40,9 +40,11 @@ def relay(
     worker_client: Callable[[], Client | None] | None = None,
     *,
     traced: bool = False,
+    setup_problem: Callable[[], str | None] | None = None,
 ) -> OutboxRelay:
     """`worker_client`: the worker's client in this process, for eager starts; `traced`: each
-    row's hand-off continues the trace of the request that wrote it."""
+    row's hand-off continues the trace of the request that wrote it; `setup_problem`: what
+    the namespace lacks, if anything (`SetupCheck.problem`), new orders waiting meanwhile."""
     handoff: Handoff = TemporalHandoff(
         client,
         task_queue=settings.temporal_task_queue,
@@ -50,6 +52,7 @@ def relay(
         timeout=settings.temporal_timeout_seconds,
         processing_timeout=settings.processing_timeout,
         worker_client=worker_client,
+        setup_problem=setup_problem,
     )
     if traced:
         handoff = TracedHandoff(handoff)

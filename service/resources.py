@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import redis.asyncio as aioredis
 from aiohttp import web
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
-from temporalio.client import Client
 
 from api.keys import READINESS
 from api.readiness import Probe, Readiness
@@ -21,13 +22,17 @@ from service.keys import (
     REDIS,
     SETTINGS,
     TEMPORAL,
+    TEMPORAL_CONNECTION,
+    TEMPORAL_SETUP,
     TRACER_PROVIDER,
 )
+from service.temporal import connection, requirements
 from service.tracing import temporal_interceptors
 from store import db
 from store.cache import OrderCache
 from usecases.orders import Orders
 from workflows.client import serving
+from workflows.setup_check import SetupCheck
 
 log = logging.getLogger(__name__)
 
@@ -78,15 +83,19 @@ async def cache(app: web.Application) -> AsyncIterator[None]:
 
 
 async def temporal(app: web.Application) -> AsyncIterator[None]:
-    """A lazy client: the service starts, and accepts orders, while Temporal is down."""
+    """A lazy client: the service starts, and accepts orders, while Temporal is down. The
+    namespace is checked in the background (`temporal_setup` in /ready)."""
     settings = app[SETTINGS]
-    app[TEMPORAL] = await Client.connect(
-        settings.temporal_address,
-        namespace=settings.temporal_namespace,
-        lazy=True,
-        interceptors=temporal_interceptors(app.get(TRACER_PROVIDER)),
+    app[TEMPORAL_CONNECTION] = connection(settings, temporal_interceptors(app.get(TRACER_PROVIDER)))
+    client = app[TEMPORAL] = await app[TEMPORAL_CONNECTION].connect(lazy=True)
+    check = app[TEMPORAL_SETUP] = SetupCheck(
+        client, requirements(settings), rpc_timeout=timedelta(seconds=PROBE_TIMEOUT_SECONDS)
     )
+    task = asyncio.create_task(check.run(), name="temporal-setup-check")
     yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 async def usecases(app: web.Application) -> AsyncIterator[None]:
@@ -99,6 +108,7 @@ async def usecases(app: web.Application) -> AsyncIterator[None]:
             Probe("postgres", lambda: db.ping(pool)),
             Probe("redis", order_cache.ping, critical=False),
             Probe("temporal", lambda: serving(client, timeout_seconds=PROBE_TIMEOUT_SECONDS)),
+            Probe("temporal_setup", app[TEMPORAL_SETUP].ready),
         ],
         timeout_seconds=PROBE_TIMEOUT_SECONDS + 1.0,
     )

@@ -28,14 +28,15 @@ from service.keys import (
     SETTINGS,
     SUPERVISOR,
     TEMPORAL,
+    TEMPORAL_CONNECTION,
     TEMPORAL_METRICS_PORT,
+    TEMPORAL_SETUP,
     TRACER_PROVIDER,
     WORKER_RUNNER,
 )
 from service.settings import Role
 from service.supervision import Supervisor
 from service.telemetry import temporal_runtime
-from service.tracing import temporal_interceptors
 from service.worker import WorkerRunner
 from store.db import FAILURES as DB_FAILURES
 from usecases.outbox import Outbox
@@ -89,13 +90,11 @@ async def temporal_worker(app: web.Application) -> AsyncIterator[None]:
     port = app.get(TEMPORAL_METRICS_PORT)
     runner = WorkerRunner(
         runtime=temporal_runtime(port) if port else None,
-        address=settings.temporal_address,
-        namespace=settings.temporal_namespace,
+        connection=app[TEMPORAL_CONNECTION],
         task_queue=settings.temporal_task_queue,
         activities=activities,
         connect_timeout=settings.temporal_timeout_seconds,
         sandboxed=settings.workflow_sandbox,
-        interceptors=temporal_interceptors(app.get(TRACER_PROVIDER)),
         workflow_cache=settings.temporal_workflow_cache,
     )
     app[WORKER_RUNNER] = runner
@@ -110,7 +109,15 @@ async def outbox_relay(app: web.Application) -> AsyncIterator[None]:
     runner = app.get(WORKER_RUNNER)
     worker_client = (lambda: runner.client) if runner is not None else None
     traced = TRACER_PROVIDER in app
-    relay = pipeline.relay(app[DB_POOL], app[TEMPORAL], app[SETTINGS], worker_client, traced=traced)
+    setup = app[TEMPORAL_SETUP]  # new orders wait in the outbox while the namespace lacks setup
+    relay = pipeline.relay(
+        app[DB_POOL],
+        app[TEMPORAL],
+        app[SETTINGS],
+        worker_client,
+        traced=traced,
+        setup_problem=lambda: setup.problem,
+    )
     outbox = Outbox(app[DB_POOL])
 
     async def parked() -> int | None:

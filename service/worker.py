@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
 from datetime import timedelta
 from typing import Final
 
-from temporalio.client import Client, Interceptor
+from temporalio.client import Client
 from temporalio.runtime import Runtime
 from temporalio.worker import PollerBehaviorSimpleMaximum, Worker
 
 from activities.order import OrderActivities
 from core.backoff import Backoff, BackoffPolicy
+from workflows.client import TemporalConnection
 from workflows.order import OrderWorkflow
 from workflows.publish import PublishEventWorkflow
 from workflows.sandbox import workflow_runner
@@ -68,23 +68,20 @@ class WorkerRunner:
     def __init__(
         self,
         *,
-        address: str,
-        namespace: str,
+        connection: TemporalConnection,
         task_queue: str,
         activities: OrderActivities,
         connect_timeout: float = 10.0,
         sandboxed: bool = False,
         runtime: Runtime | None = None,
-        interceptors: Sequence[Interceptor] = (),
         workflow_cache: int = WORKFLOW_CACHE,
     ) -> None:
         self._workflow_cache = workflow_cache
         self._runtime = runtime  # None: the SDK's default (no metrics exporter)
-        self._interceptors = interceptors  # the client's, so the worker's too (tracing)
+        # The process's one recipe (TLS, API key, interceptors: the worker's are the client's).
+        self._connection = connection
         self._connect_timeout = connect_timeout
         self._sandboxed = sandboxed  # settings' WORKFLOW_SANDBOX
-        self._address = address
-        self._namespace = namespace
         self._task_queue = task_queue
         self._activities = activities
         self._worker: Worker | None = None
@@ -97,12 +94,7 @@ class WorkerRunner:
         while not self._stopping:
             try:
                 async with asyncio.timeout(self._connect_timeout):
-                    client = await Client.connect(
-                        self._address,
-                        namespace=self._namespace,
-                        runtime=self._runtime,
-                        interceptors=self._interceptors,
-                    )
+                    client = await self._connection.connect(runtime=self._runtime)
                 self._worker = build_worker(
                     client,
                     self._task_queue,

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The Temporal dev server for local work: persistent (SQLite in WAL mode), Web UI on :8233,
-# the search attributes CustomerId (Int) and OrderStatus (Keyword) registered at start,
-# and the namespace's retention set to TEMPORAL_RETENTION (30 days; the dev server's own
-# default is 24 h, after which an order's history is deleted).
+# set up by `orders temporal setup` once it answers, as every deployment is: the search
+# attributes the workflows declare (workflows/names.py) registered, the namespace's
+# retention set to TEMPORAL_RETENTION (30 days; the dev server's own default is 24 h,
+# after which an order's history is deleted).
 # Idempotent: when a server already answers on the address, it starts nothing (but still
-# registers the search attributes and applies the retention).
+# runs the setup).
 #
 #   temporal-dev/start.sh               run in the foreground (exits 0 if one already answers)
 #   temporal-dev/start.sh --hold        for a Procfile: run in the foreground, or, when one
@@ -21,7 +22,7 @@
 # ($TEMPORAL_DEV_DATA/temporal.db), TEMPORAL_DEV_LOG_LEVEL (warn), TEMPORAL_NAMESPACE
 # (default), TEMPORAL_RETENTION (30d: days, or an ISO 8601 duration such as P30D or PT12H,
 # as the service reads it; or seconds), TEMPORAL_DEV_HEADLESS (1: no Web UI), TEMPORAL_BIN
-# (the project's .venv/bin/temporal, else `temporal` on PATH).
+# (the project's .venv/bin/temporal, else `temporal` on PATH), ORDERS_BIN (likewise, `orders`).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -37,7 +38,6 @@ data=${TEMPORAL_DEV_DATA:-$here/data}
 db=${TEMPORAL_DEV_DB:-$data/temporal.db}
 log_level=${TEMPORAL_DEV_LOG_LEVEL:-warn}
 namespace=${TEMPORAL_NAMESPACE:-default}
-search_attributes=(CustomerId=Int OrderStatus=Keyword)
 retention_setting=${TEMPORAL_RETENTION:-30d}
 niceness=${TEMPORAL_DEV_NICENESS:-0}
 
@@ -64,6 +64,9 @@ find_bin() {
     fi
 }
 bin=$(find_bin)
+orders=${ORDERS_BIN:-$root/.venv/bin/orders}
+[[ -x $orders ]] || orders=$(command -v orders) \
+    || die "no orders command: run 'make install'"
 
 # TEMPORAL_RETENTION (seconds, <n>d, or ISO 8601: P[nW][nD][T[nH][nM][nS]]) in seconds.
 retention_seconds() {
@@ -98,23 +101,17 @@ wait_healthy() {
     done
 }
 
-# A server that someone else started may lack our search attributes: add them (a no-op
-# when they exist with the same type; an error naming the clash when the type differs).
-ensure_search_attributes() {
-    local pair
-    for pair in "${search_attributes[@]}"; do
-        "$bin" operator search-attribute create --address "$address" --namespace "$namespace" \
-            --name "${pair%%=*}" --type "${pair#*=}" --command-timeout 10s >/dev/null \
-            || die "cannot register search attribute $pair on $address (see the error above)"
-    done
-}
-
-# Closed workflows (an order's history) are kept this long, then deleted.
-apply_retention() {
-    "$bin" operator namespace update --address "$address" -n "$namespace" \
-        --retention "${retention}s" --command-timeout 10s >/dev/null \
-        || die "cannot set the retention of namespace $namespace on $address (see the error above)"
-    say "namespace $namespace keeps closed workflows for $retention_setting"
+# The namespace as the service needs it, by the command every deployment runs: created if
+# missing, closed workflows (an order's history) kept TEMPORAL_RETENTION, and every search
+# attribute the workflows declare registered (idempotent; a clash of types is an error).
+# Run from here, where no .env is, without TLS settings: this server speaks plaintext.
+setup_namespace() {
+    (cd "$here" && env -u TEMPORAL_TLS -u TEMPORAL_TLS_CA -u TEMPORAL_TLS_CERT \
+        -u TEMPORAL_TLS_KEY -u TEMPORAL_TLS_SERVER_NAME -u TEMPORAL_API_KEY \
+        TEMPORAL_ADDRESS="$address" TEMPORAL_NAMESPACE="$namespace" \
+        TEMPORAL_RETENTION="PT${retention}S" "$orders" temporal setup --no-probe --wait 10) \
+        | sed 's/^/temporal-dev: /' >&2 \
+        || die "cannot set up namespace $namespace on $address (see the error above)"
 }
 
 server_args() {
@@ -128,8 +125,6 @@ server_args() {
         # worker that completed it. Both save a poll round trip per order.
         --dynamic-config-value system.enableEagerWorkflowStart=true
         --dynamic-config-value system.enableActivityEagerExecution=true)
-    local pair
-    for pair in "${search_attributes[@]}"; do args+=(--search-attribute "$pair"); done
     [[ $namespace == default ]] || args+=(--namespace "$namespace")
     [[ ${TEMPORAL_DEV_HEADLESS:-} == 1 ]] && args+=(--headless)
     printf '%s\n' "${args[@]}"
@@ -138,16 +133,14 @@ server_args() {
 # 0: one already answers (nothing to start); 1: the address is free, start one.
 already_running() {
     if healthy; then
-        ensure_search_attributes
-        apply_retention
+        setup_namespace
         say "a Temporal server already answers on $address: not starting another"
         return 0
     fi
     if port_taken; then
         # Something listens: maybe a server still starting. Give it a moment.
         wait_healthy 20 || die "$address is taken by something that is not a healthy Temporal server"
-        ensure_search_attributes
-        apply_retention
+        setup_namespace
         say "a Temporal server already answers on $address: not starting another"
         return 0
     fi
@@ -171,8 +164,8 @@ exec_server() {
     local args
     mapfile -t args < <(server_args)
     say "starting on $address, $ui_note, state in $db"
-    # Once it answers, set the retention (the dev server has no flag for it).
-    (wait_healthy 120 && apply_retention) &
+    # Once it answers, set it up (the dev server has no flag for the retention).
+    (wait_healthy 120 && setup_namespace) &
     yield_autogroup $$
     # shellcheck disable=SC2046 # nice_cmd: two words, or none
     exec $(nice_cmd) "$bin" "${args[@]}"
@@ -213,7 +206,7 @@ background() {
         sleep 0.5
     done
     yield_autogroup "$pid"  # by now surely the leader of the session setsid made
-    apply_retention
+    setup_namespace
     say "ready on $address, $ui_note"
 }
 
@@ -244,6 +237,6 @@ case ${1:-} in
         if healthy; then say "serving on $address"; else say "not answering on $address"; exit 1; fi
         ;;
     --stop) stop ;;
-    -h | --help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//' ;;
+    -h | --help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//' ;;
     *) die "unknown argument '$1' (try --help)" ;;
 esac

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
 from temporalio.common import SearchAttributeKey
 
@@ -22,9 +22,13 @@ SIGNAL_STATUS_CHANGED: Final = "status_changed"
 SIGNAL_PROCESSED: Final = "processed"
 QUERY_LIFECYCLE: Final = "lifecycle"
 
-# Custom search attributes, registered on the server at start (temporal-dev/, tests).
+# Custom search attributes the workflows set.
 CUSTOMER_ID: Final = SearchAttributeKey.for_int("CustomerId")
 ORDER_STATUS: Final = SearchAttributeKey.for_keyword("OrderStatus")
+# Every one of them, the one list: `orders temporal setup` registers these (so do
+# temporal-dev/start.sh and compose.yml, through it, and tests/support/temporal.py), and
+# each role checks at start-up that the namespace has them. A new attribute goes here.
+SEARCH_ATTRIBUTES: Final[tuple[SearchAttributeKey[Any], ...]] = (CUSTOMER_ID, ORDER_STATUS)
 
 
 def workflow_id(order_id: object) -> str:

@@ -60,12 +60,24 @@ log = logging.getLogger(__name__)
 
 # What a hand-off can fail with, to be tried again: Temporal unreachable (the SDK raises
 # RuntimeError when it cannot connect), an RPC error, our own timeout. A row whose payload
-# is not an event raises InvalidEvent: it never will succeed, and the relay parks it.
+# is not an event, or that Temporal refuses as invalid, raises InvalidEvent: it never will
+# succeed, and the relay parks it at once with the reason.
 HANDOFF_ERRORS: Final = (RPCError, RuntimeError, TimeoutError)
+# Answers that no retry can change: the request itself is wrong (an unregistered search
+# attribute, a value out of range, a payload over the server's limit).
+REFUSALS: Final = frozenset({RPCStatusCode.INVALID_ARGUMENT})
 
 
 class UnknownEventType(InvalidEvent):
     pass
+
+
+class RefusedByTemporal(InvalidEvent):
+    """Temporal refused the row's start or signal as invalid: retrying cannot help."""
+
+
+class TemporalNotSetUp(RuntimeError):
+    """The namespace lacks what a start needs (the process's setup check): try again later."""
 
 
 class SignalRaced(RuntimeError):
@@ -84,20 +96,32 @@ class TemporalHandoff:
     # workflow started through it asks for an eager start, its first task handed to that
     # worker in the start's answer instead of through a poll.
     worker_client: Callable[[], Client | None] | None = None
+    # What the namespace lacks, when the process's setup check knows (None: nothing known):
+    # a start would be refused, so the row waits instead of being parked.
+    setup_problem: Callable[[], str | None] | None = None
 
     async def hand_over(self, row: OutboxRow) -> None:
-        """Start or signal the row's workflow; raises one of `errors` on failure."""
-        async with asyncio.timeout(self.timeout):
-            if row.event_type == NEW_ORDER:
-                await self._start(row)
-            elif row.event_type == STATUS_CHANGED:
-                await self._signal(row, SIGNAL_STATUS_CHANGED, _status_changed(row))
-            elif row.event_type == ORDER_PROCESSED:
-                await self._signal(row, SIGNAL_PROCESSED, _processed(row))
-            else:
-                raise UnknownEventType(f"unknown outbox event type {row.event_type!r}")
+        """Start or signal the row's workflow; raises one of `errors` on failure, and
+        InvalidEvent when the row can never be handed over."""
+        try:
+            async with asyncio.timeout(self.timeout):
+                if row.event_type == NEW_ORDER:
+                    await self._start(row)
+                elif row.event_type == STATUS_CHANGED:
+                    await self._signal(row, SIGNAL_STATUS_CHANGED, _status_changed(row))
+                elif row.event_type == ORDER_PROCESSED:
+                    await self._signal(row, SIGNAL_PROCESSED, _processed(row))
+                else:
+                    raise UnknownEventType(f"unknown outbox event type {row.event_type!r}")
+        except RPCError as exc:
+            if exc.status in REFUSALS:
+                raise RefusedByTemporal(f"Temporal refused it ({exc.status.name}): {exc}") from exc
+            raise
 
     async def _start(self, row: OutboxRow) -> None:
+        problem = self.setup_problem() if self.setup_problem is not None else None
+        if problem:
+            raise TemporalNotSetUp(problem)
         event = parse_new_order(json_object(row.payload))
         order = OrderWorkflowInput(
             order_id=str(row.aggregate_id),

@@ -5,10 +5,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from service.commands.output import add_json_flag, emit
 from service.settings import Settings
+
+if TYPE_CHECKING:  # imported when the command runs
+    from temporalio.client import Client
+
+    from workflows.replay import ReplayReport
 
 
 def register(sub: Any) -> None:
@@ -24,17 +29,13 @@ def register(sub: Any) -> None:
 
 
 def replay_command(settings: Settings, args: argparse.Namespace) -> None:
-    from temporalio.client import Client
+    from service.commands.temporal import with_client
+    from workflows.replay import ALL_OURS, replay_histories
 
-    from workflows.replay import ALL_OURS, ReplayReport, replay_histories
-
-    async def replay() -> ReplayReport:
-        client = await Client.connect(
-            settings.temporal_address, namespace=settings.temporal_namespace
-        )
+    async def replay(client: Client) -> ReplayReport:
         return await replay_histories(client, query=args.query or ALL_OURS)
 
-    report = asyncio.run(replay())
+    report = asyncio.run(with_client(settings, 0, replay))
 
     def lines(data: dict[str, Any]) -> list[str]:
         failed = [f"  {wf}: {why}" for wf, why in data["failures"].items()]

@@ -1,4 +1,5 @@
-"""The pipeline's settings: RabbitMQ, Temporal, the outbox relay and Celery's processing."""
+"""The pipeline's settings: RabbitMQ, Temporal's task queue and timeouts, the outbox relay and
+Celery's processing. Where the Temporal cluster is, and how to reach it: `temporal`."""
 
 from __future__ import annotations
 
@@ -26,8 +27,6 @@ class PipelineSettings(BaseSettings):
     consumer_prefetch: int = Field(100, ge=1)
 
     # Temporal
-    temporal_address: str = "localhost:7233"
-    temporal_namespace: str = "default"
     temporal_task_queue: str = Field("orders", min_length=1)
     temporal_timeout_seconds: float = Field(10.0, gt=0)
     # Workflows the worker keeps in memory (about 0.1 MiB each; full at steady state, so
@@ -38,9 +37,6 @@ class PipelineSettings(BaseSettings):
     # A workflow that published `new_order` and heard no `processed` for this long
     # publishes it again (same event id), then waits longer each time.
     processing_timeout: Duration = timedelta(minutes=5)
-    # How long the namespace keeps a closed workflow's history (temporal-dev/start.sh and
-    # compose.yml apply it); past it, /history/ answers 410.
-    temporal_retention: Duration = timedelta(days=30)
     # Run the worker's workflows in the Temporal sandbox (off: about 4 times less of the
     # worker's CPU per workflow run; replays and the workflow's tests always use it).
     workflow_sandbox: bool = False
@@ -75,7 +71,7 @@ class PipelineSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _positive_durations(self) -> Self:
-        for name in ("processing_timeout", "temporal_retention", "outbox_retention"):
+        for name in ("processing_timeout", "outbox_retention"):
             if getattr(self, name) <= timedelta(0):
                 raise ValueError(f"{name.upper()} must be positive")
         return self

@@ -1,5 +1,5 @@
-"""Temporal servers for tests, from the venv's binaries (no download), with our search
-attributes registered."""
+"""Temporal servers for tests, from the venv's binaries (no download), with the search
+attributes the workflows declare (workflows.names.SEARCH_ATTRIBUTES) registered, or none."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.testing import WorkflowEnvironment
 
-from workflows.names import CUSTOMER_ID, ORDER_STATUS
+from workflows.names import SEARCH_ATTRIBUTES
 
 
 def venv_bin(name: str) -> str:
@@ -31,11 +31,12 @@ DEV_SERVER_ARGS = (
 )
 
 
-async def start_dev_server() -> WorkflowEnvironment:
-    """A Temporal dev server (in memory) on a free port."""
+async def start_dev_server(*, bare: bool = False) -> WorkflowEnvironment:
+    """A Temporal dev server (in memory) on a free port; `bare`: as a new cluster comes,
+    with no search attribute of ours (`orders temporal setup` has work to do)."""
     return await WorkflowEnvironment.start_local(
         dev_server_existing_path=venv_bin("temporal"),
-        search_attributes=[CUSTOMER_ID, ORDER_STATUS],
+        search_attributes=() if bare else SEARCH_ATTRIBUTES,
         dev_server_extra_args=list(DEV_SERVER_ARGS),
     )
 
@@ -49,8 +50,8 @@ async def start_time_skipping_server() -> WorkflowEnvironment:
         AddSearchAttributesRequest(
             namespace=env.client.namespace,
             search_attributes={
-                CUSTOMER_ID.name: IndexedValueType.INDEXED_VALUE_TYPE_INT,
-                ORDER_STATUS.name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+                key.name: IndexedValueType.ValueType(key.indexed_value_type)
+                for key in SEARCH_ATTRIBUTES
             },
         )
     )

@@ -97,3 +97,16 @@ def test_settings_a_person_may_change_come_from_the_shell_first() -> None:
     env = COMPOSE["x-orders"]["environment"]
     for var in ("PROCESS_ORDER_SECONDS", "CORS_ALLOW_ORIGINS", "LOG_LEVEL"):
         assert env[var].startswith("${" + var), var
+
+
+def test_the_namespace_is_set_up_by_the_services_own_command() -> None:
+    """`orders temporal setup` from our image, as temporal-dev/start.sh runs it: the search
+    attributes come from workflows/names.py, never listed again here."""
+    setup = SERVICES["temporal-setup"]
+    assert "build" in setup
+    assert setup["command"][:2] == ["temporal", "setup"]
+    assert setup["depends_on"]["temporal"]["condition"] == "service_healthy"
+    assert "search-attribute" not in COMPOSE_TEXT
+    for name in ("api", "worker"):
+        depends = SERVICES[name]["depends_on"]["temporal-setup"]
+        assert depends["condition"] == "service_completed_successfully"

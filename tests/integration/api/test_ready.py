@@ -24,7 +24,7 @@ async def test_ready_with_everything_up(make_client: MakeClient, temporal_addres
         assert resp.status == 200
         assert await resp.json() == {
             "status": "ok",
-            "checks": {"postgres": "ok", "redis": "ok", "temporal": "ok"},
+            "checks": {"postgres": "ok", "redis": "ok", "temporal": "ok", "temporal_setup": "ok"},
         }
 
 
@@ -36,7 +36,7 @@ async def test_ready_with_redis_down_is_degraded_200(
     assert resp.status == 200
     assert await resp.json() == {
         "status": "degraded",
-        "checks": {"postgres": "ok", "redis": "down", "temporal": "ok"},
+        "checks": {"postgres": "ok", "redis": "down", "temporal": "ok", "temporal_setup": "ok"},
     }
 
 
@@ -45,10 +45,11 @@ async def test_ready_with_temporal_down_is_503(make_client: MakeClient) -> None:
     resp = await client.get("/ready")
     assert resp.status == 503
     body = await resp.json()
+    # Its namespace cannot be checked either: not known to be set up.
     assert body == {
         "status": "down",
-        "checks": {"postgres": "ok", "redis": "ok", "temporal": "down"},
-        "detail": "not ready: temporal down",
+        "checks": {"postgres": "ok", "redis": "ok", "temporal": "down", "temporal_setup": "down"},
+        "detail": "not ready: temporal, temporal_setup down",
     }
 
 
@@ -76,7 +77,12 @@ async def test_ready_with_postgres_cut_is_503(
         assert resp.status == 503
         assert await resp.json() == {
             "status": "down",
-            "checks": {"postgres": "down", "redis": "ok", "temporal": "ok"},
+            "checks": {
+                "postgres": "down",
+                "redis": "ok",
+                "temporal": "ok",
+                "temporal_setup": "ok",
+            },
             "detail": "not ready: postgres down",
         }
         await client.close()

@@ -11,6 +11,7 @@ from datetime import timedelta
 import asyncpg
 import orjson
 import pytest
+from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from core.events import NEW_ORDER, ORDER_PROCESSED, STATUS_CHANGED
@@ -18,7 +19,11 @@ from relay.retention import OutboxRetention
 from service import pipeline
 from service.settings import Settings
 from store.cache import OrderCache
+from tests.support.faults import free_port
+from tests.support.temporal import start_dev_server
 from usecases.outbox import Outbox
+from workflows.names import SEARCH_ATTRIBUTES
+from workflows.namespace import Requirements, provision
 
 from .orders import outbox_rows, place_order
 
@@ -85,39 +90,118 @@ async def test_an_unparseable_row_is_parked_and_holds_back_only_its_order(
     assert await Outbox(pool).parked_count() >= 1
 
 
-async def test_a_row_failing_more_than_max_attempts_is_parked(
-    temporal_env: WorkflowEnvironment, pool: asyncpg.Pool, settings: Settings
-) -> None:
-    """Failed 2,000 times already (power(2, n) overflowed from 1,024): one more and parked.
-
-    Temporal itself refuses the row: a customer id beyond int64 for the Int attribute.
-    """
-    payload = {
+def new_order_payload(user_id: int) -> dict[str, object]:
+    return {
         "event_id": str(uuid.uuid4()),
         "event_type": NEW_ORDER,
         "order_id": str(uuid.uuid4()),
-        "user_id": 2**63,
+        "user_id": user_id,
         "items": [{"product_id": 1, "quantity": 1, "price": 1}],
         "total_price": 1,
         "created_at": "2024-05-06T07:08:09+00:00",
     }
-    overflowed, _ = await insert_row(pool, payload, attempts=2000)
-    retried, _ = await insert_row(pool, payload, attempts=3)
-    relay = pipeline.relay(pool, temporal_env.client, settings)
+
+
+async def test_a_row_failing_more_than_max_attempts_is_parked(
+    pool: asyncpg.Pool, settings: Settings
+) -> None:
+    """Failed 2,000 times already (power(2, n) overflowed from 1,024): one more and parked.
+    Temporal is unreachable: a failure worth retrying, until the limit."""
+    overflowed, _ = await insert_row(pool, new_order_payload(1), attempts=2000)
+    retried, _ = await insert_row(pool, new_order_payload(1), attempts=3)
+    unreachable = await Client.connect(f"127.0.0.1:{free_port()}", lazy=True)
+    relay = pipeline.relay(pool, unreachable, settings)
 
     await relay.relay_once()
 
     row = await parked(pool, overflowed)
     assert row is not None
     assert row["attempts"] == 2001
-    assert row["parked_reason"].startswith("failed 2001 times, last error: RPCError")
-    assert "CustomerId" in row["parked_reason"]
+    assert row["parked_reason"].startswith("failed 2001 times, last error: RuntimeError")
     # Under the limit: retried later, with the backoff of its 4th failure.
     assert await parked(pool, retried) is None
     wait = await pool.fetchval(
         "SELECT extract(epoch FROM next_attempt_at - now()) FROM outbox WHERE id = $1", retried
     )
     assert 6 < wait <= 8
+
+
+async def test_a_start_temporal_refuses_as_invalid_is_parked_at_once(
+    temporal_env: WorkflowEnvironment, pool: asyncpg.Pool, settings: Settings
+) -> None:
+    """A customer id beyond int64 for the Int attribute: INVALID_ARGUMENT, which no retry
+    can change. Parked at its first attempt, with Temporal's reason, not after a day."""
+    refused, _ = await insert_row(pool, new_order_payload(2**63))
+    relay = pipeline.relay(pool, temporal_env.client, settings)
+
+    result = await relay.relay_once()
+
+    assert result.parked == 1
+    row = await parked(pool, refused)
+    assert row is not None
+    assert row["attempts"] == 1
+    assert row["parked_reason"].startswith(
+        "cannot be relayed: Temporal refused it (INVALID_ARGUMENT): "
+    )
+    assert "CustomerId" in row["parked_reason"]
+
+
+@pytest.fixture
+async def bare_temporal() -> AsyncIterator[WorkflowEnvironment]:
+    """A dev server as a new cluster comes: no search attribute of ours registered."""
+    env = await start_dev_server(bare=True)
+    yield env
+    await env.shutdown()
+
+
+async def test_a_start_on_a_server_without_our_search_attributes_is_parked_at_once(
+    bare_temporal: WorkflowEnvironment, pool: asyncpg.Pool, cache: OrderCache, settings: Settings
+) -> None:
+    placed = await place_order(pool, cache)
+    relay = pipeline.relay(pool, bare_temporal.client, settings)
+
+    await relay.relay_once()
+
+    row = await parked(pool, placed.event_id)
+    assert row is not None
+    assert row["attempts"] == 1
+    reason = row["parked_reason"]
+    assert reason.startswith("cannot be relayed: Temporal refused it (INVALID_ARGUMENT): ")
+    assert "no mapping defined for search attribute" in reason
+
+
+async def test_new_orders_wait_while_the_namespace_is_known_not_set_up(
+    bare_temporal: WorkflowEnvironment, pool: asyncpg.Pool, cache: OrderCache, settings: Settings
+) -> None:
+    """The process's setup check knows what is missing: the row waits (retried, not
+    parked) and starts once the namespace is set up."""
+    placed = await place_order(pool, cache)
+    problem: list[str] = ["Temporal namespace not set up: search attributes not registered"]
+    relay = pipeline.relay(
+        pool,
+        bare_temporal.client,
+        settings,
+        setup_problem=lambda: problem[0] if problem else None,
+    )
+
+    result = await relay.relay_once()
+
+    assert result.errors == (f"TemporalNotSetUp: {problem[0]}",)
+    assert await parked(pool, placed.event_id) is None
+    [row] = await outbox_rows(pool, placed.id)
+    assert not row.relayed
+    assert row.attempts == 1
+
+    problem.clear()  # `orders temporal setup` ran, the check saw it
+    await provision(
+        bare_temporal.client,
+        Requirements(bare_temporal.client.namespace, SEARCH_ATTRIBUTES, timedelta(days=1)),
+        rpc_timeout=timedelta(seconds=10),
+    )
+    await pool.execute("UPDATE outbox SET next_attempt_at = now() WHERE id = $1", placed.event_id)
+    await relay.relay_once()
+    [row] = await outbox_rows(pool, placed.id)
+    assert row.relayed
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
-"""temporal-dev/start.sh sets the namespace's retention to TEMPORAL_RETENTION (30 days by
-default, where the dev server's own is 24 h), when it starts a server and when one
+"""temporal-dev/start.sh sets the server up with `orders temporal setup`: the namespace's
+retention TEMPORAL_RETENTION (30 days by default, where the dev server's own is 24 h) and
+every search attribute the workflows declare, when it starts a server and when one
 already answers. A server of the test's own, on free ports, in a temporary folder."""
 
 from __future__ import annotations
@@ -11,11 +12,13 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 from temporalio.client import Client
 
 from tests.support.faults import free_port
 from tests.support.temporal import venv_bin
+from workflows.names import SEARCH_ATTRIBUTES
 
 START_SH = Path(__file__).parents[3] / "temporal-dev" / "start.sh"
 
@@ -49,10 +52,24 @@ async def retention(env: dict[str, str]) -> timedelta:
     return desc.config.workflow_execution_retention_ttl.ToTimedelta()
 
 
+async def search_attributes(env: dict[str, str]) -> dict[str, int]:
+    client = await Client.connect(f"127.0.0.1:{env['TEMPORAL_DEV_PORT']}")
+    listed = await client.operator_service.list_search_attributes(
+        ListSearchAttributesRequest(namespace="default")
+    )
+    return dict(listed.custom_attributes)
+
+
 async def test_start_sh_applies_the_retention(server_env: dict[str, str]) -> None:
     started = run(server_env, "--background")
     assert started.returncode == 0, started.stderr
     assert await retention(server_env) == timedelta(days=30)
+    # The setup's own report, and what it did: the one list of workflows/names.py.
+    assert "temporal-dev: Temporal at 127.0.0.1:" in started.stderr
+    registered = await search_attributes(server_env)
+    assert {k.name: int(k.indexed_value_type) for k in SEARCH_ATTRIBUTES}.items() <= (
+        registered.items()
+    )
 
     again = run({**server_env, "TEMPORAL_RETENTION": "P3DT12H"}, "--background")
     assert again.returncode == 0, again.stderr
