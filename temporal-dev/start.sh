@@ -18,7 +18,7 @@
 # Environment (all optional): TEMPORAL_DEV_IP (127.0.0.1), TEMPORAL_DEV_PORT (the port of
 # TEMPORAL_ADDRESS, else 7233), TEMPORAL_DEV_UI_PORT (gRPC port + 1000, so 8233),
 # TEMPORAL_DEV_DATA (temporal-dev/data), TEMPORAL_DEV_DB
-# ($TEMPORAL_DEV_DATA/temporal.db), TEMPORAL_DEV_LOG_LEVEL (warn), TEMPORAL_NAMESPACE
+# ($TEMPORAL_DEV_DATA/temporal.db), TEMPORAL_DEV_LOG_LEVEL (error), TEMPORAL_NAMESPACE
 # (default), TEMPORAL_RETENTION (30d: days, or an ISO 8601 duration such as P30D or PT12H,
 # as the service reads it; or seconds), TEMPORAL_DEV_HEADLESS (1: no Web UI), TEMPORAL_BIN
 # (the project's .venv/bin/temporal, else `temporal` on PATH).
@@ -35,7 +35,7 @@ port=${TEMPORAL_DEV_PORT:-$default_port}
 ui_port=${TEMPORAL_DEV_UI_PORT:-$((port + 1000))}
 data=${TEMPORAL_DEV_DATA:-$here/data}
 db=${TEMPORAL_DEV_DB:-$data/temporal.db}
-log_level=${TEMPORAL_DEV_LOG_LEVEL:-warn}
+log_level=${TEMPORAL_DEV_LOG_LEVEL:-error}
 namespace=${TEMPORAL_NAMESPACE:-default}
 search_attributes=(CustomerId=Int OrderStatus=Keyword)
 retention_setting=${TEMPORAL_RETENTION:-30d}
