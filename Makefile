@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 
-.PHONY: install run run-stack test test-fast lint fmt migrate bench bench-smoke temporal services ci clean
+.PHONY: install run run-stack reset test test-fast lint fmt migrate bench bench-smoke temporal services ci clean
 
 install: $(VENV)/.installed
 
@@ -78,6 +78,19 @@ run: install .env
 run-stack:
 	@mkdir -p "$(RUN_STATE_DIR)" && $(NOT_RUNNING)
 	exec $(RUN_STACK)
+
+# Empties the local state (README, "Starting afresh"), every part at once: the database
+# (dropped, created, migrated), our Redis keys, our RabbitMQ queues and the dev server's files
+# (TEMPORAL_DEV_DATA, else temporal-dev/data). It asks first; `make reset RESET=yes` does
+# not. Refused while `make run` runs here, a Temporal server answers, or a session uses the
+# database (`orders reset`, service/reset.py). Never part of `make test`.
+RESET ?=
+reset:
+	@$(NOT_RUNNING)
+	@$(MAKE) -s install .env
+	@$(BIN)/dotenv -f $(ENV_FILE) run --no-override bash -c \
+		'exec $(BIN)/orders reset --temporal-data "$${TEMPORAL_DEV_DATA:-temporal-dev/data}" "$$@"' \
+		reset $(if $(filter yes,$(RESET)),--yes)
 
 # The Temporal dev server alone, in the foreground (temporal-dev/README.md).
 temporal: install

@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import argparse
 
-from service.commands import celery_worker, dlq, migrate, outbox, serve, users, workflows
+from service.commands import (
+    celery_worker,
+    dlq,
+    migrate,
+    outbox,
+    reset,
+    serve,
+    users,
+    workflows,
+)
 
 
 def build_parser(description: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="orders", description=description)
     sub = parser.add_subparsers(dest="command")
-    for command in (serve, migrate, celery_worker, outbox, dlq, users, workflows):
+    for command in (serve, migrate, celery_worker, outbox, dlq, users, workflows, reset):
         command.register(sub)
     return parser
