@@ -7,9 +7,9 @@
 # registers the search attributes and applies the retention).
 #
 #   temporal-dev/start.sh               run in the foreground (exits 0 if one already answers)
-#   temporal-dev/start.sh --hold        for a Procfile: run in the foreground, or, when one
-#                                       already answers, stay up watching it (and take over
-#                                       if it goes away), so the process runner keeps going
+#   temporal-dev/start.sh --hold        for a supervisor (make run): run in the foreground,
+#                                       or, when one already answers, stay up watching it
+#                                       (and take over if it goes away)
 #   temporal-dev/start.sh --background  start detached (log and pid in the data folder), wait
 #   temporal-dev/start.sh --wait [S]    wait up to S seconds (default 60) until one answers
 #   temporal-dev/start.sh --status      exit 0 when a server answers, 1 otherwise

@@ -15,6 +15,7 @@ import signal
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import aiohttp
 import asyncpg
@@ -72,6 +73,10 @@ async def post_orders(user: ApiUser, attempts: list[Attempt], stop: asyncio.Even
         await asyncio.wait([asyncio.create_task(stop.wait())], timeout=PACE_S)
 
 
+def nice_of(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
+
+
 async def http_ok(http: aiohttp.ClientSession, url: str) -> bool:
     try:
         async with http.get(url, timeout=aiohttp.ClientTimeout(total=1)) as resp:
@@ -103,6 +108,12 @@ async def test_each_process_sigkilled_in_turn_comes_back_and_no_order_is_refused
     finally:
         stop_tree(again)
     assert "make run is already running in this checkout" in again.output()
+    # The API keeps its CPU, the others yield it: nice 10, in supervisord's session (one
+    # autogroup, where nice counts).
+    nice = {name: nice_of(pid) for name, pid in layout.pids().items()}
+    assert nice.pop("api") == os.getpriority(os.PRIO_PROCESS, 0)
+    assert nice.keys() == {"temporal", "pipeline", "celery"}
+    assert min(nice.values()) >= 10, nice
     user = await ApiUser(http, stack.base_url).sign_up()
     pipeline = f"http://127.0.0.1:{layout.pipeline_port}/health"
     # Answering again, for those that answer anything (Celery's work below says it is back).
