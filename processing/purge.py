@@ -23,9 +23,13 @@ class Purged:
 
 
 def purge_queue(app: Celery, broker: redis.Redis, queue: str) -> Purged:
-    """Delete the app's queued tasks, and the unacknowledged ones routed to `queue` (the
-    app's task_default_queue) from `broker` (its Redis database); other queues' stay."""
+    """Delete the app's queue `queue` (its task_default_queue) with its tasks, bindings
+    and unacknowledged tasks from `broker` (its Redis database); other queues' stay."""
     waiting = app.control.purge()  # the app's own queues, through kombu
+    with app.connection_for_write() as connection:
+        bound = app.amqp.queues[queue].bind(connection.default_channel)
+        bound.declare()  # kombu deletes the bindings it knows of: this channel's
+        bound.delete()  # its lists and its `_kombu.binding*` entries
     taken = 0
     for tag, raw in broker.hscan_iter(UNACKED):
         _message, _exchange, routing_key = json.loads(raw)
