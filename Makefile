@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 
-.PHONY: install lock lock-check lock-verify run run-stack test test-fast lint fmt migrate bench bench-smoke temporal services ci clean
+.PHONY: install lock lock-check lock-verify run run-stack reset test test-fast lint fmt migrate bench bench-smoke temporal services ci clean
 
 # The venv from the lock alone (README, Dependencies): exact versions, every file's hash, the
 # build backend included, with whatever pip the venv's Python brought (never upgraded): no
@@ -73,13 +73,23 @@ migrate: install .env
 
 # The process layout of `make run`: the variables of .env are added to the environment
 # without overriding what is already exported (the real environment wins, as it does for
-# pydantic-settings and docker compose), then honcho runs the Procfile with no .env of its own.
+# pydantic-settings and docker compose), then supervisord runs run/supervisord.conf in the
+# foreground: it restarts a process that dies while the others keep running. Its pid file
+# is in RUN_STATE_DIR; RUNNING succeeds while that names a live supervisord.
 ENV_FILE ?= .env
-RUN_STACK = $(BIN)/dotenv -f $(ENV_FILE) run --no-override $(BIN)/honcho start -f Procfile -e /dev/null
+RUN_STATE_DIR ?= $(CURDIR)/.run
+export RUN_STATE_DIR
+RUN_STACK = $(BIN)/dotenv -f $(ENV_FILE) run --no-override $(BIN)/supervisord -n -c run/supervisord.conf
+RUNNING = pid=$$(cat "$(RUN_STATE_DIR)/supervisord.pid" 2>/dev/null) \
+	&& ps -p "$$pid" -o args= 2>/dev/null | grep -q supervisord
+NOT_RUNNING = if $(RUNNING); then \
+	echo "make run is already running in this checkout (supervisord pid $$pid): Ctrl-C it first"; \
+	exit 1; fi
 
 # Everything on a fresh machine: venv, .env, servers checked, migrations, then Temporal, the
-# API, the pipeline roles and a Celery worker under honcho (Procfile). Ctrl-C stops them all.
+# API, the pipeline roles and a Celery worker under supervisord. Ctrl-C stops them all.
 run: install .env
+	@mkdir -p "$(RUN_STATE_DIR)" && $(NOT_RUNNING)
 	@bash .ci/services.sh check
 	$(BIN)/orders migrate
 	@port=$$($(PY) -c 'from service.settings import load_settings; print(load_settings().http_port)'); \
@@ -90,13 +100,29 @@ run: install .env
 	echo "  Metrics          http://localhost:$$port/metrics (API)," \
 	     "http://localhost:$${PIPELINE_HTTP_PORT:-8001}/metrics (pipeline)," \
 	     "http://127.0.0.1:$${CELERY_METRICS_PORT:-9101}/metrics (Celery)"; \
-	echo "  Ctrl-C stops everything (a Temporal server that was already running is left alone)"; \
+	echo "  A process that dies is started again; Ctrl-C stops everything (a Temporal"; \
+	echo "  server that was already running is left alone)"; \
 	echo
 	exec $(RUN_STACK)
 
-# The processes alone, as `make run` starts them (tests/e2e/test_config_precedence.py).
+# The processes alone, as `make run` starts them (tests/e2e/test_config_precedence.py,
+# tests/e2e/test_run_supervision.py).
 run-stack:
+	@mkdir -p "$(RUN_STATE_DIR)" && $(NOT_RUNNING)
 	exec $(RUN_STACK)
+
+# Empties the local state (README, "Starting afresh"), every part at once: the database
+# (dropped, created, migrated), our Redis keys, our RabbitMQ queues and the dev server's files
+# (TEMPORAL_DEV_DATA, else temporal-dev/data). It asks first; `make reset RESET=yes` does
+# not. Refused while `make run` runs here, a Temporal server answers, or a session uses the
+# database (`orders reset`, service/reset.py). Never part of `make test`.
+RESET ?=
+reset:
+	@$(NOT_RUNNING)
+	@$(MAKE) -s install .env
+	@$(BIN)/dotenv -f $(ENV_FILE) run --no-override bash -c \
+		'exec $(BIN)/orders reset --temporal-data "$${TEMPORAL_DEV_DATA:-temporal-dev/data}" "$$@"' \
+		reset $(if $(filter yes,$(RESET)),--yes)
 
 # The Temporal dev server alone, in the foreground (temporal-dev/README.md).
 temporal: install

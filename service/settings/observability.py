@@ -29,7 +29,7 @@ class ObservabilitySettings(BaseSettings):
     malloc_mmap_threshold: int = Field(1024 * 1024, ge=0, le=32 * 1024 * 1024)
 
     # The CPU priority this process yields to others (service/priority.py): a nice value
-    # from 0 (as started) to 19. The Procfile runs the pipeline and Celery at 10, so that
+    # from 0 (as started) to 19. `make run` runs the pipeline and Celery at 10, so that
     # on one machine the API keeps its CPU while they drain a backlog.
     cpu_niceness: int = Field(0, ge=0, le=19)
 

@@ -34,6 +34,7 @@ async def test_an_exported_variable_beats_the_dotenv_file(
         **env,
         "CORS_ALLOW_ORIGINS": EXPORTED_ORIGIN,
         "PIPELINE_HTTP_PORT": str(free_port()),
+        "RUN_STATE_DIR": str(stack.tmp / "run-state"),
     }
     make = ["make", "-s", "-C", str(ROOT), "run-stack", f"ENV_FILE={dotenv}"]
     proc = Process("make-run", make, exported, stack.tmp).start()
@@ -47,7 +48,7 @@ async def test_an_exported_variable_beats_the_dotenv_file(
         proc.stop()
     output = proc.output()
     for name in ("temporal", "api", "pipeline", "celery"):  # the whole layout ran
-        assert f"{name}." in output or f"{name} " in output, name
+        assert f"spawned: '{name}'" in output, name
 
 
 def test_make_run_and_run_stack_share_one_command() -> None:
@@ -58,4 +59,4 @@ def test_make_run_and_run_stack_share_one_command() -> None:
         check=True,
     ).stdout
     assert "dotenv -f .env run --no-override" in recipe
-    assert "honcho start -f Procfile -e /dev/null" in recipe
+    assert "supervisord -n -c run/supervisord.conf" in recipe
