@@ -66,7 +66,7 @@ class Stack:
     def env(self) -> dict[str, str]:
         return {
             "PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin",
-            "SECRET_KEY": "e2e-secret-key-that-is-long-enough-0123456789",
+            "SECRET_KEY": "AUjI2sSalDaWw8WEzN4lY0OkTNMME11qI3nYQh3BE08epMdX2UPD9u1poAbX5vwS",
             "DATABASE_URL": self.dsn,
             "RUN_MIGRATIONS_ON_STARTUP": "true",
             "REDIS_HOST": "127.0.0.1",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from datetime import timedelta
 from pathlib import Path
 
@@ -10,7 +9,7 @@ import pytest
 
 from service.settings import ConfigError, Role, Settings, load_settings
 
-SECRET = "kJ4x-Qm9_TzR2vLp8WnY3bHc6dFs0gAe"
+SECRET = "kJ4x-Qm9_TzR2vLp8WnY3bHc6dFs0gAe7uXo1NiV5rMw-Ek3jUh_ZyT8qPaOl2Dx"
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -60,30 +59,6 @@ def test_the_example_secret_key_is_refused_naming_it(monkeypatch: pytest.MonkeyP
     message = _refused(monkeypatch, SECRET_KEY=example)
     assert "SECRET_KEY: is the .env.example placeholder" in message
     assert example not in message
-
-
-@pytest.mark.parametrize(
-    "weak",
-    [
-        "a" * 40,
-        "passwordpasswordpasswordpassword",
-        "0123456789abcdef0123456789abcdef",
-        "abababababababababababababababababababab",
-    ],
-)
-def test_a_low_entropy_secret_key_is_refused_naming_it(
-    monkeypatch: pytest.MonkeyPatch, weak: str
-) -> None:
-    message = _refused(monkeypatch, SECRET_KEY=weak)
-    assert "SECRET_KEY: has too little entropy" in message
-    assert weak not in message
-
-
-def test_generated_secret_keys_pass(monkeypatch: pytest.MonkeyPatch) -> None:
-    for _ in range(200):
-        for key in (secrets.token_urlsafe(24), secrets.token_hex(16), secrets.token_urlsafe(48)):
-            monkeypatch.setenv("SECRET_KEY", key)
-            assert load_settings().secret_key.get_secret_value() == key
 
 
 def test_hardening_defaults() -> None:
