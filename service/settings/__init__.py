@@ -27,8 +27,17 @@ class Settings(EdgeSettings, StoreSettings, PipelineSettings, ObservabilitySetti
 
     @property
     def broker_url(self) -> str:
-        """Celery's broker: CELERY_BROKER_URL, else the Redis of the cache."""
-        return str(self.celery_broker_url) if self.celery_broker_url else self.redis_url
+        """Celery's broker: CELERY_BROKER_URL, else the Redis of the cache (its auth and TLS).
+
+        A `rediss://` URL that does not say how to check the certificate gets
+        `ssl_cert_reqs=required`: kombu's own default for it is not to check at all.
+        """
+        if not self.celery_broker_url:
+            return self.redis_url
+        url = str(self.celery_broker_url)
+        if self.celery_broker_url.scheme == "rediss" and "ssl_cert_reqs=" not in url:
+            url += ("&" if self.celery_broker_url.query else "?") + "ssl_cert_reqs=required"
+        return url
 
 
 class ConfigError(SystemExit):
