@@ -42,6 +42,9 @@ def make_settings(**overrides: Any) -> Settings:
         "auth_rate_limit_capacity": 1_000_000,
         "auth_rate_limit_refill_rate": 1_000_000,
         "rate_limit_key_prefix": f"ratelimit.test.{uuid.uuid4().hex}",
+        # No operator listener (HTTP_PORT + 1000 would be one port for every app): the
+        # tests that read it give it a free port.
+        "operator_port": 0,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)

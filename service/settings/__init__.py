@@ -8,11 +8,14 @@ the environment names them.
 
 from __future__ import annotations
 
-from pydantic import ValidationError
+from typing import Self
+
+from pydantic import ValidationError, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from service.settings.edge import EdgeSettings, Role
 from service.settings.observability import ObservabilitySettings
+from service.settings.operator import OPERATOR_PORT_OFFSET, OperatorSettings
 from service.settings.pipeline import PipelineSettings
 from service.settings.secret_key import EXAMPLE_SECRET_KEY
 from service.settings.stores import StoreSettings
@@ -20,10 +23,38 @@ from service.settings.stores import StoreSettings
 __all__ = ["EXAMPLE_SECRET_KEY", "ConfigError", "Role", "Settings", "load_settings"]
 
 
-class Settings(EdgeSettings, StoreSettings, PipelineSettings, ObservabilitySettings):
+class Settings(
+    EdgeSettings, StoreSettings, PipelineSettings, ObservabilitySettings, OperatorSettings
+):
     model_config = SettingsConfigDict(
         env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True
     )
+
+    @model_validator(mode="after")
+    def _operator_port_fits(self) -> Self:
+        port = self.operator_listen_port
+        if port is not None and port > 65535:
+            raise ValueError(
+                f"OPERATOR_PORT: HTTP_PORT + {OPERATOR_PORT_OFFSET} is beyond 65535: set it"
+            )
+        if port == self.http_port:
+            raise ValueError("OPERATOR_PORT must differ from HTTP_PORT")
+        return self
+
+    @property
+    def listen_host(self) -> str:
+        """HTTP_HOST; unset: every interface for a process serving the API, else loopback
+        (the pipeline's listener answers /health, /ready and /metrics only)."""
+        if self.http_host:
+            return self.http_host
+        return "0.0.0.0" if Role.API in self.service_roles else "127.0.0.1"
+
+    @property
+    def operator_listen_port(self) -> int | None:
+        """OPERATOR_PORT, or the HTTP port + 1000 when unset; None when 0 (no listener)."""
+        if self.operator_port is None:
+            return self.http_port + OPERATOR_PORT_OFFSET
+        return self.operator_port or None
 
     @property
     def broker_url(self) -> str:

@@ -159,3 +159,34 @@ def test_the_worker_runs_without_the_sandbox_unless_told(monkeypatch: pytest.Mon
     assert load_settings().workflow_sandbox is False
     monkeypatch.setenv("WORKFLOW_SANDBOX", "true")
     assert load_settings().workflow_sandbox is True
+
+
+def test_the_operator_listener_defaults_to_loopback_beside_the_http_port(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = load_settings()
+    assert (settings.operator_host, settings.operator_listen_port) == ("127.0.0.1", 9000)
+    assert settings.metrics_public is True
+    assert settings.celery_metrics_host == "127.0.0.1"
+    monkeypatch.setenv("HTTP_PORT", "8001")
+    assert load_settings().operator_listen_port == 9001
+    monkeypatch.setenv("OPERATOR_PORT", "9500")
+    assert load_settings().operator_listen_port == 9500
+    monkeypatch.setenv("OPERATOR_PORT", "0")
+    assert load_settings().operator_listen_port is None  # off
+
+
+def test_an_operator_port_that_cannot_be_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert "OPERATOR_PORT" in _refused(monkeypatch, HTTP_PORT="65000")
+    monkeypatch.setenv("HTTP_PORT", "8000")
+    assert "OPERATOR_PORT must differ from HTTP_PORT" in _refused(monkeypatch, OPERATOR_PORT="8000")
+
+
+def test_only_a_process_serving_the_api_listens_on_every_interface_by_default(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert load_settings().listen_host == "0.0.0.0"  # all roles, the API among them
+    monkeypatch.setenv("SERVICE_ROLES", "worker,relay,consumer")
+    assert load_settings().listen_host == "127.0.0.1"
+    monkeypatch.setenv("HTTP_HOST", "0.0.0.0")
+    assert load_settings().listen_host == "0.0.0.0"  # unless configured
