@@ -8,8 +8,10 @@ role's details, /metrics). `Settings.operator_listen_port` resolves the port.
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings
+
+from service.settings.stores import empty_is_unset
 
 # OPERATOR_PORT unset: the HTTP port plus this, so that the processes of one host (the
 # API on 8000, the pipeline on 8001) get theirs (9000, 9001) without more configuration.
@@ -22,3 +24,5 @@ class OperatorSettings(BaseSettings):
     # /metrics on the public port too (the contract has it there); the operator listener
     # always serves it.
     metrics_public: bool = True
+
+    _operator_unset_when_empty = field_validator("operator_port", mode="before")(empty_is_unset)

@@ -14,7 +14,7 @@ from urllib.parse import quote, urlencode
 from pydantic import Field, FilePath, RedisDsn, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings
 
-from service.settings.stores import userinfo
+from service.settings.stores import empty_is_unset, userinfo
 
 AMQP_PORT, AMQPS_PORT = 5672, 5671
 
@@ -74,6 +74,10 @@ class PipelineSettings(BaseSettings):
     # threads in the one process; prefork forks a child per slot, each ~80 MiB.
     celery_pool: str = Field("threads", pattern="^(threads|prefork|solo)$")
     process_order_seconds: float = Field(2.0, ge=0)
+
+    _pipeline_unset_when_empty = field_validator(
+        "rabbitmq_port", "rabbitmq_tls_ca_file", "celery_broker_url", mode="before"
+    )(empty_is_unset)
 
     @field_validator("rabbitmq_password")
     @classmethod

@@ -12,10 +12,15 @@ from __future__ import annotations
 from typing import Any, Literal, Self
 from urllib.parse import quote, urlencode
 
-from pydantic import Field, FilePath, PostgresDsn, SecretStr, model_validator
+from pydantic import Field, FilePath, PostgresDsn, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings
 
 SslMode = Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
+
+
+def empty_is_unset(value: Any) -> Any:
+    """`VAR=` (as .env.example leaves the optional ones) means unset."""
+    return None if value == "" else value
 
 
 def userinfo(user: str | None, password: SecretStr | None) -> str:
@@ -53,6 +58,10 @@ class StoreSettings(BaseSettings):
     redis_password: SecretStr | None = None
     redis_tls: bool = False  # rediss://, the certificate verified
     redis_tls_ca_file: FilePath | None = None  # else the system's CA store
+
+    _stores_unset_when_empty = field_validator(
+        "postgres_sslmode", "redis_username", "redis_password", "redis_tls_ca_file", mode="before"
+    )(empty_is_unset)
 
     @model_validator(mode="after")
     def _pool_bounds(self) -> Self:
