@@ -39,12 +39,22 @@ async def operator_listener(app: web.Application) -> AsyncIterator[None]:
     )
     await runner.setup()
     try:
-        await web.TCPSite(runner, settings.operator_host, port).start()
-        log.info(
-            "operator listener on %s:%d (/ready with details, /metrics)",
-            settings.operator_host,
-            port,
-        )
+        await _listen(runner, settings.operator_host, port)
         yield
     finally:
         await runner.cleanup()
+
+
+async def _listen(runner: web.AppRunner, host: str, port: int) -> None:
+    try:
+        await web.TCPSite(runner, host, port).start()
+    except OSError as exc:
+        log.error(
+            "operator listener cannot listen on %s:%d (OPERATOR_HOST, OPERATOR_PORT or "
+            "--operator-port; OPERATOR_PORT=0: none) error=%s",
+            host,
+            port,
+            exc,
+        )
+        raise
+    log.info("operator listener on %s:%d (/ready with details, /metrics)", host, port)
