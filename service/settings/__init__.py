@@ -66,8 +66,8 @@ class Settings(
         if not self.celery_broker_url:
             return self.redis_url
         url = str(self.celery_broker_url)
-        if self.celery_broker_url.scheme == "rediss" and "ssl_cert_reqs=" not in url:
-            url += ("&" if self.celery_broker_url.query else "?") + "ssl_cert_reqs=required"
+        if url.startswith("rediss://") and "ssl_cert_reqs=" not in url:
+            url += ("&" if "?" in url else "?") + "ssl_cert_reqs=required"
         return url
 
 

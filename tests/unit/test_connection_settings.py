@@ -126,6 +126,13 @@ def test_a_rediss_celery_broker_url_verifies_certificates_unless_it_says_otherwi
         monkeypatch, CELERY_BROKER_URL="rediss://:pw@broker.internal:6380/1?ssl_cert_reqs=optional"
     )
     assert parse_url(settings.broker_url)["ssl"] == {"ssl_cert_reqs": ssl.CERT_OPTIONAL}
+    settings = _load(
+        monkeypatch, CELERY_BROKER_URL="rediss://:pw@broker.internal:6380/1?ssl_ca_certs=%2Fca.pem"
+    )
+    assert parse_url(settings.broker_url)["ssl"] == {
+        "ssl_ca_certs": "/ca.pem",
+        "ssl_cert_reqs": ssl.CERT_REQUIRED,
+    }
     settings = _load(monkeypatch, CELERY_BROKER_URL="redis://:pw@broker.internal:6380/1")
     assert settings.broker_url == "redis://:pw@broker.internal:6380/1"
 
