@@ -12,6 +12,7 @@ Checked once, when the settings load: about 30 ms at 72 characters.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Final
 
@@ -26,6 +27,7 @@ EXAMPLE_SECRET_KEY: Final = "change-me-to-a-random-string-of-at-least-32-charact
 GOOD_KEY_COMMAND: Final = 'python -c "import secrets; print(secrets.token_urlsafe(48))"'
 
 
+@functools.lru_cache(maxsize=4)  # settings built again (tests: hundreds) judge it once
 def estimated_guesses_log10(secret: str) -> float:
     """log10 of the guesses zxcvbn needs for the key's first MAX_ESTIMATED_LENGTH characters."""
     from zxcvbn import zxcvbn  # type: ignore[import-untyped]  # untyped; loaded only here
