@@ -92,7 +92,7 @@ run: install .env
 	@mkdir -p "$(RUN_STATE_DIR)" && $(NOT_RUNNING)
 	@bash .ci/services.sh check
 	$(BIN)/orders migrate
-	@port=$$($(PY) -c 'from service.settings import load_settings; print(load_settings().http_port)'); \
+	@read -r port operator <<< "$$($(PY) -c 'from service.settings import load_settings; s = load_settings(); print(s.http_port, s.operator_listen_port or "off")')"; \
 	echo; \
 	echo "  API              http://localhost:$$port"; \
 	echo "  Swagger UI       http://localhost:$$port/docs"; \
@@ -100,6 +100,8 @@ run: install .env
 	echo "  Metrics          http://localhost:$$port/metrics (API)," \
 	     "http://localhost:$${PIPELINE_HTTP_PORT:-8001}/metrics (pipeline)," \
 	     "http://127.0.0.1:$${CELERY_METRICS_PORT:-9101}/metrics (Celery)"; \
+	echo "  Operator         http://127.0.0.1:$$operator/ready (API)," \
+	     "http://127.0.0.1:$${PIPELINE_OPERATOR_PORT:-9001}/ready (pipeline): details and /metrics"; \
 	echo "  A process that dies is started again; Ctrl-C stops everything (a Temporal"; \
 	echo "  server that was already running is left alone)"; \
 	echo

@@ -2,7 +2,10 @@
 
 `/metrics` renders this process's registry (HTTP, outbox, RabbitMQ, cache: each package
 defines the metrics it moves) followed by the Temporal SDK's own series, scraped from the
-runtime's exporter on loopback when the process has one.
+runtime's exporter on loopback when the process has one. A rendering is reused for
+CACHE_SECONDS (`api.cached`): a flood of scrapes renders once a second, however many
+ask. The composition root serves it on the operator listener, and on the public port
+too unless METRICS_PUBLIC is false.
 """
 
 from __future__ import annotations
@@ -18,12 +21,14 @@ from aiohttp.typedefs import Handler
 from prometheus_client import REGISTRY, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 
+from api.cached import Cached
 from api.operations import Operation, add_routes
 
 log = logging.getLogger(__name__)
 
 UNMATCHED = "<unmatched>"  # one label for every path no route knows: bounded cardinality
 SCRAPE_TIMEOUT_SECONDS = 1.0
+CACHE_SECONDS = 1.0
 
 REQUESTS = Counter(
     "orders_http_requests_total", "HTTP requests answered", ["route", "method", "status"]
@@ -41,6 +46,7 @@ RATE_LIMITED = Counter(
 class MetricsConfig:
     # Other exporters of this process to append, e.g. the Temporal runtime's.
     extra_sources: tuple[str, ...] = ()
+    cache_seconds: float = CACHE_SECONDS
 
 
 def _route(request: web.Request) -> str:
@@ -93,21 +99,35 @@ async def _scrape(session: aiohttp.ClientSession, url: str) -> bytes:
         return b""
 
 
-def metrics_operations(config: MetricsConfig) -> list[Operation]:
-    async def metrics(request: web.Request) -> web.Response:
+class MetricsExporter:
+    """What `/metrics` answers, rendered at most once per `cache_seconds`; one exporter
+    per process, shared by every listener that serves it."""
+
+    def __init__(self, config: MetricsConfig) -> None:
+        self._config = config
+        self._cached = Cached(self._render, seconds=config.cache_seconds)
+
+    async def _render(self) -> bytes:
         body = generate_latest(REGISTRY)
-        if config.extra_sources:
+        if self._config.extra_sources:
             timeout = aiohttp.ClientTimeout(total=SCRAPE_TIMEOUT_SECONDS)
             async with aiohttp.ClientSession(timeout=timeout) as session:
-                extra = await asyncio.gather(*(_scrape(session, u) for u in config.extra_sources))
+                sources = self._config.extra_sources
+                extra = await asyncio.gather(*(_scrape(session, u) for u in sources))
             body += b"".join(extra)
+        return body
+
+    async def handle(self, request: web.Request) -> web.Response:
+        body = await self._cached.get()
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_PLAIN_0_0_4})
 
+
+def metrics_operations(exporter: MetricsExporter) -> list[Operation]:
     return [
         Operation(
             "GET",
             "/metrics",
-            metrics,
+            exporter.handle,
             "metrics",
             "Prometheus metrics of this process",
             "health",
@@ -116,5 +136,5 @@ def metrics_operations(config: MetricsConfig) -> list[Operation]:
     ]
 
 
-def setup_metrics(app: web.Application, config: MetricsConfig) -> None:
-    add_routes(app, metrics_operations(config))
+def setup_metrics(app: web.Application, exporter: MetricsExporter) -> None:
+    add_routes(app, metrics_operations(exporter))

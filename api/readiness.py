@@ -5,7 +5,9 @@ A critical probe down makes the process not ready (503); a non-critical one (the
 cache, which only degrades reads) makes it "degraded". The probes and details come from
 the adapters and the roles' supervisor (`store.db.ping`, `OrderCache.ping`,
 `workflows.client.serving`, the RabbitMQ connections, `service.supervision`), wired by
-the composition root.
+the composition root. A report is reused for CACHE_SECONDS (`api.cached`): however many
+ask, the probes run about once a second. The public /ready shows its states, the
+operator listener its details too (`api.health`).
 """
 
 from __future__ import annotations
@@ -16,9 +18,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from api.cached import Cached
+
 log = logging.getLogger(__name__)
 
 CHECK_TIMEOUT_SECONDS = 2.0
+CACHE_SECONDS = 1.0
 State = Literal["ok", "down"]
 
 
@@ -43,10 +48,17 @@ class Report:
 
 
 class Readiness:
-    def __init__(self, probes: Sequence[Probe], *, timeout_seconds: float = CHECK_TIMEOUT_SECONDS):
+    def __init__(
+        self,
+        probes: Sequence[Probe],
+        *,
+        timeout_seconds: float = CHECK_TIMEOUT_SECONDS,
+        cache_seconds: float = CACHE_SECONDS,
+    ):
         self._probes = list(probes)
         self._details: dict[str, Callable[[], Awaitable[object]]] = {}
         self._timeout = timeout_seconds
+        self._cached = Cached(self._fresh_report, seconds=cache_seconds)
 
     def add(self, probe: Probe) -> None:
         """One more probe (a background role, a broker), added as the process starts it."""
@@ -73,6 +85,11 @@ class Readiness:
             return "down"
 
     async def report(self) -> Report:
+        """The last report, if younger than `cache_seconds`; else one fresh run of every
+        probe, shared by every caller that asks meanwhile."""
+        return await self._cached.get()
+
+    async def _fresh_report(self) -> Report:
         probes, names = list(self._probes), list(self._details)
         states, values = await asyncio.gather(
             asyncio.gather(*(self._state(p) for p in probes)),

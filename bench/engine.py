@@ -1,11 +1,12 @@
 """Engine round trips per order, from the Temporal SDK's own metrics.
 
-The process with the worker role serves the SDK's counters on its /metrics (appended by
-the service). Read before and after a window, their deltas divided by the orders
-processed in the window say how many workflow tasks and activity tasks an order cost,
-how often the worker's workflow cache hit, missed and evicted, and how many requests went
-to the server: the round trips issue 10's first item wants down. Under a backlog, tasks
-of workflows not yet processed count too, so "per order" is per order processed.
+The process with the worker role serves the SDK's counters on its operator listener's
+/metrics (appended by the service). Read before and after a window, their deltas divided
+by the orders processed in the window say how many workflow tasks and activity tasks an
+order cost, how often the worker's workflow cache hit, missed and evicted, and how many
+requests went to the server: the round trips issue 10's first item wants down. Under a
+backlog, tasks of workflows not yet processed count too, so "per order" is per order
+processed.
 """
 
 from __future__ import annotations

@@ -41,6 +41,7 @@ class BenchConfig:
     temporal_port: int
     pipeline_port: int  # the pipeline process of the `split` layout
     celery_metrics_port: int
+    operator_port: int  # the operator listener of the process with the worker role
     log_dir: Path = ROOT / ".run" / "bench"
     secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(48))
 
@@ -57,6 +58,7 @@ class BenchConfig:
             temporal_port=int(env("BENCH_TEMPORAL_PORT", "17233")),
             pipeline_port=int(env("BENCH_PIPELINE_PORT", "18102")),
             celery_metrics_port=int(env("BENCH_CELERY_METRICS_PORT", "18103")),
+            operator_port=int(env("BENCH_OPERATOR_PORT", "18104")),
         )
 
     @property
@@ -100,6 +102,7 @@ def service_env(config: BenchConfig) -> dict[str, str]:
         RABBITMQ_PASSWORD=env.get("RABBITMQ_PASSWORD", "guest"),
         SERVICE_ROLES="api",
         HTTP_HOST="127.0.0.1",
+        OPERATOR_PORT="0",  # none, but where the engine's metrics are read (bench/stack.py)
         PROCESS_ORDER_SECONDS="0",
         LOG_LEVEL="WARNING",
         LOG_FORMAT="text",

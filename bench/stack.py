@@ -135,7 +135,9 @@ class Stack:
     url: str  # the API
     layout: str
     groups: dict[str, tuple[int, ...]]  # process group name -> root pids (bench.procs)
-    worker_url: str  # the process with the worker role (the SDK's metrics on its /metrics)
+    # The operator listener of the process with the worker role (the SDK's metrics on its
+    # /metrics).
+    worker_url: str
 
 
 @contextmanager
@@ -154,17 +156,19 @@ def stack(
     celery += ["--without-gossip", "--without-mingle", "--without-heartbeat"]
     api_roles = ALL_ROLES if layout == "one" else "api"
     api = [orders, "serve", "--roles", api_roles, "--port", str(config.service_port)]
+    operator = ["--operator-port", str(config.operator_port)]
+    if layout == "one":
+        api += operator
     with contextlib.ExitStack() as running:
         log_dir = config.log_dir
         c = running.enter_context(servers.running("stack-celery", celery, background, log_dir))
         groups: dict[str, tuple[int, ...]] = {}
         if layout == "split":
             port = config.pipeline_port
-            argv = [orders, "serve", "--roles", PIPELINE_ROLES, "--port", str(port)]
+            argv = [orders, "serve", "--roles", PIPELINE_ROLES, "--port", str(port), *operator]
             p = servers.running("stack-pipeline", argv, background, log_dir, config.url(port))
             groups["pipeline"] = (running.enter_context(p).pid,)
         s = running.enter_context(servers.running(f"stack-{layout}", api, environ, log_dir, url))
         groups = {("service" if layout == "one" else "api"): (s.pid,), **groups}
         groups["celery"] = (c.pid,)
-        worker_url = url if layout == "one" else config.url(config.pipeline_port)
-        yield Stack(url, layout, groups, worker_url)
+        yield Stack(url, layout, groups, config.url(config.operator_port))

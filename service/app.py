@@ -1,6 +1,7 @@
 """The composition root of the service process: one aiohttp application per process.
 
-Every process serves /health, /ready and /metrics; the roles in SERVICE_ROLES
+Every process serves /health, /ready and /metrics (the details of /ready, and /metrics
+when METRICS_PUBLIC is false, only on its operator listener); the roles in SERVICE_ROLES
 decide what else it runs: the order API, the Temporal worker, the outbox relay, the
 RabbitMQ consumer. All of them share one PostgreSQL pool and one Temporal client.
 """
@@ -19,7 +20,7 @@ from api.errors import error_middleware
 from api.headers import security_headers
 from api.health import setup_health
 from api.keys import ACCOUNTS, HISTORY, IDEMPOTENT_ORDERS, ORDERS, TOKENS
-from api.metrics import MetricsConfig, metrics_middleware, setup_metrics
+from api.metrics import MetricsConfig, MetricsExporter, metrics_middleware, setup_metrics
 from api.ratelimit import THROTTLE, RateLimitConfig, Throttle, rate_limit_middleware
 from api.request_id import request_id_middleware
 from api.routes import setup_api
@@ -28,6 +29,7 @@ from core.ratelimit import Policy
 from service import resources
 from service.keys import (
     DB_POOL,
+    METRICS_EXPORTER,
     ORDER_CACHE,
     ORDER_USECASES,
     REDIS,
@@ -36,6 +38,7 @@ from service.keys import (
     TEMPORAL_METRICS_PORT,
     TRACER_PROVIDER,
 )
+from service.operator import operator_listener
 from service.settings import Role, Settings
 from service.telemetry import temporal_metrics_port
 from service.tracing import server_middleware
@@ -142,7 +145,9 @@ def create_app(
         if port:
             app[TEMPORAL_METRICS_PORT] = port
             sources = (f"http://127.0.0.1:{port}/metrics",)
-    setup_metrics(app, MetricsConfig(extra_sources=sources))
+    app[METRICS_EXPORTER] = MetricsExporter(MetricsConfig(extra_sources=sources))
+    if settings.metrics_public:
+        setup_metrics(app, app[METRICS_EXPORTER])
     app.cleanup_ctx.append(resources.database)
     app.cleanup_ctx.append(resources.cache)
     app.cleanup_ctx.append(resources.temporal)
@@ -154,6 +159,8 @@ def create_app(
         setup_api(app, cors(settings))
     if roles - {Role.API}:
         _add_roles(app, roles)
+    if settings.operator_listen_port:  # last: up once everything it reports on is
+        app.cleanup_ctx.append(operator_listener)
     return app
 
 

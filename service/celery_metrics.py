@@ -9,8 +9,9 @@ import os
 log = logging.getLogger(__name__)
 
 
-def serve_multiprocess_metrics(port: int) -> None:
-    """Expose the metrics of every child of this process (Celery's prefork pool) on `port`.
+def serve_multiprocess_metrics(port: int, host: str = "127.0.0.1") -> None:
+    """Expose the metrics of every child of this process (Celery's prefork pool) on
+    `host:port` (CELERY_METRICS_HOST, loopback unless configured).
 
     PROMETHEUS_MULTIPROC_DIR must be set before prometheus_client is first imported.
     """
@@ -20,11 +21,11 @@ def serve_multiprocess_metrics(port: int) -> None:
     registry = CollectorRegistry()
     MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
     try:
-        start_http_server(port, addr="127.0.0.1", registry=registry)
+        start_http_server(port, addr=host, registry=registry)
     except OSError as exc:
         log.warning("celery metrics not served port=%d error=%r", port, exc)
         return
-    log.info("celery metrics on http://127.0.0.1:%d/metrics dir=%s", port, _multiproc_dir())
+    log.info("celery metrics on http://%s:%d/metrics dir=%s", host, port, _multiproc_dir())
 
 
 def _multiproc_dir() -> str:

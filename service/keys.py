@@ -13,6 +13,7 @@ from aiohttp import web
 from opentelemetry.trace import TracerProvider
 from temporalio.client import Client
 
+from api.metrics import MetricsExporter
 from service.settings import Settings
 from service.supervision import Supervisor
 from store.cache import OrderCache
@@ -35,6 +36,8 @@ TEMPORAL_SETUP = web.AppKey("temporal_setup", SetupCheck)  # the namespace check
 PUBLISHER: web.AppKey[Publisher] = web.AppKey("publisher")
 ORDER_USECASES = web.AppKey("order_usecases", Orders)
 TEMPORAL_METRICS_PORT = web.AppKey("temporal_metrics_port", int)  # the worker's SDK exporter
+# /metrics of this process, served by the public app and the operator listener alike.
+METRICS_EXPORTER = web.AppKey("metrics_exporter", MetricsExporter)
 SUPERVISOR = web.AppKey("supervisor", Supervisor)
 TRACER_PROVIDER = web.AppKey("tracer_provider", TracerProvider)  # set only when tracing is on
 # The WORKER role's, when it runs.

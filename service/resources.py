@@ -65,10 +65,9 @@ async def cache(app: web.Application) -> AsyncIterator[None]:
     # fails, so the client retries nothing (redis-py's default is 10 retries with backoff)
     # and sets no socket timeout of its own, which would cost every command a task for
     # its send and a second timer for its read. The connect keeps its own timeout.
+    # Where, as whom and over what: REDIS_HOST/PORT/DB, REDIS_USERNAME/PASSWORD, REDIS_TLS.
     client = aioredis.Redis(
-        host=settings.redis_host,
-        port=settings.redis_port,
-        db=settings.redis_db,
+        **settings.redis_client_options,
         socket_connect_timeout=settings.redis_timeout_seconds,
         retry=Retry(NoBackoff(), 0),
     )

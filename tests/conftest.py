@@ -22,7 +22,8 @@ TEST_DSN = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:
 def make_settings(**overrides: Any) -> Settings:
     """Settings for tests: the real local servers, a test database, no .env file."""
     values: dict[str, Any] = {
-        "secret_key": "test-secret-key-that-is-long-enough-0123456789",
+        # Random, as start-up demands (service/settings/secret_key.py); for tests only.
+        "secret_key": "OceKt82cUR0pDAAdvZOHUbnmNWdqZdqoWi48IaWpwTrnxR9UHf6HpWvsCkycp-xJ",
         "database_url": TEST_DSN,
         "redis_host": "127.0.0.1",
         "rabbitmq_host": "127.0.0.1",
@@ -41,6 +42,9 @@ def make_settings(**overrides: Any) -> Settings:
         "auth_rate_limit_capacity": 1_000_000,
         "auth_rate_limit_refill_rate": 1_000_000,
         "rate_limit_key_prefix": f"ratelimit.test.{uuid.uuid4().hex}",
+        # No operator listener (HTTP_PORT + 1000 would be one port for every app): the
+        # tests that read it give it a free port.
+        "operator_port": 0,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)

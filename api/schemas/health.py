@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
@@ -12,10 +12,11 @@ class HealthOut(BaseModel):
 
 
 class ReadyOut(BaseModel):
+    """The public /ready: states only (the operator listener's adds each role's details)."""
+
     status: Literal["ok", "degraded", "down"]
-    checks: dict[str, Literal["ok", "down"]]
-    details: Annotated[
-        dict[str, Any] | None,
-        Field(description="background roles' state and parked outbox rows (when it runs roles)"),
-    ] = None
-    detail: Annotated[str | None, Field(description="why not ready (503 only)")] = None
+    checks: Annotated[
+        dict[str, Literal["ok", "down"]],
+        Field(description="each dependency's and background role's state"),
+    ]
+    detail: Annotated[str | None, Field(description="what is down (503 only)")] = None

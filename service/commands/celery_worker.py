@@ -72,7 +72,7 @@ def _work(settings: Settings, argv: list[str]) -> None:
     worker_process_shutdown.connect(child_exits, weak=False)
     worker_shutdown.connect(worker_exits, weak=False)
     if settings.celery_metrics_port:
-        serve_multiprocess_metrics(settings.celery_metrics_port)
+        serve_multiprocess_metrics(settings.celery_metrics_port, settings.celery_metrics_host)
     # The pool from CELERY_POOL, unless the arguments name one (the last --pool wins).
     pool = ["--pool", settings.celery_pool]
     app.worker_main(["worker", "--loglevel", settings.log_level, *pool, *argv])

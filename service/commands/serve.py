@@ -1,4 +1,9 @@
-"""`orders serve`: the service, with the roles of SERVICE_ROLES (or --roles)."""
+"""`orders serve`: the service, with the roles of SERVICE_ROLES (or --roles).
+
+Two listeners: the public one on HTTP_HOST:HTTP_PORT (HTTP_HOST unset: every interface
+when the process serves the API, else loopback), and the operator one on
+OPERATOR_HOST:OPERATOR_PORT (loopback; `service.operator`), started with the app.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +21,11 @@ def register(sub: Any) -> None:
     serve = sub.add_parser("serve", help="run the service (default)")
     serve.add_argument("--roles", help="comma-separated roles (default: SERVICE_ROLES)")
     serve.add_argument("--port", type=int, help="HTTP port (default: HTTP_PORT)")
+    serve.add_argument(
+        "--operator-port",
+        type=int,
+        help="the operator listener's port (default: OPERATOR_PORT, else HTTP port + 1000; 0: off)",
+    )
     serve.set_defaults(run=run)
 
 
@@ -25,6 +35,8 @@ def with_overrides(settings: Settings, args: argparse.Namespace) -> Settings:
         overrides["service_roles"] = frozenset(Role(r.strip()) for r in args.roles.split(","))
     if getattr(args, "port", None):
         overrides["http_port"] = args.port
+    if getattr(args, "operator_port", None) is not None:
+        overrides["operator_port"] = args.operator_port
     return settings.model_copy(update=overrides) if overrides else settings
 
 
@@ -45,15 +57,17 @@ def run(settings: Settings, args: argparse.Namespace) -> None:
     settings = with_overrides(settings, args)
     _install_uvloop()
     tracer_provider = start_from(settings)  # None unless OTEL_EXPORTER_OTLP_ENDPOINT is set
+    operator = settings.operator_listen_port
     log.info(
-        "starting roles=%s http=%s:%d",
+        "starting roles=%s http=%s:%d operator=%s",
         ",".join(sorted(settings.service_roles)),
-        settings.http_host,
+        settings.listen_host,
         settings.http_port,
+        f"{settings.operator_host}:{operator}" if operator else "off",
     )
     web.run_app(
         create_app(settings, tracer_provider=tracer_provider),
-        host=settings.http_host,
+        host=settings.listen_host,
         port=settings.http_port,
         access_log=logging.getLogger("aiohttp.access"),
         shutdown_timeout=15.0,

@@ -10,13 +10,14 @@ command that needs only some of them (`orders temporal`) reads those alone
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Self, TypeVar
 
-from pydantic import ValidationError
+from pydantic import ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from service.settings.edge import EdgeSettings, Role
 from service.settings.observability import ObservabilitySettings
+from service.settings.operator import OPERATOR_PORT_OFFSET, OperatorSettings
 from service.settings.pipeline import PipelineSettings
 from service.settings.secret_key import EXAMPLE_SECRET_KEY
 from service.settings.stores import StoreSettings
@@ -36,16 +37,56 @@ S = TypeVar("S", bound=BaseSettings)
 
 
 class Settings(
-    EdgeSettings, StoreSettings, TemporalSettings, PipelineSettings, ObservabilitySettings
+    EdgeSettings,
+    StoreSettings,
+    TemporalSettings,
+    PipelineSettings,
+    ObservabilitySettings,
+    OperatorSettings,
 ):
     model_config = SettingsConfigDict(
         env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True
     )
 
+    @model_validator(mode="after")
+    def _operator_port_fits(self) -> Self:
+        port = self.operator_listen_port
+        if port is not None and port > 65535:
+            raise ValueError(
+                f"OPERATOR_PORT: HTTP_PORT + {OPERATOR_PORT_OFFSET} is beyond 65535: set it"
+            )
+        if port == self.http_port:
+            raise ValueError("OPERATOR_PORT must differ from HTTP_PORT")
+        return self
+
+    @property
+    def listen_host(self) -> str:
+        """HTTP_HOST; unset: every interface for a process serving the API, else loopback
+        (the pipeline's listener answers /health, /ready and /metrics only)."""
+        if self.http_host:
+            return self.http_host
+        return "0.0.0.0" if Role.API in self.service_roles else "127.0.0.1"
+
+    @property
+    def operator_listen_port(self) -> int | None:
+        """OPERATOR_PORT, or the HTTP port + 1000 when unset; None when 0 (no listener)."""
+        if self.operator_port is None:
+            return self.http_port + OPERATOR_PORT_OFFSET
+        return self.operator_port or None
+
     @property
     def broker_url(self) -> str:
-        """Celery's broker: CELERY_BROKER_URL, else the Redis of the cache."""
-        return str(self.celery_broker_url) if self.celery_broker_url else self.redis_url
+        """Celery's broker: CELERY_BROKER_URL, else the Redis of the cache (its auth and TLS).
+
+        A `rediss://` URL that does not say how to check the certificate gets
+        `ssl_cert_reqs=required`: kombu's own default for it is not to check at all.
+        """
+        if not self.celery_broker_url:
+            return self.redis_url
+        url = str(self.celery_broker_url)
+        if url.startswith("rediss://") and "ssl_cert_reqs=" not in url:
+            url += ("&" if "?" in url else "?") + "ssl_cert_reqs=required"
+        return url
 
 
 class ConfigError(SystemExit):

@@ -24,8 +24,8 @@ class Role(StrEnum):
 
 
 class EdgeSettings(BaseSettings):
-    # HTTP
-    http_host: str = "0.0.0.0"
+    # HTTP (unset host: every interface with the API role, else loopback: Settings.listen_host)
+    http_host: str | None = None
     http_port: int = Field(8000, ge=1, le=65535)
     service_roles: Annotated[frozenset[Role], NoDecode] = frozenset(Role)
 

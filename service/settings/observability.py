@@ -14,9 +14,10 @@ class ObservabilitySettings(BaseSettings):
     log_format: str = Field("text", pattern="^(text|json)$")
 
     # Metrics: the Temporal SDK's exporter on loopback (unset: a free port; 0: off), appended
-    # to /metrics; the Celery worker's own endpoint (0: off).
+    # to /metrics; the Celery worker's own endpoint (0: off), on loopback unless configured.
     temporal_metrics_port: int | None = Field(None, ge=0, le=65535)
     celery_metrics_port: int = Field(9101, ge=0, le=65535)
+    celery_metrics_host: str = "127.0.0.1"
 
     # Traces (service/tracing.py): off unless the collector's OTLP/HTTP base URL is set.
     otel_exporter_otlp_endpoint: str | None = None

@@ -1,25 +1,34 @@
-"""The pipeline's settings: RabbitMQ, Temporal's task queue and timeouts, the outbox relay and
-Celery's processing. Where the Temporal cluster is, and how to reach it: `temporal`."""
+"""The pipeline's settings: RabbitMQ, Temporal, the outbox relay and Celery's processing.
+
+RabbitMQ's credentials are RABBITMQ_USER / RABBITMQ_PASSWORD; RABBITMQ_TLS connects with
+`amqps://` (port 5671 unless RABBITMQ_PORT says otherwise), verifying the broker's
+certificate against RABBITMQ_TLS_CA_FILE or the system's store.
+"""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from typing import Self
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
-from pydantic import Field, RedisDsn, SecretStr, field_validator, model_validator
+from pydantic import Field, FilePath, RedisDsn, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings
 
 from service.settings.durations import Duration
+from service.settings.stores import empty_is_unset, userinfo
+
+AMQP_PORT, AMQPS_PORT = 5672, 5671
 
 
 class PipelineSettings(BaseSettings):
     # RabbitMQ
     rabbitmq_host: str = "localhost"
-    rabbitmq_port: int = Field(5672, ge=1, le=65535)
+    rabbitmq_port: int | None = Field(None, ge=1, le=65535)  # unset: 5672, or 5671 with TLS
     rabbitmq_user: str = "guest"
     rabbitmq_password: SecretStr
     rabbitmq_vhost: str = "/"
+    rabbitmq_tls: bool = False  # amqps://, the certificate verified
+    rabbitmq_tls_ca_file: FilePath | None = None  # else the system's CA store
     rabbitmq_exchange: str = "orders"
     rabbitmq_new_order_queue: str = Field("new_order", min_length=1)
     rabbitmq_status_queue: str = Field("order_status_changed", min_length=1)
@@ -62,6 +71,10 @@ class PipelineSettings(BaseSettings):
     celery_pool: str = Field("threads", pattern="^(threads|prefork|solo)$")
     process_order_seconds: float = Field(2.0, ge=0)
 
+    _pipeline_unset_when_empty = field_validator(
+        "rabbitmq_port", "rabbitmq_tls_ca_file", "celery_broker_url", mode="before"
+    )(empty_is_unset)
+
     @field_validator("rabbitmq_password")
     @classmethod
     def _not_empty(cls, value: SecretStr) -> SecretStr:
@@ -78,7 +91,12 @@ class PipelineSettings(BaseSettings):
 
     @property
     def rabbitmq_url(self) -> str:
-        user = quote(self.rabbitmq_user, safe="")
-        password = quote(self.rabbitmq_password.get_secret_value(), safe="")
+        """The broker's URL as aio-pika reads it: credentials, vhost, TLS and its CA file."""
+        scheme, default_port = ("amqps", AMQPS_PORT) if self.rabbitmq_tls else ("amqp", AMQP_PORT)
+        auth = userinfo(self.rabbitmq_user, self.rabbitmq_password)
+        port = self.rabbitmq_port or default_port
         vhost = quote(self.rabbitmq_vhost, safe="")
-        return f"amqp://{user}:{password}@{self.rabbitmq_host}:{self.rabbitmq_port}/{vhost}"
+        url = f"{scheme}://{auth}{self.rabbitmq_host}:{port}/{vhost}"
+        if self.rabbitmq_tls and self.rabbitmq_tls_ca_file is not None:
+            url += "?" + urlencode({"cafile": str(self.rabbitmq_tls_ca_file)})
+        return url

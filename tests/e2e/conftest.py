@@ -66,7 +66,7 @@ class Stack:
     def env(self) -> dict[str, str]:
         return {
             "PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin",
-            "SECRET_KEY": "e2e-secret-key-that-is-long-enough-0123456789",
+            "SECRET_KEY": "AUjI2sSalDaWw8WEzN4lY0OkTNMME11qI3nYQh3BE08epMdX2UPD9u1poAbX5vwS",
             "DATABASE_URL": self.dsn,
             "RUN_MIGRATIONS_ON_STARTUP": "true",
             "REDIS_HOST": "127.0.0.1",
@@ -84,6 +84,7 @@ class Stack:
             "HTTP_HOST": "127.0.0.1",
             "LOG_LEVEL": "INFO",
             "CELERY_METRICS_PORT": "0",  # tests that scrape it choose a port
+            "OPERATOR_PORT": "0",  # no operator listener: tests that read it choose a port
             # Hundreds of orders from one user: the general limit is off (the credentials
             # buckets stay at their defaults); buckets of the test's own in Redis.
             "RATE_LIMIT_ENABLED": "false",
@@ -92,11 +93,16 @@ class Stack:
         }
 
     def start_service(
-        self, name: str = "service", roles: str = ALL_ROLES, port: int | None = None
+        self,
+        name: str = "service",
+        roles: str = ALL_ROLES,
+        port: int | None = None,
+        operator_port: int = 0,
     ) -> Process:
-        """A service process with `roles`, on `port` (default: the stack's HTTP port)."""
+        """A service process with `roles`, on `port` (default: the stack's HTTP port), its
+        operator listener on `operator_port` (0: none)."""
         port = port or self.http_port
-        env = {**self.env(), "HTTP_PORT": str(port)}
+        env = {**self.env(), "HTTP_PORT": str(port), "OPERATOR_PORT": str(operator_port)}
         proc = service(env, self.tmp, roles=roles, name=name).start()
         self.processes.append(proc)
         wait_http_ok(f"http://127.0.0.1:{port}/health", deadline_s=60, proc=proc)

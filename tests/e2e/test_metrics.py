@@ -10,6 +10,7 @@ from tests.e2e.conftest import Stack
 from tests.e2e.test_order_flow import DEADLINE_S, processed_once
 from tests.support.api import ApiUser
 from tests.support.faults import free_port
+from tests.support.sockets import listening_hosts
 from tests.support.waiting import eventually
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
@@ -66,5 +67,6 @@ async def test_one_order_moves_every_series(stack: Stack, http: aiohttp.ClientSe
         return found if value(found, "orders_process_order_total", outcome="processed") else None
 
     worker = await eventually(celery_counted, deadline_s=DEADLINE_S, what="celery's metrics")
+    assert listening_hosts(celery_port) == {"127.0.0.1"}  # CELERY_METRICS_HOST's default
     assert value(worker, "orders_process_order_total", outcome="processed") == 1
     assert value(worker, "orders_process_order_duration_seconds_count") == 1

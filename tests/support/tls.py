@@ -30,14 +30,20 @@ class Pems:
     key: Path
 
     @classmethod
-    def write(cls, ca: trustme.CA, identity: str, folder: Path) -> Pems:
-        issued = ca.issue_cert(identity)
+    def write(cls, ca: trustme.CA, identity: str, folder: Path, *more: str) -> Pems:
+        issued = ca.issue_cert(identity, *more)
         folder.mkdir(parents=True, exist_ok=True)
         paths = cls(folder / "ca.pem", folder / "cert.pem", folder / "key.pem")
         ca.cert_pem.write_to_path(str(paths.ca))
         issued.cert_chain_pems[0].write_to_path(str(paths.cert))
         issued.private_key_pem.write_to_path(str(paths.key))
         return paths
+
+
+def make_certificates(folder: Path) -> Pems:
+    """A fresh CA and a server certificate for 127.0.0.1 and localhost, as PEM files in
+    `folder`: what a test's own TLS server (Redis, a broker stand-in) presents."""
+    return Pems.write(trustme.CA(), "127.0.0.1", folder, "localhost")
 
 
 @dataclass

@@ -16,7 +16,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
-def test_make_env_writes_a_private_file_with_a_fresh_secret(tmp_path: Path) -> None:
+def test_make_env_writes_a_private_file_with_a_fresh_secret(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in Settings.model_fields:  # the file alone speaks
+        monkeypatch.delenv(name.upper(), raising=False)
     shutil.copy(ROOT / "Makefile", tmp_path)
     shutil.copy(ROOT / ".env.example", tmp_path)
     subprocess.run(
@@ -33,5 +37,9 @@ def test_make_env_writes_a_private_file_with_a_fresh_secret(tmp_path: Path) -> N
     assert EXAMPLE_SECRET_KEY in (tmp_path / ".env.example").read_text()
     [secret] = [line[11:] for line in text.splitlines() if line.startswith("SECRET_KEY=")]
     assert len(secret) >= 48
-    # The fresh key passes the start-up checks.
-    Settings(_env_file=None, secret_key=secret, rabbitmq_password="guest")
+    # The fresh key passes the start-up checks, and so does every other line of the file.
+    settings = Settings(_env_file=env)
+    assert settings.secret_key.get_secret_value() == secret
+    assert settings.redis_url == "redis://127.0.0.1:6379/0"  # empty REDIS_PASSWORD: none
+    assert settings.rabbitmq_url == "amqp://guest:guest@127.0.0.1:5672/%2F"
+    assert (settings.operator_host, settings.operator_listen_port) == ("127.0.0.1", 9000)

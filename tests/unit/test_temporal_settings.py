@@ -14,7 +14,7 @@ from service.settings import ConfigError, Settings, TemporalAdminSettings, load,
 from service.temporal import connection, requirements, tls_config
 from workflows.names import SEARCH_ATTRIBUTES
 
-SECRET = "kJ4x-Qm9_TzR2vLp8WnY3bHc6dFs0gAe"
+SECRET = "kJ4x-Qm9_TzR2vLp8WnY3bHc6dFs0gAe7uXo1NiV5rMw-Ek3jUh_ZyT8qPaOl2Dx"
 API_KEY = "tcld-api-key-that-must-never-be-printed"
 
 

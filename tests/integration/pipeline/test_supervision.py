@@ -1,6 +1,7 @@
 """A role that fails with an exception nobody expected is logged with its traceback and
-restarted with backoff; /ready is 503 meanwhile and reports each role's state. Real
-servers; the bug is planted in our own code for the duration of the test."""
+restarted with backoff; /ready is 503 meanwhile and reports each role's state, its
+restarts and last error on the operator listener only (the public /ready shows no error
+text). Real servers; the bug is planted in our own code for the duration of the test."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient
 from aiohttp.web import Application, Request
@@ -20,6 +22,7 @@ from relay.outbox import OutboxRelay
 from service import worker
 from service.app import create_app
 from service.settings import Role, Settings
+from tests.support.faults import free_port
 from tests.support.waiting import eventually
 
 Client = TestClient[Request, Application]
@@ -56,6 +59,12 @@ async def ready(client: Client) -> tuple[int, dict[str, Any]]:
     return resp.status, body
 
 
+async def operator_ready(port: int) -> tuple[int, dict[str, Any]]:
+    async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{port}/ready") as r:
+        body: dict[str, Any] = await r.json()
+        return r.status, body
+
+
 @pytest.mark.parametrize("role", list(TARGETS), ids=lambda r: r.value)
 async def test_a_role_that_fails_restarts_and_ready_is_503_meanwhile(
     role: Role,
@@ -70,18 +79,28 @@ async def test_a_role_that_fails_restarts_and_ready_is_503_meanwhile(
     owner, name = TARGETS[role]
     bug = PlantedBug(monkeypatch, owner, name)
     address = temporal_env.client.service_client.config.target_host
+    operator_port = free_port()
     one_role = settings.model_copy(
-        update={"service_roles": frozenset({role}), "temporal_address": address}
+        update={
+            "service_roles": frozenset({role}),
+            "temporal_address": address,
+            "operator_port": operator_port,
+        }
     )
     client = await aiohttp_client(create_app(one_role))
 
     async def down() -> dict[str, Any] | None:
-        status, body = await ready(client)
+        status, body = await operator_ready(operator_port)
         return body if status == 503 and bug.raised >= 2 else None
 
     body = await eventually(down, what=f"{role} failing twice, /ready 503", deadline_s=20)
     assert body["checks"][role.value] == "down"
     assert role.value in body["detail"]
+    # The public /ready says the same states, and nothing of the error.
+    status, public = await ready(client)
+    assert (status, public["checks"], public["detail"]) == (503, body["checks"], body["detail"])
+    assert "details" not in public
+    assert "AttributeError" not in (await (await client.get("/ready")).text())
     state = body["details"]["roles"][role.value]
     assert state["state"] == "restarting"
     assert state["last_error"] == "AttributeError: 'NoneType' object has no attribute 'event_id'"
@@ -91,7 +110,7 @@ async def test_a_role_that_fails_restarts_and_ready_is_503_meanwhile(
     bug.on = False
 
     async def recovered() -> dict[str, Any] | None:
-        status, body = await ready(client)
+        status, body = await operator_ready(operator_port)
         return body if status == 200 and body["checks"][role.value] == "ok" else None
 
     body = await eventually(recovered, what=f"{role} restarted", deadline_s=20)

@@ -1,0 +1,64 @@
+"""`orders serve`: where its two listeners bind, as `make run` starts the API and the
+pipeline (`--roles ... --port 8001`)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+from service.commands import serve
+from service.settings import Settings
+from tests.unit.test_settings import SECRET
+
+
+@pytest.fixture
+def started(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, Any]:
+    """What `web.run_app` was asked, and the app's settings; nothing listens."""
+    monkeypatch.chdir(tmp_path)
+    for name in Settings.model_fields:  # only what each test says
+        monkeypatch.delenv(name.upper(), raising=False)
+    seen: dict[str, Any] = {}
+
+    def run_app(app: web.Application, **kwargs: Any) -> None:
+        from service.keys import SETTINGS
+
+        seen.update(kwargs, settings=app[SETTINGS])
+
+    monkeypatch.setattr(web, "run_app", run_app)
+    monkeypatch.setattr(serve, "_install_uvloop", lambda: None)
+    return seen
+
+
+def _serve(started: dict[str, Any], *argv: str, **env: Any) -> Settings:
+    parser = argparse.ArgumentParser()
+    serve.register(parser.add_subparsers())
+    args = parser.parse_args(["serve", *argv])
+    settings = Settings(_env_file=None, secret_key=SECRET, rabbitmq_password="guest", **env)
+    serve.run(settings, args)
+    resolved: Settings = started["settings"]
+    return resolved
+
+
+def test_the_api_listens_everywhere_and_its_operator_listener_on_loopback(
+    started: dict[str, Any],
+) -> None:
+    settings = _serve(started, "--roles", "api")
+    assert (started["host"], started["port"]) == ("0.0.0.0", 8000)
+    assert (settings.operator_host, settings.operator_listen_port) == ("127.0.0.1", 9000)
+
+
+def test_the_pipeline_listens_on_loopback_unless_configured(started: dict[str, Any]) -> None:
+    settings = _serve(started, "--roles", "worker,relay,consumer", "--port", "8001")
+    assert (started["host"], started["port"]) == ("127.0.0.1", 8001)
+    assert settings.operator_listen_port == 9001
+    _serve(started, "--roles", "worker", "--port", "8001", http_host="10.0.0.5")
+    assert started["host"] == "10.0.0.5"
+
+
+def test_operator_port_flag(started: dict[str, Any]) -> None:
+    assert _serve(started, "--operator-port", "19000").operator_listen_port == 19000
+    assert _serve(started, "--operator-port", "0").operator_listen_port is None
