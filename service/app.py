@@ -73,10 +73,21 @@ def rate_limits(settings: Settings) -> RateLimitConfig:
     return RateLimitConfig(
         enabled=settings.rate_limit_enabled,
         default=Policy("default", settings.rate_limit_capacity, settings.rate_limit_refill_rate),
+        create=Policy(
+            "create",
+            settings.order_create_rate_limit_capacity,
+            settings.order_create_rate_limit_refill_rate,
+        ),
         credentials=Policy(
             "credentials", settings.auth_rate_limit_capacity, settings.auth_rate_limit_refill_rate
         ),
+        failures=Policy(
+            "failures",
+            settings.auth_failure_rate_limit_capacity,
+            settings.auth_failure_rate_limit_refill_rate,
+        ),
         trusted_proxies=settings.trusted_proxies,
+        ipv6_prefix=settings.rate_limit_ipv6_prefix,
     )
 
 

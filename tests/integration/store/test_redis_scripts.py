@@ -33,10 +33,46 @@ async def test_the_script_and_the_local_buckets_decide_alike(
     policy = Policy("agree", 7, 0.001)
     shared = RedisBuckets(redis_client, prefix=f"rl.{uuid.uuid4().hex}", timeout_seconds=1.0)
     local = LocalBuckets()
-    remote = [await shared.take("client", policy) for _ in range(9)]
+    remote = [(await shared.take([("client", policy)]))[0] for _ in range(9)]
     here = [local.take("client", policy) for _ in range(9)]
     assert [d.allowed for d in remote] == [d.allowed for d in here] == [True] * 7 + [False] * 2
     assert [d.remaining for d in remote] == [d.remaining for d in here]
+
+
+async def test_several_buckets_pay_together_or_not_at_all_and_tokens_come_back(
+    redis_client: aioredis.Redis,
+) -> None:
+    big, small = Policy("big", 10, 0.001), Policy("small", 2, 0.001)
+    shared = RedisBuckets(redis_client, prefix=f"rl.{uuid.uuid4().hex}", timeout_seconds=1.0)
+    local = LocalBuckets()
+    claims = [("client", big), ("client", small)]
+    local_claims = [("client:big", big), ("client:small", small)]
+    for _ in range(3):
+        remote = await shared.take(claims)
+        here = local.take_all(local_claims)
+        assert [(d.allowed, d.remaining) for d in remote] == [
+            (d.allowed, d.remaining) for d in here
+        ]
+    assert [d.allowed for d in remote] == [True, False]
+    assert remote[0].remaining == 8, "the refused request took from neither bucket"
+    await shared.give_back(claims)
+    assert [d.allowed for d in await shared.take(claims)] == [True, True]
+    for _ in range(5):
+        await shared.give_back([("client", big)])
+    assert (await shared.take([("client", big)]))[0].remaining == 9, "never above capacity"
+
+
+async def test_marks_are_remembered_for_their_lifetime(redis_client: aioredis.Redis) -> None:
+    prefix = f"rl.{uuid.uuid4().hex}"
+    buckets = RedisBuckets(redis_client, prefix=prefix, timeout_seconds=1.0)
+    assert not await buckets.knows("login|a@example.com|192.0.2.1")
+    await buckets.remember("login|a@example.com|192.0.2.1", ttl_seconds=60)
+    other = RedisBuckets(redis_client, prefix=prefix, timeout_seconds=1.0)
+    assert await other.knows("login|a@example.com|192.0.2.1"), "every replica knows it"
+    keys = [k async for k in redis_client.scan_iter(f"{prefix}:mark:*")]
+    assert len(keys) == 1
+    assert b"example" not in keys[0], "names are hashed"
+    assert 0 < await redis_client.ttl(keys[0]) <= 60
 
 
 async def test_the_bucket_key_expires_once_it_would_be_full(
@@ -45,7 +81,7 @@ async def test_the_bucket_key_expires_once_it_would_be_full(
     prefix = f"rl.{uuid.uuid4().hex}"
     buckets = RedisBuckets(redis_client, prefix=prefix, timeout_seconds=1.0)
     policy = Policy("ttl", 10, 5.0)
-    await buckets.take("client", policy)
+    await buckets.take([("client", policy)])
     key = bucket_key(prefix, policy, "client")
     assert 0 < await redis_client.pttl(key) <= 3000
     assert "client" not in key, "client names are hashed"
