@@ -106,7 +106,10 @@ async def _api_usecases(app: web.Application) -> AsyncIterator[None]:
     acquire_timeout = settings.db_acquire_timeout_seconds
     app[ORDERS] = orders
     app[IDEMPOTENT_ORDERS] = IdempotentOrders(
-        app[DB_POOL], app[ORDER_CACHE], acquire_timeout=acquire_timeout
+        app[DB_POOL],
+        app[ORDER_CACHE],
+        acquire_timeout=acquire_timeout,
+        max_pending=settings.max_pending_orders_per_user,
     )
     hashing = passwords(settings)
     app[ACCOUNTS] = Accounts(app[DB_POOL], hashing, acquire_timeout=acquire_timeout)
