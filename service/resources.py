@@ -68,12 +68,13 @@ async def cache(app: web.Application) -> AsyncIterator[None]:
         retry=Retry(NoBackoff(), 0),
     )
     app[REDIS] = client
-    app[ORDER_CACHE] = OrderCache(
+    app[ORDER_CACHE] = order_cache = OrderCache(
         client,
         ttl_seconds=settings.redis_orders_ttl_seconds,
         timeout_seconds=settings.redis_timeout_seconds,
     )
     yield
+    await order_cache.close()
     await client.aclose()
 
 

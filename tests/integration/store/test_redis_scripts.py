@@ -1,5 +1,6 @@
-"""The two Lua scripts against a real Redis: the bucket agrees with the core's arithmetic,
-and a cache fill never overwrites a newer version of the order."""
+"""The Lua scripts against a real Redis: the buckets agree with the core's arithmetic, a
+cache fill never overwrites a newer version of the order, and the repair after a failed
+write drops only older entries."""
 
 from __future__ import annotations
 
@@ -17,7 +18,9 @@ from core.lifecycle import OrderStatus
 from core.order import Order, OrderItem, decode_cache_entry, view_of
 from core.ratelimit import LocalBuckets, Policy
 from store.cache import OrderCache, cache_key
+from store.cache_repair import StaleEntries
 from store.ratelimit import RedisBuckets, bucket_key
+from tests.support.waiting import eventually
 
 
 @pytest.fixture
@@ -144,3 +147,54 @@ async def test_a_version_1_fill_never_overwrites_a_newer_entry(
     await cache.put(view_of(canceled))
     await cache.put(view_of(first))  # a read that fetched the order before it was canceled
     assert await cache.get(first.id) == view_of(canceled)
+
+
+class _Ready:
+    """The cache side of a repair: Redis may be tried at once, and never fails here."""
+
+    timeout = 1.0
+
+    def ready_in(self) -> float:
+        return 0.0
+
+    def failed(self, op: str, order_id: uuid.UUID, exc: BaseException) -> None:
+        raise AssertionError(f"{op} {order_id} failed: {exc!r}")
+
+
+async def test_the_repair_drops_only_entries_older_than_the_failed_write(
+    redis_client: aioredis.Redis,
+) -> None:
+    cache = OrderCache(redis_client, ttl_seconds=60, timeout_seconds=1.0)
+    older, newer, absent = (
+        replace(_order(1, OrderStatus.PENDING), id=uuid.uuid4()) for _ in range(3)
+    )
+    await cache.put(view_of(older))  # version 1: the PATCH to version 2 failed
+    await cache.put(view_of(replace(newer, status=OrderStatus.SHIPPED, version=3)))
+    stale = StaleEntries(redis_client, cache_key)
+    for order in (older, newer, absent):
+        stale.remember(order.id, 2)
+    stale.start_repair(_Ready())
+    await eventually(
+        lambda: not any(o.id in stale for o in (older, newer, absent)), what="the repair"
+    )
+    assert await redis_client.get(cache_key(older.id)) is None
+    kept = await cache.get(newer.id)
+    assert kept is not None
+    assert kept.version == 3, "an entry newer than the failed write is kept"
+    await stale.close()
+
+
+def test_remembered_entries_are_bounded_and_settled_by_a_write_as_new() -> None:
+    stale = StaleEntries(aioredis.Redis(), cache_key, max_remembered=2)
+    ids = [uuid.uuid4() for _ in range(3)]
+    for order_id in ids:
+        stale.remember(order_id, 2)
+    assert ids[0] not in stale, "the oldest is forgotten past the bound"
+    stale.written(ids[1], 1)
+    assert ids[1] in stale, "an older write settles nothing"
+    stale.written(ids[1], 2)
+    assert ids[1] not in stale
+    stale.remember(ids[2], 5)
+    stale.remember(ids[2], 3)
+    stale.written(ids[2], 4)
+    assert ids[2] in stale, "the newest failed version counts"
