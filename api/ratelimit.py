@@ -29,7 +29,7 @@ from api.clients import FORWARDED_FOR, IPNetwork, client_identity
 from api.metrics import RATE_LIMITED
 from api.responses import error_response
 from core.errors import InvalidToken, RateLimited
-from core.ratelimit import AUDIT, Claim, Decision, Policy, limit_headers, refused
+from core.ratelimit import Claim, Decision, Policy, audit_fields, limit_headers, refused
 
 log = logging.getLogger(__name__)
 
@@ -108,14 +108,13 @@ def refuse(
         request.method,
         request.path,
         headers["Retry-After"],
-        extra={
-            "audit": AUDIT,
-            "bucket": buckets,
-            "client": client,
-            "method": request.method,
-            "path": request.path,
-            "retry_after": int(headers["Retry-After"]),
-        },
+        extra=audit_fields(
+            buckets,
+            client,
+            int(headers["Retry-After"]),
+            method=request.method,
+            path=request.path,
+        ),
     )
     return headers
 
@@ -162,7 +161,7 @@ class Throttle:
         claims = self._claims(request)
         decisions = await self.buckets.take(claims)
         if refused(decisions):
-            label = "general" if decisions[0].allowed is False else "create"
+            label = "create" if decisions[0].allowed else "general"
             headers = refuse(request, decisions, claims[0][0], label)
             return error_response(429, DETAIL, headers=headers)
         return limit_headers(decisions)
@@ -171,13 +170,13 @@ class Throttle:
         """Count a /register/ attempt per address, or (once known) per account."""
         by_address, by_account = self._register
         if account is None:
-            key = label = f"addr:{self.client_address(request)}"
-            claim = (key, by_address)
+            client = f"addr:{self.client_address(request)}"
+            claim, named = (client, by_address), client
         else:
-            claim, label = (account, by_account), account_label(account)
+            claim, named = (account, by_account), account_label(account)
         decisions = await self.buckets.take([claim])
         if refused(decisions):
-            raise RateLimited(refuse(request, decisions, label, "register"))
+            raise RateLimited(refuse(request, decisions, named, "register"))
 
 
 THROTTLE = web.AppKey("throttle", Throttle)

@@ -20,7 +20,7 @@ from core.errors import (
 from core.events import NewOrderEvent, StatusChangedEvent
 from core.lifecycle import INITIAL_STATUS, OrderStatus, check_transition
 from core.order import Order, OrderItem, OrderPage, OrderView, total_of, view_of
-from core.ratelimit import AUDIT
+from core.ratelimit import audit_fields
 from store import orders
 from store.cache import OrderCache
 from store.db import Executor
@@ -84,12 +84,7 @@ def _refused(pending: int | None, order: Order, max_pending: int) -> NoReturn:
         client,
         pending,
         max_pending,
-        extra={
-            "audit": AUDIT,
-            "bucket": "pending",
-            "client": client,
-            "retry_after": TooManyPendingOrders.retry_after,
-        },
+        extra=audit_fields("pending", client, TooManyPendingOrders.retry_after),
     )
     raise TooManyPendingOrders(max_pending)
 
