@@ -12,6 +12,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from api.auth import MissingToken
+from api.metrics import RATE_LIMITED
 from api.responses import error_response
 from api.validation import RequestValidationError
 from core.errors import (
@@ -26,6 +27,7 @@ from core.errors import (
     OrderNotFound,
     PreconditionFailed,
     RateLimited,
+    TooManyPendingOrders,
     Unavailable,
     UserGone,
 )
@@ -73,6 +75,9 @@ def to_response(exc: Exception) -> web.Response | None:
             return error_response(503, exc.detail, headers={"Retry-After": "1"})
         case RateLimited():
             return error_response(429, "rate limit exceeded", headers=exc.headers)
+        case TooManyPendingOrders():
+            RATE_LIMITED.labels("pending").inc()
+            return error_response(429, exc.detail, headers={"Retry-After": str(exc.retry_after)})
         case IdempotencyKeyReused():
             return error_response(422, _KEY_REUSED)
         case HistoryGone():

@@ -1,30 +1,37 @@
-"""Rate limiting at the edge: a token bucket per client, stricter ones for credentials.
+"""Rate limiting at the edge: a token bucket per client, one per user for creating orders,
+and stricter ones for credentials.
 
 The client is the user when the request carries a valid token, else its address
-(`X-Forwarded-For` is believed only when the peer is a trusted proxy). The general
-bucket (on unless configured off) covers every route but health, readiness, docs and
-metrics; `OPTIONS` preflights are not counted. `/token/` and `/register/` always have
-buckets of their own, per address and per account. Over a limit: 429 with `Retry-After`
-and the IETF `RateLimit` / `RateLimit-Policy` headers. The buckets themselves live
-behind the `Buckets` port (Redis, with in-process buckets when Redis fails).
+(`api.clients`: believed from `X-Forwarded-For` only behind a trusted proxy, IPv6 by
+prefix). The general bucket (on unless configured off) covers every route but health,
+readiness, docs and metrics; `OPTIONS` preflights are not counted. `POST /orders/` also
+takes from the user's creation bucket, in the same step. `/register/` has buckets of its
+own, always on, per address and per account; `/token/`'s are in `api.login_limits`. Over a
+limit: 429 with `Retry-After` and the IETF `RateLimit` / `RateLimit-Policy` headers, and
+one audit line. The buckets live behind the `Buckets` port (Redis, with in-process buckets
+when Redis fails).
 """
 
 from __future__ import annotations
 
-import ipaddress
+import hashlib
+import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Protocol
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from api.auth import bearer_user
+from api.clients import FORWARDED_FOR, IPNetwork, client_identity
 from api.metrics import RATE_LIMITED
 from api.responses import error_response
 from core.errors import InvalidToken, RateLimited
-from core.ratelimit import Decision, Policy
+from core.ratelimit import Claim, Decision, Policy, audit_fields, limit_headers, refused
 
-IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+log = logging.getLogger(__name__)
 
 EXEMPT_PATHS = frozenset({"/health", "/ready", "/docs", "/openapi.json", "/metrics"})
 EXEMPT_PREFIXES = ("/docs/",)
@@ -32,89 +39,144 @@ DETAIL = "rate limit exceeded"
 
 
 class Buckets(Protocol):
-    async def take(self, client: str, policy: Policy) -> Decision:
-        """Take one token from `client`'s bucket under `policy`."""
+    async def take(self, claims: Sequence[Claim], cost: int = 1) -> list[Decision]:
+        """A token from each (client, policy) bucket, or, when one has none, from none."""
+        ...
+
+    async def give_back(self, claims: Sequence[Claim]) -> None:
+        """One token back to each bucket."""
+        ...
+
+    async def remember(self, name: str, ttl_seconds: int) -> None:
+        """Remember `name` for `ttl_seconds`."""
+        ...
+
+    async def knows(self, name: str) -> bool:
+        """Whether `name` is remembered."""
         ...
 
 
 DEFAULT_POLICY = Policy("default", 100, 50.0)
+CREATE_POLICY = Policy("create", 20, 5.0)
 CREDENTIALS_POLICY = Policy("credentials", 10, 0.2)
+FAILURES_POLICY = Policy("failures", 50, 0.2)
+KNOWN_CLIENT_TTL = timedelta(days=30)
 
 
 @dataclass(frozen=True, slots=True)
 class RateLimitConfig:
-    enabled: bool = True
-    default: Policy = DEFAULT_POLICY
-    credentials: Policy = CREDENTIALS_POLICY  # per address, and per account
+    enabled: bool = True  # the general and the creation buckets
+    default: Policy = DEFAULT_POLICY  # per client
+    create: Policy = CREATE_POLICY  # per user, POST /orders/
+    credentials: Policy = CREDENTIALS_POLICY  # strict: /register/, /token/ per account+address
+    failures: Policy = FAILURES_POLICY  # looser: failed logins per account, per address
     trusted_proxies: tuple[IPNetwork, ...] = field(default=())
+    ipv6_prefix: int = 64
+    known_client_ttl: timedelta = KNOWN_CLIENT_TTL  # an address an account logged in from
 
 
 def is_exempt(path: str) -> bool:
     return path.rstrip("/") in EXEMPT_PATHS or path.startswith(EXEMPT_PREFIXES)
 
 
-def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    try:
-        return ipaddress.ip_address(text.strip())
-    except ValueError:
-        return None
+def is_create(request: web.Request) -> bool:
+    return request.method == "POST" and request.path.rstrip("/") == "/orders"
+
+
+def account_label(account: str) -> str:
+    """An account as audit lines name it: a short hash, never the email."""
+    return "account:" + hashlib.sha256(account.encode()).hexdigest()[:16]
+
+
+def scoped(name: str, policy: Policy) -> Policy:
+    return Policy(name, policy.capacity, policy.refill_rate)
+
+
+def refuse(
+    request: web.Request, decisions: Sequence[Decision], client: str, label: str
+) -> dict[str, str]:
+    """Count (under `label`) and audit a 429; the headers it answers with: the refusing
+    buckets'."""
+    over = refused(decisions)
+    buckets = ",".join(d.policy.name for d in over)
+    headers = limit_headers(over)
+    RATE_LIMITED.labels(label).inc()
+    log.warning(
+        "rate limited bucket=%s client=%s method=%s path=%s retry_after=%s",
+        buckets,
+        client,
+        request.method,
+        request.path,
+        headers["Retry-After"],
+        extra=audit_fields(
+            buckets,
+            client,
+            int(headers["Retry-After"]),
+            method=request.method,
+            path=request.path,
+        ),
+    )
+    return headers
 
 
 class Throttle:
     def __init__(self, buckets: Buckets, config: RateLimitConfig) -> None:
-        self._buckets = buckets
-        self._config = config
-        self._policies: dict[str, tuple[Policy, Policy]] = {}
-
-    def _trusted(self, address: str) -> bool:
-        ip = _ip(address)
-        return ip is not None and any(ip in net for net in self._config.trusted_proxies)
+        self.buckets = buckets
+        self.config = config
+        self._register = (
+            scoped("register-address", config.credentials),
+            scoped("register-account", config.credentials),
+        )
 
     def client_address(self, request: web.Request) -> str:
-        """The peer, or the nearest untrusted hop of X-Forwarded-For when the peer is a proxy."""
-        peer = request.remote or "unknown"
-        if not self._trusted(peer):
-            return peer
-        hops = [h.strip() for h in request.headers.get("X-Forwarded-For", "").split(",")]
-        hops = [h for h in hops if _ip(h) is not None]
-        for hop in reversed(hops):
-            if not self._trusted(hop):
-                return str(_ip(hop))
-        return str(_ip(hops[0])) if hops else peer
+        """The client's address (its IPv6 network), past any trusted proxies."""
+        return client_identity(
+            request.remote,
+            request.headers.getall(FORWARDED_FOR, ()),
+            self.config.trusted_proxies,
+            ipv6_prefix=self.config.ipv6_prefix,
+        )
 
-    def _client(self, request: web.Request) -> str:
-        if "Authorization" in request.headers:
-            try:
-                return f"user:{bearer_user(request)}"
-            except InvalidToken:
-                pass  # the route answers 401; count it against the address
-        return f"addr:{self.client_address(request)}"
-
-    async def general(self, request: web.Request) -> Decision | None:
-        """The general bucket's decision; None when general limiting is off."""
-        if not self._config.enabled:
+    def _user(self, request: web.Request) -> int | None:
+        if "Authorization" not in request.headers:
             return None
-        return await self._buckets.take(self._client(request), self._config.default)
+        try:
+            return bearer_user(request)
+        except InvalidToken:
+            return None  # the route answers 401; count it against the address
 
-    def _credential_policies(self, route: str) -> tuple[Policy, Policy]:
-        if route not in self._policies:
-            base = self._config.credentials
-            self._policies[route] = (
-                Policy(f"{route}-address", base.capacity, base.refill_rate),
-                Policy(f"{route}-account", base.capacity, base.refill_rate),
-            )
-        return self._policies[route]
+    def _claims(self, request: web.Request) -> list[Claim]:
+        user = self._user(request)
+        if user is None:
+            return [(f"addr:{self.client_address(request)}", self.config.default)]
+        claims = [(f"user:{user}", self.config.default)]
+        if is_create(request):
+            claims.append((f"user:{user}", self.config.create))
+        return claims
 
-    async def credentials(self, request: web.Request, route: str, account: str | None) -> None:
-        """Count a credentials attempt per address and (once known) per account."""
-        by_address, by_account = self._credential_policies(route)
+    async def general(self, request: web.Request) -> web.Response | dict[str, str] | None:
+        """A 429 to answer, or the headers for the answer; None when limiting is off."""
+        if not self.config.enabled:
+            return None
+        claims = self._claims(request)
+        decisions = await self.buckets.take(claims)
+        if refused(decisions):
+            label = "create" if decisions[0].allowed else "general"
+            headers = refuse(request, decisions, claims[0][0], label)
+            return error_response(429, DETAIL, headers=headers)
+        return limit_headers(decisions)
+
+    async def register(self, request: web.Request, account: str | None = None) -> None:
+        """Count a /register/ attempt per address, or (once known) per account."""
+        by_address, by_account = self._register
         if account is None:
-            decision = await self._buckets.take(self.client_address(request), by_address)
+            client = f"addr:{self.client_address(request)}"
+            claim, named = (client, by_address), client
         else:
-            decision = await self._buckets.take(account, by_account)
-        if not decision.allowed:
-            RATE_LIMITED.labels(route).inc()
-            raise RateLimited(decision.headers())
+            claim, named = (account, by_account), account_label(account)
+        decisions = await self.buckets.take([claim])
+        if refused(decisions):
+            raise RateLimited(refuse(request, decisions, named, "register"))
 
 
 THROTTLE = web.AppKey("throttle", Throttle)
@@ -125,14 +187,12 @@ async def rate_limit_middleware(request: web.Request, handler: Handler) -> web.S
     throttle = request.app.get(THROTTLE)
     if throttle is None or request.method == "OPTIONS" or is_exempt(request.path):
         return await handler(request)
-    decision = await throttle.general(request)
-    if decision is None:
+    outcome = await throttle.general(request)
+    if outcome is None:
         return await handler(request)
-    headers = decision.headers()
-    if not decision.allowed:
-        RATE_LIMITED.labels("general").inc()
-        return error_response(429, DETAIL, headers=headers)
+    if isinstance(outcome, web.Response):
+        return outcome
     response = await handler(request)
     if "RateLimit" not in response.headers:  # a stricter bucket's headers win
-        response.headers.update(headers)
+        response.headers.update(outcome)
     return response

@@ -111,6 +111,9 @@ def service_env(config: BenchConfig) -> dict[str, str]:
         RATE_LIMIT_ENABLED="false",
         AUTH_RATE_LIMIT_CAPACITY="100000",
         AUTH_RATE_LIMIT_REFILL_RATE="100000",
+        # Each writer makes thousands of orders: no cap on open ones (the create statement
+        # and its user-row lock are the same with or without it).
+        MAX_PENDING_ORDERS_PER_USER="0",
         RATE_LIMIT_KEY_PREFIX=f"ratelimit.bench.{secrets.token_hex(4)}",
     )
     return env

@@ -104,6 +104,20 @@ class IdempotencyKeyInFlight(DomainError):
     """The first request with this Idempotency-Key is still running."""
 
 
+class TooManyPendingOrders(DomainError):
+    """The user already has the most open (PENDING) orders allowed at once."""
+
+    retry_after = 60  # seconds: an order gets paid, canceled or expires meanwhile
+
+    def __init__(self, limit: int) -> None:
+        self.detail = (
+            f"too many open orders: a user may have at most {limit} PENDING orders at once;"
+            " pay for or cancel one first"
+        )
+        super().__init__(self.detail)
+        self.limit = limit
+
+
 class RateLimited(DomainError):
     """Over a rate limit; `headers` say when to come back (Retry-After, RateLimit)."""
 

@@ -1,17 +1,27 @@
 """Token buckets: the pure arithmetic, the decision and its headers, and in-process buckets.
 
 A bucket holds up to `capacity` tokens and gains `refill_rate` tokens a second; each
-request takes one, and a request that finds less than one is refused. The Redis script
-in `store.ratelimit` applies the same arithmetic atomically for every replica; the
-in-process `LocalBuckets` here apply it when Redis cannot be reached.
+request takes one, and a request that finds less than one is refused. A request counted
+by several buckets takes from all of them or, refused by one, from none; a token taken
+for an attempt that turned out harmless (a successful login) can be given back. The Redis
+script in `store.ratelimit` applies the same arithmetic atomically for every replica; the
+in-process `LocalBuckets` and `LocalMarks` here stand in when Redis cannot be reached.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+
+AUDIT = "rate_limited"  # the `audit` field of the log line each 429 writes
+
+
+def audit_fields(bucket: str, client: str, retry_after: int, **more: object) -> dict[str, object]:
+    """The structured fields of a 429's audit line (`extra=` of its WARNING), one shape
+    wherever a refusal is decided."""
+    return {"audit": AUDIT, "bucket": bucket, "client": client, "retry_after": retry_after, **more}
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,16 +71,50 @@ class Decision:
         missing = self.policy.capacity - self.tokens
         return max(0, math.ceil(missing / self.policy.refill_rate))
 
+    @property
+    def policy_item(self) -> str:
+        name = self.policy.name
+        return f'"{name}";q={self.policy.capacity};w={self.policy.window_seconds}'
+
+    @property
+    def limit_item(self) -> str:
+        return f'"{self.policy.name}";r={self.remaining};t={self.reset}'
+
     def headers(self) -> dict[str, str]:
         """IETF `RateLimit-Policy` and `RateLimit` (structured fields), and `Retry-After`."""
-        name = self.policy.name
-        out = {
-            "RateLimit-Policy": f'"{name}";q={self.policy.capacity};w={self.policy.window_seconds}',
-            "RateLimit": f'"{name}";r={self.remaining};t={self.reset}',
-        }
-        if not self.allowed:
-            out["Retry-After"] = str(self.retry_after)
-        return out
+        return limit_headers((self,))
+
+
+Claim = tuple[str, Policy]  # a bucket: its key and its policy
+
+
+def limit_headers(decisions: Sequence[Decision]) -> dict[str, str]:
+    """`RateLimit-Policy` and `RateLimit` listing each bucket (structured-field lists, in
+    order), and `Retry-After` when one refused: the longest wait among the refusing."""
+    out = {
+        "RateLimit-Policy": ", ".join(d.policy_item for d in decisions),
+        "RateLimit": ", ".join(d.limit_item for d in decisions),
+    }
+    waits = [d.retry_after for d in decisions if not d.allowed]
+    if waits:
+        out["Retry-After"] = str(max(waits))
+    return out
+
+
+def refused(decisions: Sequence[Decision]) -> list[Decision]:
+    """The buckets that had no token for the request."""
+    return [d for d in decisions if not d.allowed]
+
+
+def decide(levels: Sequence[float], policies: Sequence[Policy], cost: int) -> list[Decision]:
+    """Each bucket's decision given its refilled level: all take `cost` (a negative cost
+    gives back), or, when one has too few tokens, none does."""
+    if all(level >= cost for level in levels):
+        return [
+            Decision(p, True, min(float(p.capacity), level - cost))
+            for level, p in zip(levels, policies, strict=True)
+        ]
+    return [Decision(p, level >= cost, level) for level, p in zip(levels, policies, strict=True)]
 
 
 class LocalBuckets:
@@ -84,13 +128,45 @@ class LocalBuckets:
         self._buckets: dict[str, tuple[float, float]] = {}  # key -> (tokens, at)
 
     def take(self, key: str, policy: Policy) -> Decision:
+        return self.take_all([(key, policy)])[0]
+
+    def take_all(self, claims: Sequence[Claim], cost: int = 1) -> list[Decision]:
+        """One token from every bucket of `claims`, or from none (see `decide`)."""
         now = self._clock()
-        tokens, at = self._buckets.pop(key, (float(policy.capacity), now))
-        allowed, left = take(tokens, now - at, policy)
-        self._buckets[key] = (left, now)  # re-inserted last: the most recently used
-        if len(self._buckets) > self._max_keys:
+        levels = []
+        for key, policy in claims:
+            tokens, at = self._buckets.pop(key, (float(policy.capacity), now))
+            levels.append(refill(tokens, now - at, policy))
+        decisions = decide(levels, [policy for _, policy in claims], cost)
+        for (key, _), decision in zip(claims, decisions, strict=True):
+            self._buckets[key] = (decision.tokens, now)  # re-inserted last: most recent
+        while len(self._buckets) > self._max_keys:
             del self._buckets[next(iter(self._buckets))]
-        return Decision(policy, allowed, left)
+        return decisions
+
+    def give_back(self, claims: Sequence[Claim]) -> None:
+        """Return one token to each bucket (never above its capacity)."""
+        self.take_all(claims, cost=-1)
 
     def __len__(self) -> int:
         return len(self._buckets)
+
+
+class LocalMarks:
+    """Keys remembered for a while in this process's memory, bounded like `LocalBuckets`."""
+
+    def __init__(
+        self, *, max_keys: int = 100_000, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._max_keys = max_keys
+        self._clock = clock
+        self._until: dict[str, float] = {}
+
+    def remember(self, key: str, ttl_seconds: float) -> None:
+        self._until.pop(key, None)
+        self._until[key] = self._clock() + ttl_seconds
+        while len(self._until) > self._max_keys:
+            del self._until[next(iter(self._until))]
+
+    def knows(self, key: str) -> bool:
+        return self._until.get(key, -math.inf) > self._clock()

@@ -76,10 +76,21 @@ def rate_limits(settings: Settings) -> RateLimitConfig:
     return RateLimitConfig(
         enabled=settings.rate_limit_enabled,
         default=Policy("default", settings.rate_limit_capacity, settings.rate_limit_refill_rate),
+        create=Policy(
+            "create",
+            settings.order_create_rate_limit_capacity,
+            settings.order_create_rate_limit_refill_rate,
+        ),
         credentials=Policy(
             "credentials", settings.auth_rate_limit_capacity, settings.auth_rate_limit_refill_rate
         ),
+        failures=Policy(
+            "failures",
+            settings.auth_failure_rate_limit_capacity,
+            settings.auth_failure_rate_limit_refill_rate,
+        ),
         trusted_proxies=settings.trusted_proxies,
+        ipv6_prefix=settings.rate_limit_ipv6_prefix,
     )
 
 
@@ -98,7 +109,10 @@ async def _api_usecases(app: web.Application) -> AsyncIterator[None]:
     acquire_timeout = settings.db_acquire_timeout_seconds
     app[ORDERS] = orders
     app[IDEMPOTENT_ORDERS] = IdempotentOrders(
-        app[DB_POOL], app[ORDER_CACHE], acquire_timeout=acquire_timeout
+        app[DB_POOL],
+        app[ORDER_CACHE],
+        acquire_timeout=acquire_timeout,
+        max_pending=settings.max_pending_orders_per_user,
     )
     hashing = passwords(settings)
     app[ACCOUNTS] = Accounts(app[DB_POOL], hashing, acquire_timeout=acquire_timeout)

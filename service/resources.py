@@ -72,12 +72,13 @@ async def cache(app: web.Application) -> AsyncIterator[None]:
         retry=Retry(NoBackoff(), 0),
     )
     app[REDIS] = client
-    app[ORDER_CACHE] = OrderCache(
+    app[ORDER_CACHE] = order_cache = OrderCache(
         client,
         ttl_seconds=settings.redis_orders_ttl_seconds,
         timeout_seconds=settings.redis_timeout_seconds,
     )
     yield
+    await order_cache.close()
     await client.aclose()
 
 
@@ -100,8 +101,13 @@ async def temporal(app: web.Application) -> AsyncIterator[None]:
 async def usecases(app: web.Application) -> AsyncIterator[None]:
     """The order use cases every role shares, and the readiness probes of this process."""
     pool, order_cache, client = app[DB_POOL], app[ORDER_CACHE], app[TEMPORAL]
-    acquire_timeout = app[SETTINGS].db_acquire_timeout_seconds
-    app[ORDER_USECASES] = Orders(pool, order_cache, acquire_timeout=acquire_timeout)
+    settings = app[SETTINGS]
+    app[ORDER_USECASES] = Orders(
+        pool,
+        order_cache,
+        acquire_timeout=settings.db_acquire_timeout_seconds,
+        max_pending=settings.max_pending_orders_per_user,
+    )
     app[READINESS] = Readiness(
         [
             Probe("postgres", lambda: db.ping(pool)),

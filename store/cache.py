@@ -6,7 +6,9 @@ to every request. Failures are logged as warnings, never raised to the caller.
 
 The cache never goes back in time: a write compares versions inside Redis (one Lua
 script), so a read that filled the cache from an older row cannot overwrite the newer
-entry a concurrent change wrote.
+entry a concurrent change wrote; and a change whose write did not reach Redis gets the
+entry it meant to replace invalidated once Redis answers (`store.cache_repair`), this
+process reading that order from PostgreSQL meanwhile.
 
 An entry is the order's public JSON as it is served, after a header line with its version
 and owner (`core.order.encode_cache_entry`): a cached read checks the owner and answers
@@ -22,16 +24,17 @@ from uuid import UUID
 
 import redis.asyncio as aioredis
 from prometheus_client import Counter
-from redis.exceptions import RedisError
 
 from core.order import OrderView, decode_cache_entry, encode_cache_entry
+from store.cache_repair import REDIS_FAILURES, StaleEntries
 
 log = logging.getLogger(__name__)
 
-_FAILURES = (RedisError, OSError, asyncio.TimeoutError)
+_FAILURES = REDIS_FAILURES
 
 # result: hit, miss (read); stored (write); error (Redis failed: the caller falls back to
-# PostgreSQL); bypassed (Redis failed a moment ago: not even asked).
+# PostgreSQL); bypassed (Redis failed a moment ago: not even asked); stale (read: a write of
+# this order failed and its entry is not invalidated yet, so PostgreSQL answers).
 OPERATIONS = Counter(
     "orders_cache_operations_total", "Order cache reads and writes", ["operation", "result"]
 )
@@ -73,16 +76,20 @@ class OrderCache:
     ) -> None:
         self._client = client
         self._ttl = ttl_seconds
-        self._timeout = timeout_seconds
+        self.timeout = timeout_seconds
         self._bypass = bypass_seconds
         self._down_until = 0.0
         self._put = client.register_script(PUT_IF_NOT_OLDER)
+        self._stale = StaleEntries(client, cache_key)
 
     @property
     def available(self) -> bool:
         return time.monotonic() >= self._down_until
 
-    def _failed(self, op: str, order_id: UUID, exc: BaseException) -> None:
+    def ready_in(self) -> float:
+        return max(0.0, self._down_until - time.monotonic())
+
+    def failed(self, op: str, order_id: UUID, exc: BaseException) -> None:
         OPERATIONS.labels(op, "error").inc()
         self._down_until = time.monotonic() + self._bypass
         log.warning(
@@ -94,11 +101,14 @@ class OrderCache:
         if not self.available:
             OPERATIONS.labels("get", "bypassed").inc()
             return None
+        if order_id in self._stale:
+            OPERATIONS.labels("get", "stale").inc()
+            return None
         try:
-            async with asyncio.timeout(self._timeout):
+            async with asyncio.timeout(self.timeout):
                 raw = await self._client.get(cache_key(order_id))
         except _FAILURES as exc:
-            self._failed("get", order_id, exc)
+            self.failed("get", order_id, exc)
             return None
         if raw is None:
             MISS.inc()
@@ -117,19 +127,21 @@ class OrderCache:
 
     async def _drop(self, order_id: UUID) -> None:
         try:
-            async with asyncio.timeout(self._timeout):
+            async with asyncio.timeout(self.timeout):
                 await self._client.delete(cache_key(order_id))
         except _FAILURES as exc:
-            self._failed("delete", order_id, exc)
+            self.failed("delete", order_id, exc)
 
     async def put(self, order: OrderView) -> None:
-        """Write an order through unless a newer version is cached; a failure only logs."""
+        """Write an order through unless a newer version is cached; a failure only logs,
+        and leaves an older entry to be invalidated once Redis answers."""
         if not self.available:
             OPERATIONS.labels("set", "bypassed").inc()
+            self._missed(order)
             return
         key, entry = cache_key(order.id), encode_cache_entry(order)
         try:
-            async with asyncio.timeout(self._timeout):
+            async with asyncio.timeout(self.timeout):
                 if order.version == 1:
                     # Any entry there is version 1 or newer: writing only where none is
                     # (NX) is the same rule, without a script.
@@ -137,13 +149,24 @@ class OrderCache:
                 else:
                     await self._put(keys=[key], args=[entry, order.version, self._ttl])
         except _FAILURES as exc:
-            self._failed("set", order.id, exc)
+            self.failed("set", order.id, exc)
+            self._missed(order)
             return
         STORED.inc()
+        self._stale.written(order.id, order.version)
+
+    def _missed(self, order: OrderView) -> None:
+        if order.version > 1:  # version 1 replaces nothing: no entry of it can be older
+            self._stale.remember(order.id, order.version)
+            self._stale.start_repair(self)
 
     async def ping(self) -> bool:
         try:
-            async with asyncio.timeout(self._timeout):
+            async with asyncio.timeout(self.timeout):
                 return bool(await self._client.ping())
         except _FAILURES:
             return False
+
+    async def close(self) -> None:
+        """Stop the repair task (what it had left lives out its TTL)."""
+        await self._stale.close()

@@ -15,16 +15,25 @@ from store.outbox_insert import INSERT_INTO_OUTBOX
 
 _COLUMNS = "id, user_id, items, total_price, status, created_at, updated_at, version"
 
-# One statement, so one round trip and one implicit transaction: the order and its event.
+# One statement, so one round trip and one implicit transaction: the order and its event,
+# written only while the user has fewer than $11 PENDING orders (0: no cap). The user's row
+# is locked first, so concurrent creates of one user queue here and each sees the count
+# the one before it left (users.pending_orders, kept by a trigger: migration 0009).
 _INSERT_WITH_EVENT = f"""
-WITH new_order AS (
+WITH slot AS (
+    SELECT id FROM users
+    WHERE id = $2 AND ($11::integer = 0 OR pending_orders < $11)
+    FOR NO KEY UPDATE
+), new_order AS (
     INSERT INTO orders ({_COLUMNS})
-    VALUES ($1, $2, $3, $4, $5, $6, $6, 1)
+    SELECT $1, id, $3, $4, $5, $6, $6, 1 FROM slot
     RETURNING id, created_at
 )
 {INSERT_INTO_OUTBOX}
 SELECT $7, id, '{NEW_ORDER}', $8, created_at, $9, $10 FROM new_order
 """
+
+_PENDING_OF = "SELECT pending_orders FROM users WHERE id = $1"
 
 _GET = f"SELECT {_COLUMNS} FROM orders WHERE id = $1"
 _LOCK = f"SELECT {_COLUMNS} FROM orders WHERE id = $1 FOR UPDATE"
@@ -76,9 +85,11 @@ async def insert_order(
     event: NewOrderEvent,
     correlation_id: str | None = None,
     traceparent: str | None = None,
-) -> None:
-    """Write a new order and its `new_order` outbox row atomically."""
-    await conn.execute(
+    max_pending: int = 0,
+) -> bool:
+    """Write a new order and its `new_order` outbox row atomically; False, and nothing
+    written, when the user has `max_pending` PENDING orders already (0: no cap) or is gone."""
+    status = await conn.execute(
         _INSERT_WITH_EVENT,
         order.id,
         order.user_id,
@@ -90,7 +101,15 @@ async def insert_order(
         encode_event(event).decode(),
         correlation_id,
         traceparent,
+        max_pending,
     )
+    return status != "INSERT 0 0"
+
+
+async def pending_orders(conn: Executor, *, user_id: int) -> int | None:
+    """The user's PENDING orders; None when there is no such user."""
+    count: int | None = await conn.fetchval(_PENDING_OF, user_id)
+    return count
 
 
 async def get_order(conn: Executor, *, order_id: UUID) -> Order | None:

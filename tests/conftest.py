@@ -41,6 +41,10 @@ def make_settings(**overrides: Any) -> Settings:
         "rate_limit_enabled": False,
         "auth_rate_limit_capacity": 1_000_000,
         "auth_rate_limit_refill_rate": 1_000_000,
+        "auth_failure_rate_limit_capacity": 1_000_000,
+        "auth_failure_rate_limit_refill_rate": 1_000_000,
+        # Tests make many orders per user; the cap's own tests set it.
+        "max_pending_orders_per_user": 0,
         "rate_limit_key_prefix": f"ratelimit.test.{uuid.uuid4().hex}",
         # No operator listener (HTTP_PORT + 1000 would be one port for every app): the
         # tests that read it give it a free port.

@@ -45,4 +45,9 @@ class OrderHistory:
         except OrderNotFound:
             if not await self._outbox.handed_over(order_id):
                 return []  # the relay has not handed the order to Temporal yet
+        # Handed over: gone, unless the relay handed it over between the two questions
+        # (a row is marked only after its workflow started), so ask Temporal once more.
+        try:
+            return await self._source.timeline(order_id)
+        except OrderNotFound:
             raise HistoryGone(order_id, self._retention) from None

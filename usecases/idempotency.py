@@ -51,11 +51,13 @@ class IdempotentOrders:
         *,
         ttl: timedelta = KEY_TTL,
         acquire_timeout: float = DEFAULT_ACQUIRE_TIMEOUT,
+        max_pending: int = 0,
     ) -> None:
         self._pool = pool
         self._cache = cache
         self._ttl = ttl
         self._acquire_timeout = acquire_timeout
+        self._max_pending = max_pending
 
     @database_guarded
     async def create(self, *, user_id: int, items: tuple[OrderItem, ...], key: str) -> Created:
@@ -72,7 +74,7 @@ class IdempotentOrders:
             order, event = new_order(user_id, items)
             view = view_of(order)
             response = StoredResponse(print_, CREATED, view.body, order.id)
-            await insert_new(conn, order, event)
+            await insert_new(conn, order, event, max_pending=self._max_pending)
             await idempotency.save(conn, user_id=user_id, key=key, response=response, ttl=self._ttl)
         await self._cache.put(view)
         return Created(CREATED, response.body, order.id, replayed=False)

@@ -4,15 +4,23 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from typing import NoReturn
 from uuid import UUID, uuid4
 
 import asyncpg
 
 from core import correlation
-from core.errors import Forbidden, OrderNotFound, PreconditionFailed, UserGone
+from core.errors import (
+    Forbidden,
+    OrderNotFound,
+    PreconditionFailed,
+    TooManyPendingOrders,
+    UserGone,
+)
 from core.events import NewOrderEvent, StatusChangedEvent
 from core.lifecycle import INITIAL_STATUS, OrderStatus, check_transition
 from core.order import Order, OrderItem, OrderPage, OrderView, total_of, view_of
+from core.ratelimit import audit_fields
 from store import orders
 from store.cache import OrderCache
 from store.db import Executor
@@ -40,18 +48,24 @@ def new_order(user_id: int, items: tuple[OrderItem, ...]) -> tuple[Order, NewOrd
     return order, NewOrderEvent.for_order(uuid4(), order)
 
 
-async def insert_new(conn: Executor, order: Order, event: NewOrderEvent) -> None:
-    """Write the order and its event; a user that no longer exists is UserGone (401)."""
+async def insert_new(
+    conn: Executor, order: Order, event: NewOrderEvent, *, max_pending: int = 0
+) -> None:
+    """Write the order and its event; a user that no longer exists is UserGone (401), one
+    with `max_pending` PENDING orders already is TooManyPendingOrders (0: no cap)."""
     try:
-        await orders.insert_order(
+        written = await orders.insert_order(
             conn,
             order=order,
             event=event,
             correlation_id=correlation.current(),
             traceparent=current_traceparent(),
+            max_pending=max_pending,
         )
     except asyncpg.ForeignKeyViolationError as exc:
         raise UserGone("the token's user no longer exists") from exc
+    if not written:
+        _refused(await orders.pending_orders(conn, user_id=order.user_id), order, max_pending)
     log.info(
         "order created order_id=%s user_id=%s total_price=%s event_id=%s",
         order.id,
@@ -61,6 +75,20 @@ async def insert_new(conn: Executor, order: Order, event: NewOrderEvent) -> None
     )
 
 
+def _refused(pending: int | None, order: Order, max_pending: int) -> NoReturn:
+    if pending is None:
+        raise UserGone("the token's user no longer exists")
+    client = f"user:{order.user_id}"
+    log.warning(
+        "rate limited bucket=pending client=%s pending=%s limit=%s",
+        client,
+        pending,
+        max_pending,
+        extra=audit_fields("pending", client, TooManyPendingOrders.retry_after),
+    )
+    raise TooManyPendingOrders(max_pending)
+
+
 class Orders:
     def __init__(
         self,
@@ -68,10 +96,13 @@ class Orders:
         cache: OrderCache,
         *,
         acquire_timeout: float = DEFAULT_ACQUIRE_TIMEOUT,
+        max_pending: int = 0,
     ) -> None:
+        """`max_pending`: the PENDING orders a user may have at once (0: no cap)."""
         self._pool = pool
         self._cache = cache
         self._acquire_timeout = acquire_timeout
+        self._max_pending = max_pending
 
     def _connection(self) -> asyncpg.pool.PoolAcquireContext:
         """A pooled connection, waited for at most `acquire_timeout` (then DatabaseBusy)."""
@@ -82,7 +113,7 @@ class Orders:
         """Write the order and its `new_order` event in one statement, then cache it."""
         order, event = new_order(user_id, items)
         async with self._connection() as conn:
-            await insert_new(conn, order, event)
+            await insert_new(conn, order, event, max_pending=self._max_pending)
         view = view_of(order)
         await self._cache.put(view)
         return view

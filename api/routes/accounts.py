@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from api.keys import ACCOUNTS, TOKENS
+from api.login_limits import login_attempt
 from api.operations import Operation
 from api.ratelimit import THROTTLE
 from api.responses import json_response
@@ -15,19 +16,17 @@ from usecases.accounts import account_name
 
 async def register(request: web.Request) -> web.Response:
     throttle = request.app[THROTTLE]
-    await throttle.credentials(request, "register", account=None)
+    await throttle.register(request)
     body = await json_body(request, RegisterIn)
-    await throttle.credentials(request, "register", account=body.email)
+    await throttle.register(request, account=body.email)
     user = await request.app[ACCOUNTS].register(email=body.email, password=body.password)
     return json_response(UserOut(id=user.id, email=user.email).model_dump(), status=201)
 
 
 async def token(request: web.Request) -> web.Response:
-    throttle = request.app[THROTTLE]
-    await throttle.credentials(request, "token", account=None)
     form = await form_body(request, TokenForm)
-    await throttle.credentials(request, "token", account=account_name(form.username))
-    user = await request.app[ACCOUNTS].authenticate(email=form.username, password=form.password)
+    async with login_attempt(request.app[THROTTLE], request, account_name(form.username)):
+        user = await request.app[ACCOUNTS].authenticate(email=form.username, password=form.password)
     tokens = request.app[TOKENS]
     out = TokenOut(access_token=tokens.issue(user.id), expires_in=tokens.expires_in)
     return json_response(out.model_dump())

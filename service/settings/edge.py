@@ -48,15 +48,22 @@ class EdgeSettings(BaseSettings):
     password_hash_queue: int = Field(32, ge=0)
 
     # Rate limiting (token buckets in Redis, in-process while Redis fails)
-    rate_limit_enabled: bool = True
+    rate_limit_enabled: bool = True  # the general and the order-creation buckets
     rate_limit_capacity: int = Field(100, ge=1)
     rate_limit_refill_rate: float = Field(50.0, gt=0)
-    auth_rate_limit_capacity: int = Field(10, ge=1)
+    order_create_rate_limit_capacity: int = Field(20, ge=1)  # per user, POST /orders/
+    order_create_rate_limit_refill_rate: float = Field(5.0, gt=0)
+    auth_rate_limit_capacity: int = Field(10, ge=1)  # the strict credentials buckets
     auth_rate_limit_refill_rate: float = Field(0.2, gt=0)
+    auth_failure_rate_limit_capacity: int = Field(50, ge=1)  # failed logins, looser
+    auth_failure_rate_limit_refill_rate: float = Field(0.2, gt=0)
     rate_limit_key_prefix: str = Field("ratelimit", min_length=1)
     trusted_proxies: Annotated[
         tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...], NoDecode
     ] = ()
+    rate_limit_ipv6_prefix: int = Field(64, ge=1, le=128)  # an IPv6 client is its /64
+    # Open (PENDING) orders a user may have at once; 0: no cap.
+    max_pending_orders_per_user: int = Field(100, ge=0)
 
     _split_lists = field_validator(
         "cors_allow_origins",

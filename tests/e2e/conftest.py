@@ -89,6 +89,7 @@ class Stack:
             # buckets stay at their defaults); buckets of the test's own in Redis.
             "RATE_LIMIT_ENABLED": "false",
             "RATE_LIMIT_KEY_PREFIX": f"ratelimit.e2e.{self.suffix}",
+            "MAX_PENDING_ORDERS_PER_USER": "0",  # no cap on one user's open orders
             **self.overrides,
         }
 

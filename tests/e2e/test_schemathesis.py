@@ -47,6 +47,8 @@ async def test_schemathesis_finds_nothing(stack: Stack, http: aiohttp.ClientSess
     stack.overrides.update(
         AUTH_RATE_LIMIT_CAPACITY="1000000",  # it logs in thousands of times
         AUTH_RATE_LIMIT_REFILL_RATE="1000000",
+        AUTH_FAILURE_RATE_LIMIT_CAPACITY="1000000",  # most of them fail
+        AUTH_FAILURE_RATE_LIMIT_REFILL_RATE="1000000",
         PASSWORD_HASH_MEMORY_KIB="8",
         PASSWORD_HASH_TIME_COST="1",
         LOG_LEVEL="WARNING",

@@ -4,7 +4,10 @@ proxy a test can cut and restore (kinder to the shared servers than stopping the
 It runs its own event loop in a thread, so it keeps forwarding while the test blocks.
 `cut()` closes every open connection and stops listening (clients see refused
 connections); `restore()` listens again on the same port; `slow(seconds)` holds every
-chunk of the server's answers that long (a server slow to answer, its answers queueing).
+chunk of the server's answers that long (a server slow to answer, its answers queueing);
+`pause()` holds every byte both ways until `resume()`, connections staying open (a server
+that stalls, as `CLIENT PAUSE` stalls Redis): what a client sent and then hung up on is
+never delivered, as Redis drops the unprocessed input of a client that went away.
 """
 
 from __future__ import annotations
@@ -58,6 +61,8 @@ class TcpProxy:
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
         self._delay = 0.0
+        self._flowing = asyncio.Event()
+        self._flowing.set()
 
     @property
     def address(self) -> str:
@@ -78,6 +83,13 @@ class TcpProxy:
         """Hold each chunk the server sends for `seconds` (0: forward at once again)."""
         self._delay = seconds
 
+    def pause(self) -> None:
+        """Hold every byte both ways until `resume()`; connections stay open."""
+        self._call(self._set_flowing(False))
+
+    def resume(self) -> None:
+        self._call(self._set_flowing(True))
+
     def stop(self) -> None:
         self.cut()
         self._loop.call_soon_threadsafe(self._loop.stop)
@@ -87,6 +99,12 @@ class TcpProxy:
     def _call(self, coro: Coroutine[Any, Any, None]) -> None:
         fut = asyncio.run_coroutine_threadsafe(coro, self._loop)
         fut.result(timeout=10)
+
+    async def _set_flowing(self, flowing: bool) -> None:
+        if flowing:
+            self._flowing.set()
+        else:
+            self._flowing.clear()
 
     async def _listen(self) -> None:
         if self._server is None:
@@ -122,9 +140,32 @@ class TcpProxy:
             while data := await reader.read(65536):
                 if answers and self._delay:
                     await asyncio.sleep(self._delay)
+                if not self._flowing.is_set():
+                    held = await self._held(reader, data)
+                    if held is None:
+                        break  # the sender hung up while paused: what it sent is dropped
+                    data = held
                 writer.write(data)
                 await writer.drain()
         writer.transport.abort()
+
+    async def _held(self, reader: asyncio.StreamReader, data: bytes) -> bytes | None:
+        """`data` and what else arrives until the proxy resumes; None if the sender hangs up."""
+        chunks = [data]
+        resumed = asyncio.ensure_future(self._flowing.wait())
+        try:
+            while not resumed.done():
+                more = asyncio.ensure_future(reader.read(65536))
+                await asyncio.wait({resumed, more}, return_when=asyncio.FIRST_COMPLETED)
+                if not more.done():
+                    more.cancel()  # resumed: a read cancelled while waiting loses nothing
+                    break
+                if not more.result():
+                    return None
+                chunks.append(more.result())
+        finally:
+            resumed.cancel()
+        return b"".join(chunks)
 
 
 @contextlib.contextmanager

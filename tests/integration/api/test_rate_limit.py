@@ -136,11 +136,16 @@ async def test_token_has_strict_buckets_even_with_limiting_off(make_client: Make
     assert resp.headers["RateLimit-Policy"].startswith('"token-')
 
 
-async def test_credentials_are_limited_per_account_across_addresses(
+async def test_failed_logins_are_limited_per_account_across_addresses(
     make_client: MakeClient,
 ) -> None:
     client = await make_client(
-        **limited(rate_limit_enabled=False, auth_rate_limit_capacity=3, trusted_proxies="127.0.0.1")
+        **limited(
+            rate_limit_enabled=False,
+            auth_failure_rate_limit_capacity=3,
+            auth_failure_rate_limit_refill_rate=SLOW,
+            trusted_proxies="127.0.0.1",
+        )
     )
     email = random_email()
     resp = await client.post("/register/", json={"email": email, "password": PASSWORD})
