@@ -9,6 +9,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
+from core.emails import MAX_LENGTH as MAX_EMAIL_LENGTH
 from core.emails import SPECIAL_USE_PATTERN, normalize_email
 from core.money import MAX_AMOUNT
 
@@ -68,13 +69,13 @@ Amount = Annotated[
 # An address in its one normalised spelling (`core.emails`).
 Email = Annotated[
     str,
-    Field(max_length=1000),
+    Field(max_length=MAX_EMAIL_LENGTH),  # checked before the normalisation
     AfterValidator(normalize_email),
     WithJsonSchema(
         {
             "type": "string",
             "format": "email",
-            "maxLength": 320,
+            "maxLength": MAX_EMAIL_LENGTH,
             "not": {"pattern": SPECIAL_USE_PATTERN},
             "description": "an address outside the special-use domains (.test, .local, ...)",
         }

@@ -126,6 +126,46 @@ async def test_register_refuses_hostile_emails_with_422(client: Client, email: s
     assert resp.status == 422, await resp.text()
 
 
+async def test_a_username_of_60_kb_of_combining_marks_is_422_at_once(client: Client) -> None:
+    """It took 3-4 s of the event loop (NFC twice, before any length check), and /health
+    on the same process waited meanwhile."""
+    username = "a" + "\u0323\u0302" * 15000 + "@b.com"
+    body = f"username={username}&password=xxxxxxxx".encode()  # raw UTF-8: 60 KB
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    started = time.monotonic()
+    resp = await client.post("/token/", data=body, headers=headers)
+    assert resp.status == 422, await resp.text()
+    assert time.monotonic() - started < 1.0
+    detail = (await resp.json())["detail"]
+    assert [(e["loc"], e["type"]) for e in detail] == [(["body", "username"], "string_too_long")]
+
+
+@pytest.mark.parametrize(
+    ("form", "loc"),
+    [
+        ({"username": "a" * 309 + "@example.com", "password": "long enough"}, "username"),
+        ({"username": "ada@example.com", "password": "p" * 257}, "password"),
+    ],
+)
+async def test_token_fields_over_the_contract_bounds_are_422(
+    client: Client, form: dict[str, str], loc: str
+) -> None:
+    resp = await client.post("/token/", data=form)
+    assert resp.status == 422, await resp.text()
+    detail = (await resp.json())["detail"]
+    assert [(e["loc"], e["type"]) for e in detail] == [(["body", loc], "string_too_long")]
+
+
+async def test_register_refuses_an_email_over_320_characters_before_normalising(
+    client: Client,
+) -> None:
+    email = "a" + "\u0323" * 400 + "@example.com"
+    resp = await client.post("/register/", json={"email": email, "password": "long enough"})
+    assert resp.status == 422, await resp.text()
+    detail = (await resp.json())["detail"]
+    assert [(e["loc"], e["type"]) for e in detail] == [(["body", "email"], "string_too_long")]
+
+
 async def test_a_token_whose_user_is_gone_is_401(
     client: Client, user: User, pool: asyncpg.Pool
 ) -> None:
