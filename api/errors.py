@@ -2,6 +2,8 @@
 
 It is the only place that catches `Exception`: anything unexpected is logged with its
 traceback and answered with a JSON 500, so every error body is JSON with a `detail` key.
+A client that went away in the middle of its request is no error of ours: it gets the
+status nginx gives it, 499, which only the metrics and the access log ever see.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from api.auth import MissingToken
+from api.protocol import TIMEOUT_DETAIL, BodyTimeout
 from api.responses import error_response
 from api.validation import RequestValidationError
 from core.errors import (
@@ -33,6 +36,7 @@ from core.errors import (
 log = logging.getLogger(__name__)
 
 BEARER = {"WWW-Authenticate": "Bearer"}
+CLIENT_CLOSED_REQUEST = 499
 # Headers of an aiohttp HTTPException worth keeping on its JSON rendering.
 _KEPT_HEADERS = ("Allow", "WWW-Authenticate", "Retry-After")
 
@@ -75,6 +79,10 @@ def to_response(exc: Exception) -> web.Response | None:
             return error_response(429, "rate limit exceeded", headers=exc.headers)
         case IdempotencyKeyReused():
             return error_response(422, _KEY_REUSED)
+        case BodyTimeout():
+            response = error_response(408, TIMEOUT_DETAIL)
+            response.force_close()
+            return response
         case HistoryGone():
             return error_response(410, exc.detail)
         case RequestValidationError():
@@ -98,8 +106,19 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         assert response is not None
         return response
     except Exception as exc:
+        if isinstance(exc, ConnectionResetError) and _client_gone(request):
+            log.debug(
+                "client closed the connection method=%s path=%s", request.method, request.path
+            )
+            return error_response(CLIENT_CLOSED_REQUEST, "client closed request")
         response = to_response(exc)
         if response is None:
             log.exception("unhandled error method=%s path=%s", request.method, request.path)
             response = error_response(500, "internal server error")
         return response
+
+
+def _client_gone(request: web.Request) -> bool:
+    """Whether the client's connection is closed (a reset from a dependency is not this)."""
+    transport = request.transport
+    return transport is None or transport.is_closing()

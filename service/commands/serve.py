@@ -37,8 +37,7 @@ def _install_uvloop() -> None:
 
 
 def run(settings: Settings, args: argparse.Namespace) -> None:
-    from aiohttp import web
-
+    from service import http_server
     from service.app import create_app
     from service.tracing import start_from
 
@@ -46,16 +45,10 @@ def run(settings: Settings, args: argparse.Namespace) -> None:
     _install_uvloop()
     tracer_provider = start_from(settings)  # None unless OTEL_EXPORTER_OTLP_ENDPOINT is set
     log.info(
-        "starting roles=%s http=%s:%d",
+        "starting roles=%s http=%s:%d read_timeout=%ss",
         ",".join(sorted(settings.service_roles)),
         settings.http_host,
         settings.http_port,
+        settings.http_read_timeout_seconds,
     )
-    web.run_app(
-        create_app(settings, tracer_provider=tracer_provider),
-        host=settings.http_host,
-        port=settings.http_port,
-        access_log=logging.getLogger("aiohttp.access"),
-        shutdown_timeout=15.0,
-        print=None,
-    )
+    http_server.run(create_app(settings, tracer_provider=tracer_provider), settings)
