@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from api import audit
 from api.keys import ACCOUNTS, TOKENS
 from api.operations import Operation
 from api.ratelimit import THROTTLE
 from api.responses import json_response
 from api.schemas.accounts import RegisterIn, TokenForm, TokenOut, UserOut
-from api.validation import form_body, json_body
+from api.validation import RequestValidationError, form_body, json_body
+from core.errors import InvalidCredentials
 from usecases.accounts import account_name
 
 
@@ -25,9 +27,22 @@ async def register(request: web.Request) -> web.Response:
 async def token(request: web.Request) -> web.Response:
     throttle = request.app[THROTTLE]
     await throttle.credentials(request, "token", account=None)
-    form = await form_body(request, TokenForm)
-    await throttle.credentials(request, "token", account=account_name(form.username))
-    user = await request.app[ACCOUNTS].authenticate(email=form.username, password=form.password)
+    try:
+        form = await form_body(request, TokenForm)
+    except RequestValidationError:
+        audit.login_failed(
+            client=throttle.client_address(request), account=None, reason="invalid_request"
+        )
+        raise
+    account = account_name(form.username)
+    await throttle.credentials(request, "token", account=account)
+    try:
+        user = await request.app[ACCOUNTS].authenticate(email=form.username, password=form.password)
+    except InvalidCredentials:
+        audit.login_failed(
+            client=throttle.client_address(request), account=account, reason="invalid_credentials"
+        )
+        raise
     tokens = request.app[TOKENS]
     out = TokenOut(access_token=tokens.issue(user.id), expires_in=tokens.expires_in)
     return json_response(out.model_dump())
