@@ -59,7 +59,7 @@ OPERATIONS = [
         status=201,
         response=UserOut,
         body=RegisterIn,
-        errors=(400, 413, 422, 429, 503),
+        errors=(400, 408, 413, 422, 429, 503),
         links=(
             (
                 "GetToken",
@@ -83,6 +83,6 @@ OPERATIONS = [
         response=TokenOut,
         body=TokenForm,
         form=True,
-        errors=(401, 413, 422, 429, 503),
+        errors=(401, 408, 413, 422, 429, 503),
     ),
 ]

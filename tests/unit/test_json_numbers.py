@@ -47,7 +47,7 @@ def test_every_spelling_of_an_amount_with_2_decimals_is_taken_exactly(cents: int
 )
 def test_a_value_with_more_than_2_decimals_is_refused_however_long(digits: int, scale: int) -> None:
     value = Decimal(digits).scaleb(-scale)
-    if value == value.quantize(Decimal("0.01")) or value > MAX_AMOUNT:
+    if value > MAX_AMOUNT or value == value.quantize(Decimal("0.01")):
         return  # 2 decimals after all (trailing zeros), or refused for its size
     for text in _spellings(value):
         assert _errors(_order(text)) == [("price", "decimal_max_places")], text
