@@ -13,7 +13,7 @@ import signal
 
 from aiohttp import web
 
-from api.protocol import HttpRunner
+from api.server import HttpRunner
 from service.settings import Settings
 
 # Idle keep-alive connections are closed after this (aiohttp's run_app default, as before).
