@@ -258,3 +258,26 @@ async def test_pipelined_requests_are_answered_in_order(client: Client, user: Us
         await conn.close()
     assert (first.status, second.status) == (200, 200)
     assert second.json() == []
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        pytest.param("/orders/user/{id}/?limit=%ff", id="query-bad-percent"),
+        pytest.param("/orders/user/{id}/?cursor=%ff%fe", id="cursor-bad-percent"),
+        pytest.param("/orders/user/{id}/?cursor=" + "A" * 4000, id="cursor-4000"),
+        pytest.param("/orders/user/{id}/?limit=" + "9" * 4000, id="limit-4000-digits"),
+        pytest.param("/orders/user/" + "9" * 5000 + "/", id="user-id-5000-digits"),
+        pytest.param("/orders/%ff/", id="order-id-bad-percent"),
+        pytest.param("/orders/%00/history/", id="order-id-nul"),
+    ],
+)
+async def test_hostile_paths_and_queries_never_give_a_500(
+    client: Client, user: User, caplog: pytest.LogCaptureFixture, target: str
+) -> None:
+    caplog.set_level(logging.INFO)
+    headers = [("Authorization", f"Bearer {user.token}")]
+    resp = await exchange(_port(client), request("GET", target.format(id=user.id), headers))
+    assert resp.status in (400, 403, 404, 422), resp.body
+    assert "detail" in resp.json()
+    _no_traceback(caplog)
