@@ -20,7 +20,8 @@ from pydantic import BeforeValidator, WithJsonSchema
 
 from usecases.orders import Position
 
-PATTERN = r"^[A-Za-z0-9_-]{32}$"
+LENGTH = 32
+PATTERN = rf"^[A-Za-z0-9_-]{{{LENGTH}}}$"
 _PATTERN = re.compile(PATTERN)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MIN = datetime.min.replace(tzinfo=UTC)
@@ -42,7 +43,7 @@ def decode_cursor(value: object) -> Position:
     """The position a cursor names; ValueError (a 422 at the edge) when it names none."""
     if isinstance(value, tuple):
         return value  # already decoded
-    if not isinstance(value, str) or not _PATTERN.fullmatch(value):
+    if not isinstance(value, str) or len(value) != LENGTH or not _PATTERN.fullmatch(value):
         raise ValueError("invalid cursor")
     try:
         micros, raw_id = _LAYOUT.unpack(base64.urlsafe_b64decode(value))

@@ -23,7 +23,8 @@ from contextlib import asynccontextmanager
 
 from aiohttp import web
 
-from api.ratelimit import RateLimitConfig, Throttle, account_label, refuse, scoped
+from api.ratelimit import RateLimitConfig, Throttle, refuse, scoped
+from core.audit import account_label
 from core.errors import RateLimited, Unavailable
 from core.ratelimit import Claim, Policy, refused
 

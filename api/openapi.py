@@ -19,6 +19,7 @@ _ERROR_DESCRIPTIONS = {
     401: "Not authenticated, or the token or credentials are invalid",
     403: "Forbidden: another user's resource",
     404: "Not found",
+    408: "The request did not arrive in full within the read timeout; the connection is closed",
     409: "Conflict: an illegal status transition, or an Idempotency-Key still in flight",
     412: "Precondition failed: If-Match names a version the order no longer has",
     413: "The body is larger than 64 KiB",

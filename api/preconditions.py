@@ -16,6 +16,7 @@ from core.order import OrderView
 
 IDEMPOTENCY_KEY = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
+MAX_IF_MATCH_LENGTH = 1024
 KEY_PATTERN = r"^[\x21-\x7e]{1,255}$"
 _KEY = re.compile(KEY_PATTERN)
 _STRONG_VERSION = re.compile(r'"(\d{1,10})"')
@@ -30,6 +31,8 @@ def if_match(request: web.Request) -> tuple[int, ...] | None:
     raw = request.headers.get("If-Match")
     if raw is None or raw.strip() == "*":
         return None
+    if len(raw) > MAX_IF_MATCH_LENGTH:
+        return ()  # not read: no version matches
     versions = []
     for tag in raw.split(","):
         match = _STRONG_VERSION.fullmatch(tag.strip())
@@ -43,7 +46,7 @@ def idempotency_key(request: web.Request) -> str | None:
     raw = request.headers.get(IDEMPOTENCY_KEY)
     if raw is None:
         return None
-    key = raw.strip()
+    key = raw.strip() if len(raw) <= MAX_KEY_LENGTH + 2 else ""  # + 2: an sf-string's quotes
     if len(key) >= 2 and key[0] == key[-1] == '"':
         key = key[1:-1]
     if not _KEY.fullmatch(key):

@@ -14,7 +14,6 @@ when Redis fails).
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -28,8 +27,9 @@ from api.auth import bearer_user
 from api.clients import FORWARDED_FOR, IPNetwork, client_identity
 from api.metrics import RATE_LIMITED
 from api.responses import error_response
+from core import audit
 from core.errors import InvalidToken, RateLimited
-from core.ratelimit import Claim, Decision, Policy, audit_fields, limit_headers, refused
+from core.ratelimit import Claim, Decision, Policy, limit_headers, refused
 
 log = logging.getLogger(__name__)
 
@@ -83,11 +83,6 @@ def is_create(request: web.Request) -> bool:
     return request.method == "POST" and request.path.rstrip("/") == "/orders"
 
 
-def account_label(account: str) -> str:
-    """An account as audit lines name it: a short hash, never the email."""
-    return "account:" + hashlib.sha256(account.encode()).hexdigest()[:16]
-
-
 def scoped(name: str, policy: Policy) -> Policy:
     return Policy(name, policy.capacity, policy.refill_rate)
 
@@ -101,20 +96,12 @@ def refuse(
     buckets = ",".join(d.policy.name for d in over)
     headers = limit_headers(over)
     RATE_LIMITED.labels(label).inc()
-    log.warning(
-        "rate limited bucket=%s client=%s method=%s path=%s retry_after=%s",
+    audit.rate_limited(
         buckets,
         client,
-        request.method,
-        request.path,
-        headers["Retry-After"],
-        extra=audit_fields(
-            buckets,
-            client,
-            int(headers["Retry-After"]),
-            method=request.method,
-            path=request.path,
-        ),
+        int(headers["Retry-After"]),
+        method=request.method,
+        path=request.path,
     )
     return headers
 
@@ -173,7 +160,7 @@ class Throttle:
             client = f"addr:{self.client_address(request)}"
             claim, named = (client, by_address), client
         else:
-            claim, named = (account, by_account), account_label(account)
+            claim, named = (account, by_account), audit.account_label(account)
         decisions = await self.buckets.take([claim])
         if refused(decisions):
             raise RateLimited(refuse(request, decisions, named, "register"))

@@ -26,6 +26,8 @@ _REQUIRED = ["sub", "exp", "iat", "iss", "aud", "jti"]
 LEEWAY = timedelta(seconds=10)
 # Tokens remembered per process (about 0.3 KiB each); the oldest is forgotten first.
 REMEMBERED = 4096
+# Ours are about 300 ASCII characters; longer or other text is refused before any work.
+MAX_LENGTH = 2048
 
 
 class Tokens:
@@ -67,7 +69,10 @@ class Tokens:
         return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
 
     def verify(self, token: str) -> int:
-        """The user id a valid token carries; InvalidToken for anything else."""
+        """The user id a valid token carries; InvalidToken for anything else (a header
+        byte that is not ASCII arrives here as a surrogate, which no JWT holds)."""
+        if len(token) > MAX_LENGTH or not token.isascii():
+            raise InvalidToken("not a token")
         known = self._verified.get(token)
         if known is not None:
             user_id, valid_until = known

@@ -12,7 +12,8 @@ import uuid
 from contextvars import ContextVar
 
 NONE = "-"
-_VALID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+MAX_LENGTH = 128
+_VALID = re.compile(rf"[A-Za-z0-9._:-]{{1,{MAX_LENGTH}}}")
 
 correlation_id: ContextVar[str] = ContextVar("correlation_id", default=NONE)
 
@@ -23,7 +24,7 @@ def new_id() -> str:
 
 def accept(candidate: str | None) -> str:
     """`candidate` when it is a sane id (a client's or a proxy's); a new id otherwise."""
-    if candidate and _VALID.fullmatch(candidate):
+    if candidate and len(candidate) <= MAX_LENGTH and _VALID.fullmatch(candidate):
         return candidate
     return new_id()
 

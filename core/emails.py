@@ -3,6 +3,9 @@
 Two spellings of one address are one account: surrounding spaces are dropped, the text
 is put in Unicode NFC, the domain in its canonical IDNA form (`xn--` labels and their
 Unicode spelling are the same domain), and the whole address in lower case.
+
+Text longer than any address is refused before anything else is done with it: Unicode
+normalisation is quadratic on some input (60 KB of combining marks took seconds).
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ SPECIAL_USE_PATTERN = (
 
 def normalize_email(raw: str) -> str:
     """The canonical spelling of an address; ValueError when `raw` is not one."""
+    if len(raw) > MAX_LENGTH:
+        raise ValueError(f"an email address has at most {MAX_LENGTH} characters")
     text = unicodedata.normalize("NFC", raw.strip())
     try:
         # Syntax only, no DNS look-up.

@@ -15,14 +15,6 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-AUDIT = "rate_limited"  # the `audit` field of the log line each 429 writes
-
-
-def audit_fields(bucket: str, client: str, retry_after: int, **more: object) -> dict[str, object]:
-    """The structured fields of a 429's audit line (`extra=` of its WARNING), one shape
-    wherever a refusal is decided."""
-    return {"audit": AUDIT, "bucket": bucket, "client": client, "retry_after": retry_after, **more}
-
 
 @dataclass(frozen=True, slots=True)
 class Policy:

@@ -131,11 +131,14 @@ async def _api_usecases(app: web.Application) -> AsyncIterator[None]:
 
 
 def _middlewares(settings: Settings, tracer_provider: TracerProvider | None) -> list[Middleware]:
+    """Outermost first. Whatever can fail runs inside `error_middleware`, so no request ever
+    meets aiohttp's own text/plain 500. The rate limiter sits between two layers of it: the
+    inner one turns a handler's errors into answers, which the limiter counts and gives its
+    headers; the outer one answers anything the limiter itself raises. (The credentials
+    buckets of /token/ and /register/ are counted by their handlers.)"""
     middlewares: list[Middleware] = [metrics_middleware, request_id_middleware, error_middleware]
     if Role.API in settings.service_roles and settings.rate_limit_enabled:
-        # Outside the error middleware, so its headers go on error answers too. (The
-        # credentials buckets of /token/ and /register/ are counted by their handlers.)
-        middlewares.insert(2, rate_limit_middleware)
+        middlewares += [rate_limit_middleware, error_middleware]
     if tracer_provider is not None:  # outermost: the server span covers every other middleware
         middlewares.insert(0, server_middleware(tracer_provider))
     return middlewares

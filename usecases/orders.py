@@ -9,7 +9,7 @@ from uuid import UUID, uuid4
 
 import asyncpg
 
-from core import correlation
+from core import audit, correlation
 from core.errors import (
     Forbidden,
     OrderNotFound,
@@ -20,7 +20,6 @@ from core.errors import (
 from core.events import NewOrderEvent, StatusChangedEvent
 from core.lifecycle import INITIAL_STATUS, OrderStatus, check_transition
 from core.order import Order, OrderItem, OrderPage, OrderView, total_of, view_of
-from core.ratelimit import audit_fields
 from store import orders
 from store.cache import OrderCache
 from store.db import Executor
@@ -79,12 +78,8 @@ def _refused(pending: int | None, order: Order, max_pending: int) -> NoReturn:
     if pending is None:
         raise UserGone("the token's user no longer exists")
     client = f"user:{order.user_id}"
-    log.warning(
-        "rate limited bucket=pending client=%s pending=%s limit=%s",
-        client,
-        pending,
-        max_pending,
-        extra=audit_fields("pending", client, TooManyPendingOrders.retry_after),
+    audit.rate_limited(
+        "pending", client, TooManyPendingOrders.retry_after, pending=pending, limit=max_pending
     )
     raise TooManyPendingOrders(max_pending)
 

@@ -10,7 +10,9 @@ from api.operations import Operation
 from api.ratelimit import THROTTLE
 from api.responses import json_response
 from api.schemas.accounts import RegisterIn, TokenForm, TokenOut, UserOut
-from api.validation import form_body, json_body
+from api.validation import RequestValidationError, form_body, json_body
+from core import audit
+from core.errors import InvalidCredentials
 from usecases.accounts import account_name
 
 
@@ -24,9 +26,27 @@ async def register(request: web.Request) -> web.Response:
 
 
 async def token(request: web.Request) -> web.Response:
-    form = await form_body(request, TokenForm)
-    async with login_attempt(request.app[THROTTLE], request, account_name(form.username)):
-        user = await request.app[ACCOUNTS].authenticate(email=form.username, password=form.password)
+    throttle = request.app[THROTTLE]
+    try:
+        form = await form_body(request, TokenForm)
+    except RequestValidationError:
+        audit.login_failed(
+            client=throttle.client_address(request), account=None, reason="invalid_request"
+        )
+        raise
+    account = account_name(form.username)
+    async with login_attempt(throttle, request, account):
+        try:
+            user = await request.app[ACCOUNTS].authenticate(
+                email=form.username, password=form.password
+            )
+        except InvalidCredentials:
+            audit.login_failed(
+                client=throttle.client_address(request),
+                account=account,
+                reason="invalid_credentials",
+            )
+            raise
     tokens = request.app[TOKENS]
     out = TokenOut(access_token=tokens.issue(user.id), expires_in=tokens.expires_in)
     return json_response(out.model_dump())
@@ -43,7 +63,7 @@ OPERATIONS = [
         status=201,
         response=UserOut,
         body=RegisterIn,
-        errors=(400, 413, 422, 429, 503),
+        errors=(400, 408, 413, 422, 429, 503),
         links=(
             (
                 "GetToken",
@@ -67,6 +87,6 @@ OPERATIONS = [
         response=TokenOut,
         body=TokenForm,
         form=True,
-        errors=(401, 413, 422, 429, 503),
+        errors=(401, 408, 413, 422, 429, 503),
     ),
 ]

@@ -7,6 +7,9 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas.fields import Email
+from core.emails import MAX_LENGTH as MAX_EMAIL_LENGTH
+
+MAX_PASSWORD_LENGTH = 256
 
 
 class RegisterIn(BaseModel):
@@ -16,7 +19,7 @@ class RegisterIn(BaseModel):
     )
 
     email: Email
-    password: Annotated[str, Field(min_length=8, max_length=256)]
+    password: Annotated[str, Field(min_length=8, max_length=MAX_PASSWORD_LENGTH)]
 
 
 class UserOut(BaseModel):
@@ -25,14 +28,15 @@ class UserOut(BaseModel):
 
 
 class TokenForm(BaseModel):
-    """OAuth2 password flow: `application/x-www-form-urlencoded` fields."""
+    """OAuth2 password flow: `application/x-www-form-urlencoded` fields, each bounded
+    before anything is done with it (no account has a longer email or password)."""
 
     model_config = ConfigDict(extra="ignore")
 
-    username: Annotated[str, Field(description="the account's email")]
-    password: str
+    username: Annotated[str, Field(max_length=MAX_EMAIL_LENGTH, description="the account's email")]
+    password: Annotated[str, Field(max_length=MAX_PASSWORD_LENGTH)]
     grant_type: Literal["password"] | None = None
-    scope: str = ""
+    scope: Annotated[str, Field(max_length=1024)] = ""
 
 
 class TokenOut(BaseModel):

@@ -49,8 +49,7 @@ def _install_uvloop() -> None:
 
 
 def run(settings: Settings, args: argparse.Namespace) -> None:
-    from aiohttp import web
-
+    from service import http_server
     from service.app import create_app
     from service.tracing import start_from
 
@@ -59,17 +58,11 @@ def run(settings: Settings, args: argparse.Namespace) -> None:
     tracer_provider = start_from(settings)  # None unless OTEL_EXPORTER_OTLP_ENDPOINT is set
     operator = settings.operator_listen_port
     log.info(
-        "starting roles=%s http=%s:%d operator=%s",
+        "starting roles=%s http=%s:%d operator=%s read_timeout=%ss",
         ",".join(sorted(settings.service_roles)),
         settings.listen_host,
         settings.http_port,
         f"{settings.operator_host}:{operator}" if operator else "off",
+        settings.http_read_timeout_seconds,
     )
-    web.run_app(
-        create_app(settings, tracer_provider=tracer_provider),
-        host=settings.listen_host,
-        port=settings.http_port,
-        access_log=logging.getLogger("aiohttp.access"),
-        shutdown_timeout=15.0,
-        print=None,
-    )
+    http_server.run(create_app(settings, tracer_provider=tracer_provider), settings)

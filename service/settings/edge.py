@@ -27,6 +27,8 @@ class EdgeSettings(BaseSettings):
     # HTTP (unset host: every interface with the API role, else loopback: Settings.listen_host)
     http_host: str | None = None
     http_port: int = Field(8000, ge=1, le=65535)
+    # A request must arrive in full (header and body) this long after its first byte.
+    http_read_timeout_seconds: float = Field(15.0, gt=0)
     service_roles: Annotated[frozenset[Role], NoDecode] = frozenset(Role)
 
     # Auth

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
+from service import http_server
 from service.commands import serve
 from service.settings import Settings
 from tests.unit.test_settings import SECRET
@@ -17,18 +18,20 @@ from tests.unit.test_settings import SECRET
 
 @pytest.fixture
 def started(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, Any]:
-    """What `web.run_app` was asked, and the app's settings; nothing listens."""
+    """Where `service.http_server` was asked to serve, and the app's settings; nothing
+    listens (it binds the settings' listen host and HTTP port)."""
     monkeypatch.chdir(tmp_path)
     for name in Settings.model_fields:  # only what each test says
         monkeypatch.delenv(name.upper(), raising=False)
     seen: dict[str, Any] = {}
 
-    def run_app(app: web.Application, **kwargs: Any) -> None:
+    def run(app: web.Application, settings: Settings) -> None:
         from service.keys import SETTINGS
 
-        seen.update(kwargs, settings=app[SETTINGS])
+        assert app[SETTINGS] is settings
+        seen.update(host=settings.listen_host, port=settings.http_port, settings=settings)
 
-    monkeypatch.setattr(web, "run_app", run_app)
+    monkeypatch.setattr(http_server, "run", run)
     monkeypatch.setattr(serve, "_install_uvloop", lambda: None)
     return seen
 

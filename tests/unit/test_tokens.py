@@ -247,3 +247,17 @@ def test_refused_tokens_are_not_remembered_and_the_oldest_is_forgotten_first(
     for token in (first, second, third, second, third, first):
         tokens.verify(token)
     assert decoded == ["not-a-token", "not-a-token", first, second, third, first]
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        pytest.param("a\udcffb", id="undecodable-byte"),  # how aiohttp hands over b"a\xffb"
+        pytest.param("é.é.é", id="non-ascii"),
+        pytest.param("a" * 10_000, id="10000-chars"),
+        pytest.param("", id="empty"),
+    ],
+)
+def test_text_that_cannot_be_a_token_is_invalid(token: str) -> None:
+    with pytest.raises(InvalidToken):
+        TOKENS.verify(token)

@@ -1,8 +1,9 @@
 """Fixtures for the HTTP API against real PostgreSQL and Redis: an app per test, users.
 
 Each test starts from empty tables, gets its own app from
-`service.app.create_app(make_settings(...))` and makes its own users with random emails,
-so tests never depend on each other's rows.
+`service.app.create_app(make_settings(...))`, served as `orders serve` serves it
+(`service.http_server.runner`), and makes its own users with random emails, so tests
+never depend on each other's rows.
 """
 
 from __future__ import annotations
@@ -10,16 +11,18 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import asyncpg
 import pytest
 import redis.asyncio as aioredis
-from aiohttp.test_utils import TestClient
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
 from aiohttp.web import Application, Request
 from pytest_aiohttp import AiohttpClient
 from temporalio.testing import WorkflowEnvironment
 
+from service import http_server
 from service.app import create_app
 from service.settings import Settings
 from tests.conftest import make_settings
@@ -69,6 +72,19 @@ async def create_order(
 MakeClient = Callable[..., Awaitable[Client]]
 
 
+class ServiceServer(TestServer):
+    """The test server, on the runner `orders serve` uses: its connection handler (read
+    deadline, malformed requests), its options, and no handler cancellation (aiohttp's
+    test server cancels a handler whose client is gone; the service lets it finish)."""
+
+    def __init__(self, app: Application, settings: Settings) -> None:
+        super().__init__(app)
+        self.settings = settings
+
+    async def _make_runner(self, **kwargs: Any) -> web.BaseRunner:
+        return http_server.runner(self.app, self.settings)
+
+
 @pytest.fixture(autouse=True)
 async def clean_tables(pool: asyncpg.Pool) -> None:
     """Every API test starts from empty tables (the pipeline and e2e suites have their own)."""
@@ -80,7 +96,11 @@ def make_client(aiohttp_client: AiohttpClient, migrated_dsn: str) -> MakeClient:
     """A client of a fresh app built from `make_settings(**overrides)`."""
 
     async def make(**overrides: Any) -> Client:
-        return await aiohttp_client(create_app(make_settings(**overrides)))
+        settings = make_settings(**overrides)
+        client: TestClient[Request, None] = await aiohttp_client(
+            ServiceServer(create_app(settings), settings)
+        )
+        return cast(Client, client)  # a client of a server: typed without its app
 
     return make
 

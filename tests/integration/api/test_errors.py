@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
+import uuid
 
 import pytest
 from aiohttp import web
 from pytest_aiohttp import AiohttpClient
 
 from api.errors import error_middleware
-from tests.integration.api.conftest import Client, User
+from store.ratelimit import RedisBuckets
+from tests.integration.api.conftest import Client, MakeClient, User
 
 
 async def test_unknown_route_is_json_404(client: Client) -> None:
@@ -75,3 +77,22 @@ async def test_every_route_answers_with_and_without_trailing_slash(
                 assert resp.status == expected, (method, path)
             if resp.status >= 400:
                 assert "detail" in await resp.json()
+
+
+async def test_a_failing_middleware_is_a_json_500_with_the_request_id(
+    make_client: MakeClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rate limiter sat outside the error middleware: whatever it raised reached
+    aiohttp, which answered a text/plain 500."""
+
+    async def broken(*args: object) -> None:
+        raise RuntimeError("a bug in the limiter")
+
+    monkeypatch.setattr(RedisBuckets, "take", broken)
+    client = await make_client(
+        rate_limit_enabled=True, rate_limit_key_prefix=f"ratelimit.test.{uuid.uuid4().hex}"
+    )
+    resp = await client.get("/orders/user/1/", headers={"X-Request-ID": "req-boom"})
+    assert resp.status == 500
+    assert await resp.json() == {"detail": "internal server error"}
+    assert resp.headers["X-Request-ID"] == "req-boom"

@@ -50,6 +50,25 @@ def _raw(items: str) -> bytes:
                      "int_type", id="product_id-text"),
         pytest.param(_raw('{"product_id": 1, "quantity": 2.5, "price": 1}'), "quantity",
                      "int_from_float", id="quantity-fraction"),
+        # Integers are JSON integers: a decimal point or an exponent makes a number a float.
+        pytest.param(_raw('{"product_id": 1.0, "quantity": 1, "price": 1}'), "product_id",
+                     "int_type", id="product_id-1.0"),
+        pytest.param(_raw('{"product_id": 1e0, "quantity": 1, "price": 1}'), "product_id",
+                     "int_type", id="product_id-1e0"),
+        pytest.param(_raw('{"product_id": 1, "quantity": 3.0, "price": 1}'), "quantity",
+                     "int_type", id="quantity-3.0"),
+        # At most 2 decimals, read on the JSON text: a float would round these to 1.0, 0.1.
+        pytest.param(_raw('{"product_id": 1, "quantity": 1, '
+                          '"price": 1.000000000000000000000000001}'),
+                     "price", "decimal_max_places", id="price-27-decimals"),
+        pytest.param(_raw('{"product_id": 1, "quantity": 1, "price": 0.1000000000000000000001}'),
+                     "price", "decimal_max_places", id="price-0.1-and-a-bit"),
+        pytest.param(_raw('{"product_id": 1, "quantity": 1, "price": 99999999.990000001}'),
+                     "price", "decimal_max_places", id="price-17-digits"),
+        pytest.param(_raw('{"product_id": 1, "quantity": 1, "price": 1.001}'), "price",
+                     "decimal_max_places", id="price-3-decimals"),
+        pytest.param(_raw('{"product_id": 1, "quantity": 1, "price": 1e-3}'), "price",
+                     "decimal_max_places", id="price-1e-3"),
     ],
 )  # fmt: skip
 async def test_out_of_range_or_mistyped_items_are_422(
@@ -61,6 +80,32 @@ async def test_out_of_range_or_mistyped_items_are_422(
     detail = (await resp.json())["detail"]
     assert [(e["loc"], e["type"]) for e in detail] == [(["body", "items", 0, loc], type_)]
     assert await pool.fetchval("SELECT count(*) FROM orders") == 0
+
+
+@pytest.mark.parametrize(
+    ("price", "expected"),
+    [
+        ("19.99", 19.99),
+        ("19.9", 19.9),
+        ("20", 20),
+        ("1e1", 10),
+        ("1.5E1", 15),
+        ("19.990", 19.99),
+        ("1999e-2", 19.99),
+        ("10.000000000000000000000", 10),  # the value has no decimals, however spelled
+        ('"19.99"', 19.99),
+    ],
+)
+async def test_a_price_with_at_most_2_decimals_is_taken_whatever_its_spelling(
+    client: Client, user: User, price: str, expected: float
+) -> None:
+    body = _raw(f'{{"product_id": 1, "quantity": 2, "price": {price}}}')
+    headers = {**user.headers, "Content-Type": "application/json"}
+    resp = await client.post("/orders/", data=body, headers=headers)
+    assert resp.status == 201, await resp.text()
+    order = await resp.json()
+    assert order["items"][0]["price"] == expected
+    assert order["total_price"] == round(2 * expected, 2)
 
 
 async def test_booleans_no_longer_make_an_order(client: Client, user: User) -> None:
@@ -124,6 +169,46 @@ async def test_undecodable_form_bytes_are_an_unknown_user(client: Client) -> Non
 async def test_register_refuses_hostile_emails_with_422(client: Client, email: str) -> None:
     resp = await client.post("/register/", json={"email": email, "password": "long enough"})
     assert resp.status == 422, await resp.text()
+
+
+async def test_a_username_of_60_kb_of_combining_marks_is_422_at_once(client: Client) -> None:
+    """It took 3-4 s of the event loop (NFC twice, before any length check), and /health
+    on the same process waited meanwhile."""
+    username = "a" + "\u0323\u0302" * 15000 + "@b.com"
+    body = f"username={username}&password=xxxxxxxx".encode()  # raw UTF-8: 60 KB
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    started = time.monotonic()
+    resp = await client.post("/token/", data=body, headers=headers)
+    assert resp.status == 422, await resp.text()
+    assert time.monotonic() - started < 1.0
+    detail = (await resp.json())["detail"]
+    assert [(e["loc"], e["type"]) for e in detail] == [(["body", "username"], "string_too_long")]
+
+
+@pytest.mark.parametrize(
+    ("form", "loc"),
+    [
+        ({"username": "a" * 309 + "@example.com", "password": "long enough"}, "username"),
+        ({"username": "ada@example.com", "password": "p" * 257}, "password"),
+    ],
+)
+async def test_token_fields_over_the_contract_bounds_are_422(
+    client: Client, form: dict[str, str], loc: str
+) -> None:
+    resp = await client.post("/token/", data=form)
+    assert resp.status == 422, await resp.text()
+    detail = (await resp.json())["detail"]
+    assert [(e["loc"], e["type"]) for e in detail] == [(["body", loc], "string_too_long")]
+
+
+async def test_register_refuses_an_email_over_320_characters_before_normalising(
+    client: Client,
+) -> None:
+    email = "a" + "\u0323" * 400 + "@example.com"
+    resp = await client.post("/register/", json={"email": email, "password": "long enough"})
+    assert resp.status == 422, await resp.text()
+    detail = (await resp.json())["detail"]
+    assert [(e["loc"], e["type"]) for e in detail] == [(["body", "email"], "string_too_long")]
 
 
 async def test_a_token_whose_user_is_gone_is_401(

@@ -138,7 +138,7 @@ async def test_each_429_is_an_audit_line_without_secrets(
         401,
         429,
     ]
-    audits = [r for r in caplog.records if getattr(r, "audit", None) == "rate_limited"]
+    audits = [r for r in caplog.records if getattr(r, "event", None) == "rate_limited"]
     assert len(audits) == 1, caplog.text
     record = audits[0]
     assert record.levelno == logging.WARNING

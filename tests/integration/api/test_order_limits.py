@@ -132,7 +132,7 @@ async def test_a_429_on_creation_is_an_audit_line(
         return [
             (getattr(r, "bucket", None), getattr(r, "client", None))
             for r in caplog.records
-            if getattr(r, "audit", None) == "rate_limited"
+            if getattr(r, "event", None) == "rate_limited"
         ]
 
     client = await make_client(**limited(**ROOMY, order_create_rate_limit_capacity=1))
