@@ -18,7 +18,7 @@ from service.settings import Role
 _VARIABLE = re.compile(
     r"\$\$|\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?])(?P<arg>[^}]*))?\}"
 )
-_DYNAMIC_CONFIG = re.compile(r"--dynamic-config-value[= ]+([A-Za-z0-9_.]+)=(\S+)")
+_DYNAMIC_CONFIG = re.compile(r"--dynamic-config-value[= ]+([A-Za-z0-9_.]+)=([A-Za-z0-9_.-]+)")
 
 
 def compose_schema() -> dict[str, Any]:
@@ -61,20 +61,34 @@ def _substitute(match: re.Match[str], env: Mapping[str, str]) -> str:
     return arg
 
 
-def required_variables(text: str) -> set[str]:
-    """The variables a Compose file refuses to run without (`${VAR:?...}`)."""
-    return {
-        m.group("name") for m in _VARIABLE.finditer(text) if (m.group("op") or "").endswith("?")
-    }
+def strings(value: Any) -> list[str]:
+    """Every string of a parsed document (keys and values), comments being gone."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for k, v in value.items() for s in (*strings(k), *strings(v))]
+    if isinstance(value, list):
+        return [s for item in value for s in strings(item)]
+    return []
 
 
-def defaulted_variables(text: str) -> dict[str, str]:
-    """`${VAR:-default}`: each variable given a default, and that default."""
+def _variables(document: Any, op_ends: str) -> dict[str, str]:
     return {
         m.group("name"): m.group("arg")
+        for text in strings(document)
         for m in _VARIABLE.finditer(text)
-        if (m.group("op") or "").endswith("-")
+        if (m.group("op") or "").endswith(op_ends)
     }
+
+
+def required_variables(document: Any) -> set[str]:
+    """The variables a Compose document refuses to run without (`${VAR:?...}`)."""
+    return set(_variables(document, "?"))
+
+
+def defaulted_variables(document: Any) -> dict[str, str]:
+    """`${VAR:-default}`: each variable given a default, and that default."""
+    return _variables(document, "-")
 
 
 def command(service: Mapping[str, Any]) -> list[str]:
