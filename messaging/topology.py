@@ -12,13 +12,14 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final, Literal
 
 import aio_pika
 from aio_pika.abc import (
     AbstractChannel,
     AbstractConnection,
     AbstractExchange,
+    AbstractQueue,
     AbstractRobustConnection,
 )
 from aio_pika.connection import make_url
@@ -30,12 +31,17 @@ log = logging.getLogger(__name__)
 # Nobody in this service consumes status events yet: cap the queue so it cannot grow forever.
 STATUS_QUEUE_MAX_LENGTH: Final = 100_000
 
+QueueType = Literal["classic", "quorum"]
+
 
 @dataclass(frozen=True, slots=True)
 class Topology:
     exchange: str
     new_order_queue: str
     status_queue: str
+    # classic: declared without `x-queue-type`, as before the setting existed, so queues
+    # declared then still match.
+    queue_type: QueueType = "classic"
 
     @property
     def dlq(self) -> str:
@@ -48,14 +54,36 @@ async def declare_topology(channel: AbstractChannel, topology: Topology) -> Abst
     exchange = await channel.declare_exchange(
         topology.exchange, aio_pika.ExchangeType.TOPIC, durable=True
     )
-    new_order = await channel.declare_queue(topology.new_order_queue, durable=True)
+    new_order = await _declare_queue(channel, topology, topology.new_order_queue)
     await new_order.bind(exchange, routing_key=NEW_ORDER)
-    status = await channel.declare_queue(
-        topology.status_queue, durable=True, arguments={"x-max-length": STATUS_QUEUE_MAX_LENGTH}
+    status = await _declare_queue(
+        channel, topology, topology.status_queue, {"x-max-length": STATUS_QUEUE_MAX_LENGTH}
     )
     await status.bind(exchange, routing_key=STATUS_CHANGED)
-    await channel.declare_queue(topology.dlq, durable=True)
+    await _declare_queue(channel, topology, topology.dlq)
     return exchange
+
+
+async def _declare_queue(
+    channel: AbstractChannel, topology: Topology, name: str, arguments: dict[str, Any] | None = None
+) -> AbstractQueue:
+    """A durable queue of the topology's type; an existing queue of another type (or other
+    arguments) is refused by RabbitMQ, and logged with what to do."""
+    arguments = dict(arguments or {})
+    if topology.queue_type != "classic":
+        arguments["x-queue-type"] = topology.queue_type
+    try:
+        return await channel.declare_queue(name, durable=True, arguments=arguments or None)
+    except aio_pika.exceptions.ChannelPreconditionFailed as exc:
+        log.error(
+            "RabbitMQ refused queue %s as a %s queue: it exists with another type or other "
+            "arguments, which never change (RABBITMQ_QUEUE_TYPE must match the existing "
+            "queues, or move them: docs/operations.md) error=%s",
+            name,
+            topology.queue_type,
+            exc,
+        )
+        raise
 
 
 async def delete_topology(channel: AbstractChannel, topology: Topology) -> int:

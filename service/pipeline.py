@@ -24,6 +24,7 @@ def topology(settings: Settings) -> Topology:
         settings.rabbitmq_exchange,
         settings.rabbitmq_new_order_queue,
         settings.rabbitmq_status_queue,
+        settings.rabbitmq_queue_type,
     )
 
 

@@ -8,7 +8,7 @@ certificate against RABBITMQ_TLS_CA_FILE or the system's store.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Self
+from typing import Literal, Self
 from urllib.parse import quote, urlencode
 
 from pydantic import Field, FilePath, RedisDsn, SecretStr, field_validator, model_validator
@@ -32,6 +32,9 @@ class PipelineSettings(BaseSettings):
     rabbitmq_exchange: str = "orders"
     rabbitmq_new_order_queue: str = Field("new_order", min_length=1)
     rabbitmq_status_queue: str = Field("order_status_changed", min_length=1)
+    # The queues' type when first declared (a queue never changes type): classic, or quorum
+    # (replicated; the production recipe's, deploy/compose.yml). messaging.topology.QueueType.
+    rabbitmq_queue_type: Literal["classic", "quorum"] = "classic"
     rabbitmq_timeout_seconds: float = Field(10.0, gt=0)
     consumer_prefetch: int = Field(100, ge=1)
 

@@ -1,30 +1,27 @@
 """compose.yml, checked without Docker: valid against the Compose Specification's JSON schema
 (vendored by the check-jsonschema package), loopback-only ports, pinned images, every service
-healthy before its dependents start, and everything the docs name present."""
+healthy before its dependents start, the relay beside a worker and the dev server's dynamic
+config (eager start), and everything the docs name present."""
 
 from __future__ import annotations
 
-import importlib.resources
 import re
 from pathlib import Path
 from typing import Any
 
 import jsonschema
-import orjson
 import pytest
 import yaml
+
+from service.settings import Role
+from tests.support.compose import command, compose_schema, dynamic_config, serve_roles
+from workflows.probe import EAGER_ACTIVITIES, EAGER_WORKFLOW_START
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_TEXT = (ROOT / "compose.yml").read_text()
 COMPOSE: dict[str, Any] = yaml.safe_load(COMPOSE_TEXT)
 SERVICES: dict[str, dict[str, Any]] = COMPOSE["services"]
 DOCS = (ROOT / "docs" / "operations.md").read_text() + (ROOT / "README.md").read_text()
-
-
-def compose_schema() -> dict[str, Any]:
-    vendor = importlib.resources.files("check_jsonschema.builtin_schemas.vendor")
-    schema: dict[str, Any] = orjson.loads(vendor.joinpath("compose-spec.json").read_bytes())
-    return schema
 
 
 def test_compose_file_follows_the_compose_specification() -> None:
@@ -110,3 +107,28 @@ def test_the_namespace_is_set_up_by_the_services_own_command() -> None:
     for name in ("api", "worker"):
         depends = SERVICES[name]["depends_on"]["temporal-setup"]
         assert depends["condition"] == "service_completed_successfully"
+
+
+def test_the_relay_runs_beside_a_worker() -> None:
+    """Eager workflow start: the relay starts a workflow through the client of a worker in
+    its own process (workflows/starter.py, `worker_client`), whose first task then comes
+    back in the start's answer. A relay alone pays the poll round trip on every order."""
+    relays = {
+        name: roles
+        for name, service in SERVICES.items()
+        if (roles := serve_roles(service)) is not None and Role.RELAY in roles
+    }
+    assert relays, "no service runs the relay"
+    for name, roles in relays.items():
+        assert Role.WORKER in roles, f"{name} runs the relay without a worker: no eager start"
+
+
+def test_every_role_runs_somewhere() -> None:
+    served = set().union(*(serve_roles(s) or frozenset() for s in SERVICES.values()))
+    assert served == set(Role)
+
+
+def test_the_dev_server_has_the_dynamic_config_eager_start_needs() -> None:
+    flags = dynamic_config(" ".join(command(SERVICES["temporal"])))
+    assert flags.get(EAGER_WORKFLOW_START) == "true"
+    assert flags.get(EAGER_ACTIVITIES) == "true"
