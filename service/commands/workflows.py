@@ -1,18 +1,44 @@
-"""`orders workflows replay`: every history of the running server replayed with this code,
-the check before a deploy (exit status 1 when one no longer replays)."""
+"""`orders workflows ...`: the order workflows on the Temporal server, for an operator.
+
+replay    every history of the server replayed with this code, the check before a deploy
+          (exit status 1 when one no longer replays)
+stuck     orders published and not processed within PROCESSING_TIMEOUT (visibility)
+retry     a stuck order checks and republishes again (the `retry_processing` signal)
+promote   make this code's version current, and wake the runs on the others
+versions  open orders per version: an old version's workers may stop once it has none
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-from typing import Any
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from service.commands.output import add_json_flag, emit
 from service.settings import Settings
 
+if TYPE_CHECKING:  # imported when a command runs: `orders celery` loads no Temporal client
+    from temporalio.client import Client
+
+T = TypeVar("T")
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)([smhd]?)")
+_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def duration(text: str) -> timedelta:
+    """Seconds (`90`), or a number with s, m, h or d (`15m`, `2h`, `1d`)."""
+    match = _DURATION.fullmatch(text.strip())
+    if match is None:
+        raise argparse.ArgumentTypeError(f"{text!r}: seconds, or a number with s, m, h or d")
+    return timedelta(seconds=float(match[1]) * _UNITS[match[2]])
+
 
 def register(sub: Any) -> None:
-    workflows = sub.add_parser("workflows", help="check the Temporal workflows").add_subparsers(
+    workflows = sub.add_parser("workflows", help="the order workflows in Temporal").add_subparsers(
         dest="workflows_command", required=True
     )
     replay = workflows.add_parser(
@@ -22,19 +48,50 @@ def register(sub: Any) -> None:
     add_json_flag(replay)
     replay.set_defaults(run=replay_command)
 
+    stuck = workflows.add_parser(
+        "stuck", help="orders published but not processed within PROCESSING_TIMEOUT"
+    )
+    stuck.add_argument("--older-than", type=duration, default=timedelta(0), metavar="DURATION")
+    stuck.add_argument("--limit", type=int, default=1000, help="at most this many (1000)")
+    add_json_flag(stuck)
+    stuck.set_defaults(run=stuck_command)
 
-def replay_command(settings: Settings, args: argparse.Namespace) -> None:
+    retry = workflows.add_parser("retry", help="stuck orders check and republish again")
+    which = retry.add_mutually_exclusive_group(required=True)
+    which.add_argument("order_ids", nargs="*", default=[], metavar="ORDER_ID")
+    which.add_argument("--all-stuck", action="store_true", help="every order in phase stuck")
+    add_json_flag(retry)
+    retry.set_defaults(run=retry_command)
+
+    promote = workflows.add_parser(
+        "promote", help="make this code's version current; wake the runs on the others"
+    )
+    promote.add_argument("--build-id", help="another version than this code's (TEMPORAL_BUILD_ID)")
+    promote.add_argument("--no-wake", action="store_true", help="only make it current")
+    add_json_flag(promote)
+    promote.set_defaults(run=promote_command)
+
+    versions = workflows.add_parser("versions", help="open orders per version of the workers")
+    add_json_flag(versions)
+    versions.set_defaults(run=versions_command)
+
+
+def _with_client(settings: Settings, use: Callable[[Client], Awaitable[T]]) -> T:
     from temporalio.client import Client
 
-    from workflows.replay import ALL_OURS, ReplayReport, replay_histories
-
-    async def replay() -> ReplayReport:
+    async def run() -> T:
         client = await Client.connect(
             settings.temporal_address, namespace=settings.temporal_namespace
         )
-        return await replay_histories(client, query=args.query or ALL_OURS)
+        return await use(client)
 
-    report = asyncio.run(replay())
+    return asyncio.run(run())
+
+
+def replay_command(settings: Settings, args: argparse.Namespace) -> None:
+    from workflows.replay import ALL_OURS, replay_histories
+
+    report = _with_client(settings, lambda c: replay_histories(c, query=args.query or ALL_OURS))
 
     def lines(data: dict[str, Any]) -> list[str]:
         failed = [f"  {wf}: {why}" for wf, why in data["failures"].items()]
@@ -43,3 +100,95 @@ def replay_command(settings: Settings, args: argparse.Namespace) -> None:
     emit(args, {"replayed": report.replayed, "failures": report.failures}, lines)
     if not report.ok:
         raise SystemExit(1)
+
+
+def stuck_command(settings: Settings, args: argparse.Namespace) -> None:
+    from workflows.stuck import overdue_orders
+
+    now = datetime.now(UTC)
+    found = _with_client(
+        settings,
+        lambda c: overdue_orders(c, now=now, older_than=args.older_than, limit=args.limit),
+    )
+
+    def lines(data: list[dict[str, Any]]) -> list[str]:
+        if not data:
+            return ["no order is overdue for processing"]
+        return [
+            f"{o['order_id']}  {o['phase']:<12}  age {_age(o['age_seconds'])}"
+            f"  republished {o['republishes']}x"
+            for o in data
+        ]
+
+    emit(args, [asdict(o) for o in found], lines)
+
+
+def retry_command(settings: Settings, args: argparse.Namespace) -> None:
+    from workflows.names import SIGNAL_RETRY_PROCESSING, OrderPhase, workflow_id
+    from workflows.stuck import phase_query
+
+    async def retry(client: Client) -> list[str]:
+        ids = [workflow_id(order) for order in args.order_ids]
+        if args.all_stuck:
+            ids = [w.id async for w in client.list_workflows(phase_query(OrderPhase.STUCK))]
+        for wf in ids:
+            await client.get_workflow_handle(wf).signal(SIGNAL_RETRY_PROCESSING)
+        return ids
+
+    signalled = _with_client(settings, retry)
+    emit(args, signalled, lambda d: [f"{len(d)} order(s) told to retry processing"])
+
+
+def promote_command(settings: Settings, args: argparse.Namespace) -> None:
+    from workflows import versions
+
+    deployment = versions.Deployment(
+        settings.temporal_task_queue,
+        args.build_id or settings.temporal_build_id or versions.default_build_id(),
+    )
+
+    async def promote(client: Client) -> dict[str, Any]:
+        async with asyncio.timeout(settings.temporal_timeout_seconds * 6):
+            await versions.promote(client, deployment)
+        woken = 0 if args.no_wake else await versions.wake_others(client, deployment)
+        return {"deployment": deployment.name, "build_id": deployment.build_id, "woken": woken}
+
+    result = _with_client(settings, promote)
+    emit(
+        args,
+        result,
+        lambda d: [
+            f"{d['deployment']} version {d['build_id']} is current;"
+            f" {d['woken']} open order(s) on other versions woken to move to it"
+        ],
+    )
+
+
+def versions_command(settings: Settings, args: argparse.Namespace) -> None:
+    from workflows import versions
+
+    deployment = versions.Deployment(
+        settings.temporal_task_queue, settings.temporal_build_id or versions.default_build_id()
+    )
+
+    async def read(client: Client) -> dict[str, Any]:
+        current = await versions.current_build_id(client, deployment)
+        counts = await versions.open_by_version(client, deployment)
+        return {"deployment": deployment.name, "current": current, "open_orders": counts}
+
+    data = _with_client(settings, read)
+
+    def lines(d: dict[str, Any]) -> list[str]:
+        out = [f"deployment {d['deployment']}, current version: {d['current'] or 'none'}"]
+        for build_id, count in d["open_orders"].items():
+            mark = " (current)" if build_id == d["current"] else ""
+            idle = "" if count or mark else "  no open order: its workers may stop"
+            out.append(f"  {build_id}{mark}: {count} open order(s){idle}")
+        return out
+
+    emit(args, data, lines)
+
+
+def _age(seconds: float) -> str:
+    hours, rest = divmod(int(seconds), 3600)
+    return f"{hours}h{rest // 60:02d}m" if hours else f"{rest // 60}m{rest % 60:02d}s"

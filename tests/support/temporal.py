@@ -11,7 +11,7 @@ from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.testing import WorkflowEnvironment
 
-from workflows.names import CUSTOMER_ID, ORDER_STATUS
+from workflows.names import SEARCH_ATTRIBUTES
 
 
 def venv_bin(name: str) -> str:
@@ -35,7 +35,7 @@ async def start_dev_server() -> WorkflowEnvironment:
     """A Temporal dev server (in memory) on a free port."""
     return await WorkflowEnvironment.start_local(
         dev_server_existing_path=venv_bin("temporal"),
-        search_attributes=[CUSTOMER_ID, ORDER_STATUS],
+        search_attributes=list(SEARCH_ATTRIBUTES),
         dev_server_extra_args=list(DEV_SERVER_ARGS),
     )
 
@@ -49,8 +49,8 @@ async def start_time_skipping_server() -> WorkflowEnvironment:
         AddSearchAttributesRequest(
             namespace=env.client.namespace,
             search_attributes={
-                CUSTOMER_ID.name: IndexedValueType.INDEXED_VALUE_TYPE_INT,
-                ORDER_STATUS.name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+                key.name: IndexedValueType.ValueType(int(key.indexed_value_type))
+                for key in SEARCH_ATTRIBUTES
             },
         )
     )
