@@ -29,8 +29,7 @@ from temporalio.worker import PollerBehaviorSimpleMaximum, Worker, WorkerDeploym
 from activities.order import OrderActivities
 from core.backoff import Backoff, BackoffPolicy
 from workflows import versions
-from workflows.order import OrderWorkflow
-from workflows.publish import PublishEventWorkflow
+from workflows.replay import WORKFLOWS
 from workflows.sandbox import workflow_runner
 from workflows.versions import Deployment
 
@@ -63,9 +62,11 @@ def build_worker(
     sandboxed: bool,
     workflow_cache: int = WORKFLOW_CACHE,
     deployment: Deployment | None = None,
+    workflows: Sequence[type] = WORKFLOWS,
 ) -> Worker:
     """`sandboxed`: run the workflows in the Temporal sandbox (workflows/sandbox.py);
-    `deployment`: the version this worker is (None: an unversioned worker)."""
+    `deployment`: the version this worker is (None: an unversioned worker); `workflows`:
+    another version's code (a deploy test)."""
     config = None
     if deployment is not None:
         config = WorkerDeploymentConfig(
@@ -76,7 +77,7 @@ def build_worker(
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[OrderWorkflow, PublishEventWorkflow],
+        workflows=list(workflows),
         activities=[activities.publish_event, activities.expire_order, activities.check_processing],
         deployment_config=config,
         workflow_runner=workflow_runner(sandboxed=sandboxed),

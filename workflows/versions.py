@@ -110,12 +110,17 @@ async def promote(client: Client, deployment: Deployment) -> None:
         except RPCError as exc:  # no pollers of that version seen yet: try again
             if exc.status not in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
                 raise
+            log.debug("version not ready to be current yet error=%s", exc)
         await asyncio.sleep(0.5)
     done = RoutingConfigUpdateState.ROUTING_CONFIG_UPDATE_STATE_COMPLETED
     while True:
         info = await _describe(client, deployment)
         if info is not None and info.routing_config_update_state == done:
             break
+        log.debug(
+            "routing to the version not complete yet state=%s",
+            info and info.routing_config_update_state,
+        )
         await asyncio.sleep(0.2)
     log.info("version current deployment=%s build_id=%s", deployment.name, deployment.build_id)
 
