@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The Temporal dev server for local work: persistent (SQLite in WAL mode), Web UI on :8233,
-# the search attributes CustomerId (Int) and OrderStatus (Keyword) registered at start,
+# the workflows' search attributes (CustomerId, OrderStatus, OrderPhase, ...) registered,
 # and the namespace's retention set to TEMPORAL_RETENTION (30 days; the dev server's own
 # default is 24 h, after which an order's history is deleted).
 # Idempotent: when a server already answers on the address, it starts nothing (but still
@@ -37,7 +37,16 @@ data=${TEMPORAL_DEV_DATA:-$here/data}
 db=${TEMPORAL_DEV_DB:-$data/temporal.db}
 log_level=${TEMPORAL_DEV_LOG_LEVEL:-warn}
 namespace=${TEMPORAL_NAMESPACE:-default}
-search_attributes=(CustomerId=Int OrderStatus=Keyword)
+# Every search attribute the workflows declare (SEARCH_ATTRIBUTES in workflows/names.py), as
+# Name=Type: read from the code, never listed twice.
+python=$root/.venv/bin/python
+[[ -x $python ]] || python=python3
+mapfile -t search_attributes < <(cd "$root" && "$python" -c '
+from workflows.names import SEARCH_ATTRIBUTES
+for key in SEARCH_ATTRIBUTES:
+    print(key.name + "=" + key.indexed_value_type.name.title().replace("_", ""))
+') && ((${#search_attributes[@]})) \
+    || { printf "temporal-dev: cannot read the search attributes from workflows/names.py\n" >&2; exit 1; }
 retention_setting=${TEMPORAL_RETENTION:-30d}
 niceness=${TEMPORAL_DEV_NICENESS:-0}
 
