@@ -56,6 +56,7 @@ async def start(
     *,
     processing_timeout: timedelta = timedelta(minutes=5),
     order_id: str | None = None,
+    correlation_id: str = "",
 ) -> WorkflowHandle[OrderWorkflow, LifecycleView]:
     event = NewOrderEvent.for_order(placed.event_id, placed.order)
     return await env.client.start_workflow(
@@ -68,6 +69,7 @@ async def start(
             created_at=await env.get_current_time(),
             payment_timeout_seconds=PAYMENT_TIMEOUT.total_seconds(),
             processing_timeout_seconds=processing_timeout.total_seconds(),
+            correlation_id=correlation_id,
             revision=REVISION,
         ),
         id=workflow_id(placed.id),
