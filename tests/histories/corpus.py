@@ -19,27 +19,30 @@ HERE = Path(__file__).parent
 log = logging.getLogger("record")
 
 
-def folder(version: int = WORKFLOW_VERSION) -> Path:
-    return HERE / f"v{version}"
+def folder(version: int = WORKFLOW_VERSION, root: Path = HERE) -> Path:
+    return root / f"v{version}"
 
 
-def kept_versions() -> range:
+def kept_versions(oldest: int = OLDEST_REPLAYED_VERSION, newest: int = WORKFLOW_VERSION) -> range:
     """The versions whose histories the code replays."""
-    return range(OLDEST_REPLAYED_VERSION, WORKFLOW_VERSION + 1)
+    return range(oldest, newest + 1)
 
 
-def histories() -> list[Path]:
+def histories(
+    root: Path = HERE, oldest: int = OLDEST_REPLAYED_VERSION, newest: int = WORKFLOW_VERSION
+) -> list[Path]:
     """Every history the code must replay: the kept versions' folders."""
-    return sorted(p for v in kept_versions() for p in folder(v).glob("*.json"))
+    kept = kept_versions(oldest, newest)
+    return sorted(p for v in kept for p in folder(v, root).glob("*.json"))
 
 
-def retire() -> list[Path]:
-    """Delete the folders of versions below OLDEST_REPLAYED_VERSION (git keeps them)."""
-    retired = [
+def retire(root: Path = HERE, oldest: int = OLDEST_REPLAYED_VERSION) -> list[Path]:
+    """Delete the folders of versions below `oldest` (git keeps them); the ones deleted."""
+    retired = sorted(
         p
-        for p in HERE.glob("v*")
-        if p.is_dir() and p.name[1:].isdigit() and int(p.name[1:]) < OLDEST_REPLAYED_VERSION
-    ]
+        for p in root.glob("v*")
+        if p.is_dir() and p.name[1:].isdigit() and int(p.name[1:]) < oldest
+    )
     for path in retired:
         shutil.rmtree(path)
         log.info("retired %s", path)
