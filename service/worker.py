@@ -184,10 +184,12 @@ class WorkerRunner:
         }
 
     async def _follow_version(self, client: Client) -> None:
-        """Promote the version if told to and due, then keep reading whether it is current."""
+        """Promote the version if told to and due, wake the runs on the others once it is
+        current, then keep reading whether it still is."""
         deployment = self._deployment
         if deployment is None:
             return
+        woken = False
         while True:
             try:
                 current = await versions.current_build_id(client, deployment)
@@ -195,7 +197,9 @@ class WorkerRunner:
                     async with asyncio.timeout(PROMOTE_TIMEOUT_SECONDS):
                         await versions.promote(client, deployment)
                     current = deployment.build_id
+                if self._promote and current == deployment.build_id and not woken:
                     await versions.wake_others(client, deployment)
+                    woken = True
                 self._current = current == deployment.build_id
             except (RPCError, RuntimeError, TimeoutError) as exc:
                 log.warning("temporal worker cannot read its version's state error=%s", exc)

@@ -14,17 +14,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import uuid
 from dataclasses import dataclass
 from typing import Final
 
-from temporalio.api.batch.v1 import BatchOperationSignal
 from temporalio.api.deployment.v1 import WorkerDeploymentInfo
 from temporalio.api.enums.v1 import RoutingConfigUpdateState
 from temporalio.api.workflowservice.v1 import (
     DescribeWorkerDeploymentRequest,
     SetWorkerDeploymentCurrentVersionRequest,
-    StartBatchOperationRequest,
 )
 from temporalio.client import Client
 from temporalio.common import VersioningBehavior
@@ -42,6 +39,7 @@ BEHAVIOR: Final = VersioningBehavior.PINNED
 VERSION_ATTRIBUTE: Final = "TemporalWorkerDeploymentVersion"  # the server's, `<name>:<build>`
 UNVERSIONED: Final = "unversioned"
 OPEN_ORDERS: Final = f"WorkflowType = '{WORKFLOW_NAME}' AND ExecutionStatus = 'Running'"
+WAKE_CONCURRENCY: Final = 32  # signals in flight while waking the runs of other versions
 _NUMBERED = re.compile(r"v(\d+)")
 
 
@@ -135,24 +133,29 @@ def others_query(deployment: Deployment) -> str:
 
 
 async def wake_others(client: Client, deployment: Deployment) -> int:
-    """Signal every open order on another version: each one continues as new on the
-    current version at the workflow task this causes. The count signalled."""
+    """Signal every open order on another version, once: each one continues as new on the
+    current version at the workflow task this causes. The count signalled.
+
+    One signal per run, WAKE_CONCURRENCY at a time, rather than a batch operation: a batch
+    delivers at least once, and a second wake-up landing while a run continues as new
+    makes the server refuse that task once (UnhandledCommand, a failed workflow task that
+    is retried at once, but one all the same)."""
     query = others_query(deployment)
-    count = (await client.count_workflows(query)).count
-    if count:
-        await client.workflow_service.start_batch_operation(
-            StartBatchOperationRequest(
-                namespace=client.namespace,
-                visibility_query=query,
-                job_id=f"wake-{deployment.name}-{uuid.uuid4().hex[:12]}",
-                reason=f"version {deployment.build_id} is current",
-                signal_operation=BatchOperationSignal(
-                    signal=SIGNAL_CHECK_VERSION, identity=client.identity
-                ),
-            )
-        )
-    log.info("woke open orders on other versions count=%d query=%s", count, query)
-    return count
+    gate = asyncio.Semaphore(WAKE_CONCURRENCY)
+
+    async def wake(workflow_id: str, run_id: str | None) -> None:
+        async with gate:
+            handle = client.get_workflow_handle(workflow_id, run_id=run_id)
+            try:
+                await handle.signal(SIGNAL_CHECK_VERSION)
+            except RPCError as exc:  # it closed meanwhile: nothing to wake
+                if exc.status != RPCStatusCode.NOT_FOUND:
+                    raise
+
+    runs = [(w.id, w.run_id) async for w in client.list_workflows(query)]
+    await asyncio.gather(*(wake(workflow_id, run_id) for workflow_id, run_id in runs))
+    log.info("woke open orders on other versions count=%d query=%s", len(runs), query)
+    return len(runs)
 
 
 async def open_by_version(client: Client, deployment: Deployment) -> dict[str, int]:

@@ -232,7 +232,8 @@ async def test_a_deploy_with_orders_in_flight_fails_no_workflow_task(
     for placed in everyone:
         order_runs = await runs(client, placed)
         for events in order_runs:
-            assert failed_tasks(events) == [], f"order {placed.id}"
+            names = [EventType.Name(e.event_type).removeprefix("EVENT_TYPE_") for e in events]
+            assert failed_tasks(events) == [], f"order {placed.id}: {names}"
         assert builds(order_runs[-1]) == {"next"}
         assert all(builds(events) == {"v5"} for events in order_runs[:-1])
         timeline = await WorkflowTimeline(client).timeline(placed.id)
