@@ -15,6 +15,7 @@ from typing import Any
 import asyncpg
 import orjson
 from prometheus_client import REGISTRY
+from temporalio.api.sdk.v1 import WorkflowMetadata
 from temporalio.testing import WorkflowEnvironment
 
 from service import pipeline
@@ -76,6 +77,8 @@ async def test_a_stuck_order_is_listed_counted_and_retried(
             return await phase() == OrderPhase.STUCK
 
         await eventually(stuck, what="the order stuck", deadline_s=60)
+        # What the Temporal UI shows on the order's page (its "Current Details").
+        metadata = await handle.query("__temporal_workflow_metadata", result_type=WorkflowMetadata)
         listed = await orders(fast, temporal_env, "stuck")
         old_ones = await orders(fast, temporal_env, "stuck", "--older-than", "1h")
         counts = await count_by_phase(client)
@@ -99,6 +102,10 @@ async def test_a_stuck_order_is_listed_counted_and_retried(
         )
         await handle.terminate("test done")
 
+    details = metadata.current_details
+    assert "PENDING, not processed yet" in details
+    assert f"republished {PROCESSING_CHECKS}x" in details
+    assert "phase stuck" in details
     mine = [o for o in listed if o["order_id"] == str(placed.id)]
     assert len(mine) == 1
     assert mine[0]["phase"] == "stuck"
