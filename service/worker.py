@@ -50,7 +50,7 @@ ACTIVITY_POLLERS: Final = PollerBehaviorSimpleMaximum(2)
 MAX_ACTIVITIES: Final = 50  # publishes awaiting RabbitMQ's confirm, expiries
 RECONNECT: Final = BackoffPolicy(initial=1.0, maximum=30.0)
 # How often a versioned worker reads which version is current (for eager starts).
-VERSION_CHECK_SECONDS: Final = 30.0
+VERSION_CHECK_SECONDS: Final = 10.0
 PROMOTE_TIMEOUT_SECONDS: Final = 120.0
 
 

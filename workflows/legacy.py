@@ -13,14 +13,14 @@ No `from __future__ import annotations`, as in order.py.
 """
 
 import asyncio
-import dataclasses
 from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 
-from workflows.steps import poison  # workflow code: sandboxed
+from workflows.lifecycle import continue_as_new  # workflow code: sandboxed
+from workflows.steps import poison
 
 with workflow.unsafe.imports_passed_through():
     from activities.order import OrderActivities
@@ -44,7 +44,7 @@ with workflow.unsafe.imports_passed_through():
         RETRY_FOREVER,
     )
     from workflows.state import RunState
-    from workflows.types import REVISION, LifecycleView, OrderWorkflowInput
+    from workflows.types import LifecycleView, OrderWorkflowInput
 
 
 def inherited_by_versioned_worker() -> bool:
@@ -55,13 +55,12 @@ def inherited_by_versioned_worker() -> bool:
     return version is not None and bool(version.deployment_name)
 
 
-def handover(state: RunState) -> OrderWorkflowInput:
-    """The input of the version-5 run this one continues as: a fresh round of processing
-    checks if `new_order` went out and no `processed` came."""
-    order = state.order
-    if order.event_id in state.published and not state.processed:
+def plan_checks(state: RunState) -> None:
+    """The version-5 run this one continues as starts a fresh round of processing checks
+    if `new_order` went out and no `processed` came (v1-v4 counted their republishes in a
+    local variable, not in the state)."""
+    if state.order.event_id in state.published and not state.processed:
         state.processing_due = workflow.now() + timedelta(seconds=state.waits.delay(0))
-    return dataclasses.replace(order, revision=REVISION, state=state.handover())
 
 
 class LegacyRun:
@@ -86,7 +85,8 @@ class LegacyRun:
                     "order workflow of version 1-4 continues on this version order_id=%s",
                     order.order_id,
                 )
-                workflow.continue_as_new(handover(state))
+                plan_checks(state)
+                continue_as_new(state)
             leave.cancel()
             done.result()
         except ActivityError as exc:

@@ -40,6 +40,16 @@ with workflow.unsafe.imports_passed_through():
     from workflows.types import REVISION, LifecycleView
 
 
+def continue_as_new(state: RunState) -> None:
+    """Carry on as a new run, on the current version, with everything the state knows and
+    the search attributes as they stand; a step in flight is done again by the new run."""
+    workflow.continue_as_new(
+        dataclasses.replace(state.order, revision=REVISION, state=state.handover()),
+        search_attributes=workflow.info().typed_search_attributes,
+        initial_versioning_behavior=ContinueAsNewVersioningBehavior.AUTO_UPGRADE,
+    )
+
+
 def upsert_phase(state: RunState) -> None:
     """The OrderPhase and OrderRepublishes search attributes, as the state has them."""
     workflow.upsert_search_attributes(
@@ -113,18 +123,12 @@ class Lifecycle:
         )
 
     def _continue_as_new(self) -> None:
-        """Carry on as a new run on the current version; steps in flight are redone."""
-        state = self._state
         self._log.info(
             "order workflow continues as new order_id=%s history_length=%d",
-            state.order.order_id,
+            self._state.order.order_id,
             workflow.info().get_current_history_length(),
         )
-        workflow.continue_as_new(
-            dataclasses.replace(state.order, revision=REVISION, state=state.handover()),
-            search_attributes=workflow.info().typed_search_attributes,
-            initial_versioning_behavior=ContinueAsNewVersioningBehavior.AUTO_UPGRADE,
-        )
+        continue_as_new(self._state)
 
     def _start_due(self, now: datetime) -> None:
         state = self._state

@@ -17,6 +17,7 @@ import asyncpg
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.testing import WorkflowEnvironment
 
 from activities.order import EventPublisher, OrderActivities
@@ -34,7 +35,7 @@ from usecases.orders import Orders
 from usecases.outbox import Outbox
 from workflows import versions
 from workflows.history import WorkflowTimeline
-from workflows.names import workflow_id
+from workflows.names import CUSTOMER_ID, ORDER_STATUS, workflow_id
 from workflows.order import OrderWorkflow
 from workflows.publish import PublishEventWorkflow
 from workflows.types import LEGACY_REVISION, OrderWorkflowInput
@@ -216,7 +217,10 @@ async def test_a_deploy_with_orders_in_flight_fails_no_workflow_task(
 
             for placed in (pending, waiting, paid, late):
                 await eventually(partial(moved, placed), what=f"order {placed.id} to move")
-            after = await place_order(pool, cache)  # begun by the new version
+            # The old process's relay, once its worker saw the promotion, starts no more
+            # workflows eagerly through it: a new order begins on the new version.
+            await eventually(lambda: old.client is None, what="the old worker to see it")
+            after = await place_order(pool, cache)
             await relay_all(relay, pool, after)
 
             # Their lives go on, on the new version.
@@ -243,7 +247,12 @@ async def test_a_deploy_with_orders_in_flight_fails_no_workflow_task(
         assert kinds[-1] == "completed"
         new_order = [e for e in timeline if e.details.get("event_type") == "new_order"]
         assert len(new_order) == 1  # published once, whichever run did it
+        description = await client.get_workflow_handle(workflow_id(placed.id)).describe()
+        attributes = description.typed_search_attributes
+        assert attributes.get(CUSTOMER_ID) == placed.order.user_id  # carried over
+        assert attributes.get(ORDER_STATUS) == ("SHIPPED" if placed is paid else "CANCELED")
     assert counts.get("v5") == 0  # the old version's workers may stop
+    assert len(await runs(client, after)) == 1  # begun on the new version
     assert publisher.event_ids().count(str(waiting.event_id)) == 1
 
 
@@ -297,6 +306,8 @@ async def test_the_runs_of_unversioned_workers_move_to_the_first_versioned_one(
             m for m in second if m.marker_recorded_event_attributes.marker_name == "core_patch"
         ]
         kinds = [e.kind.value for e in await WorkflowTimeline(client).timeline(placed.id)]
+        description = await client.get_workflow_handle(workflow_id(placed.id)).describe()
+        assert description.typed_search_attributes.get(CUSTOMER_ID) == placed.order.user_id
         assert kinds.count("created") == 1
         assert kinds[-1] == "completed"
     assert publisher.event_ids().count(str(legacy[0].event_id)) == 1
@@ -316,5 +327,14 @@ async def _start_as_v4(client: Client, settings: Settings, placed: PlacedOrder) 
         revision=LEGACY_REVISION,
     )
     await client.start_workflow(
-        OrderWorkflow.run, order, id=workflow_id(placed.id), task_queue=settings.temporal_task_queue
+        OrderWorkflow.run,
+        order,
+        id=workflow_id(placed.id),
+        task_queue=settings.temporal_task_queue,
+        search_attributes=TypedSearchAttributes(
+            [
+                SearchAttributePair(CUSTOMER_ID, placed.order.user_id),
+                SearchAttributePair(ORDER_STATUS, "PENDING"),
+            ]
+        ),
     )
