@@ -32,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.order import OrderActivities
     from activities.types import CheckInput, ExpireInput, PublishInput
     from core.events import NEW_ORDER, STATUS_CHANGED
+    from core.lifecycle import OrderStatus
     from core.timeline import TimelineKind
     from workflows.log import WorkflowLog
     from workflows.names import ORDER_PHASE, ORDER_REPUBLISHES, OrderPhase
@@ -136,7 +137,8 @@ class Lifecycle:
             state.processing_due = None
             self._checking = True
             self._start(self._check())
-        if now >= state.payment_deadline and not self._expiring and not state.expiry_done:
+        payment_due = state.status is OrderStatus.PENDING and now >= state.payment_deadline
+        if payment_due and not self._expiring and not state.expiry_done:
             self._expiring = True
             self._start(self._expire())
 
