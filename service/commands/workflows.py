@@ -25,6 +25,8 @@ from service.settings import Settings
 if TYPE_CHECKING:  # imported when a command runs: `orders celery` loads no Temporal client
     from temporalio.client import Client
 
+    from workflows.versions import Deployment
+
 T = TypeVar("T")
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)([smhd]?)")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -45,7 +47,11 @@ def register(sub: Any) -> None:
     replay = workflows.add_parser(
         "replay", help="replay the server's workflow histories with this code (exit 1 if any fails)"
     )
-    replay.add_argument("--query", help="a visibility query (default: every workflow of ours)")
+    replay.add_argument(
+        "--query",
+        help="a visibility query (default: the histories of this version's runs and the"
+        " unversioned ones, which a worker of it may be given)",
+    )
     add_json_flag(replay)
     replay.set_defaults(run=replay_command)
 
@@ -99,9 +105,10 @@ def _with_client(settings: Settings, use: Callable[[Client], Awaitable[T]]) -> T
 
 
 def replay_command(settings: Settings, args: argparse.Namespace) -> None:
-    from workflows.replay import ALL_OURS, replay_histories
+    from workflows.replay import replay_histories, runnable_by
 
-    report = _with_client(settings, lambda c: replay_histories(c, query=args.query or ALL_OURS))
+    query = args.query or runnable_by(_deployment(settings))
+    report = _with_client(settings, lambda c: replay_histories(c, query=query))
 
     def lines(data: dict[str, Any]) -> list[str]:
         failed = [f"  {wf}: {why}" for wf, why in data["failures"].items()]
@@ -149,13 +156,18 @@ def retry_command(settings: Settings, args: argparse.Namespace) -> None:
     emit(args, signalled, lambda d: [f"{len(d)} order(s) told to retry processing"])
 
 
+def _deployment(settings: Settings, build_id: str | None = None) -> Deployment:
+    """The version of this code (or `build_id`) in the task queue's Worker Deployment."""
+    from workflows.versions import Deployment, default_build_id
+
+    build_id = build_id or settings.temporal_build_id or default_build_id()
+    return Deployment(settings.temporal_task_queue, build_id)
+
+
 def promote_command(settings: Settings, args: argparse.Namespace) -> None:
     from workflows import versions
 
-    deployment = versions.Deployment(
-        settings.temporal_task_queue,
-        args.build_id or settings.temporal_build_id or versions.default_build_id(),
-    )
+    deployment = _deployment(settings, args.build_id)
 
     async def promote(client: Client) -> dict[str, Any]:
         async with asyncio.timeout(settings.temporal_timeout_seconds * 6):
@@ -177,9 +189,7 @@ def promote_command(settings: Settings, args: argparse.Namespace) -> None:
 def versions_command(settings: Settings, args: argparse.Namespace) -> None:
     from workflows import versions
 
-    deployment = versions.Deployment(
-        settings.temporal_task_queue, settings.temporal_build_id or versions.default_build_id()
-    )
+    deployment = _deployment(settings)
 
     async def read(client: Client) -> dict[str, Any]:
         current = await versions.current_build_id(client, deployment)

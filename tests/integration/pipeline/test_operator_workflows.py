@@ -93,6 +93,7 @@ async def test_a_stuck_order_is_listed_counted_and_retried(
             with contextlib.suppress(asyncio.CancelledError):
                 await monitor
         version_report = await orders(fast, temporal_env, "versions")
+        replayed = await orders(fast, temporal_env, "replay")  # this version's histories
         promoted = await orders(fast, temporal_env, "promote")
 
         retried = await orders(fast, temporal_env, "retry", str(placed.id))
@@ -118,6 +119,7 @@ async def test_a_stuck_order_is_listed_counted_and_retried(
     assert version_report["current"] == build_id
     assert version_report["open_orders"][build_id] == 1
     assert version_report["open_orders"][versions.UNVERSIONED] == 0
+    assert replayed == {"replayed": 1, "failures": {}}
     assert promoted == {
         "deployment": runner.version()["deployment"],
         "build_id": build_id,
