@@ -19,6 +19,8 @@ from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from pydantic import TypeAdapter, ValidationError
+
 from service.commands.output import add_json_flag, emit
 from service.settings import Settings
 
@@ -33,11 +35,17 @@ _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 def duration(text: str) -> timedelta:
-    """Seconds (`90`), or a number with s, m, h or d (`15m`, `2h`, `1d`)."""
+    """Seconds (`90`), a number with s, m, h or d (`15m`, `2h`, `1d`), or ISO 8601 (`PT15M`,
+    as the settings take it)."""
     match = _DURATION.fullmatch(text.strip())
-    if match is None:
-        raise argparse.ArgumentTypeError(f"{text!r}: seconds, or a number with s, m, h or d")
-    return timedelta(seconds=float(match[1]) * _UNITS[match[2]])
+    if match is not None:
+        return timedelta(seconds=float(match[1]) * _UNITS[match[2]])
+    try:
+        return TypeAdapter(timedelta).validate_python(text.strip())
+    except ValidationError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: seconds, a number with s, m, h or d, or ISO 8601 such as PT15M"
+        ) from None
 
 
 def register(sub: Any) -> None:
