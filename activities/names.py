@@ -6,3 +6,4 @@ from typing import Final
 
 ACTIVITY_PUBLISH_EVENT: Final = "publish_event"
 ACTIVITY_EXPIRE_ORDER: Final = "expire_order"
+ACTIVITY_CHECK_PROCESSING: Final = "check_processing"

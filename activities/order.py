@@ -1,8 +1,10 @@
 """The order workflow's activities, methods of a class that owns its clients.
 
 `publish_event` puts one event on RabbitMQ (confirmed, routed) and records it in the
-outbox; `expire_order` cancels an unpaid order through a conditional update. Both may
-run more than once (Temporal retries them): both are idempotent by effect. An input that
+outbox; `expire_order` cancels an unpaid order through a conditional update;
+`check_processing` reads whether `process_order` recorded the order and how much waits
+before it in RabbitMQ and Celery (through the `ProcessingProbe` port, which `service/`
+plugs in). Each may run more than once (Temporal retries them): each is idempotent. An input that
 can never work (an id that is not a UUID) fails at once and for good (a non-retryable
 ApplicationError), so the workflow parks the order instead of retrying forever.
 """
@@ -16,8 +18,19 @@ from uuid import UUID
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.names import ACTIVITY_EXPIRE_ORDER, ACTIVITY_PUBLISH_EVENT
-from activities.types import ExpireInput, ExpireResult, PublishInput, PublishResult
+from activities.names import (
+    ACTIVITY_CHECK_PROCESSING,
+    ACTIVITY_EXPIRE_ORDER,
+    ACTIVITY_PUBLISH_EVENT,
+)
+from activities.types import (
+    CheckInput,
+    CheckResult,
+    ExpireInput,
+    ExpireResult,
+    PublishInput,
+    PublishResult,
+)
 from core import correlation
 from usecases.orders import Orders
 from usecases.outbox import Outbox
@@ -42,11 +55,30 @@ class EventPublisher(Protocol):
     ) -> None: ...
 
 
+class ProcessingProbe(Protocol):
+    """Where an order's processing stands, for the workflow that heard no `processed`."""
+
+    async def processed_at(self, order_id: UUID) -> datetime | None:
+        """When `process_order` recorded the order; None when it has not."""
+        ...
+
+    async def waiting(self) -> int | None:
+        """`new_order` messages and Celery tasks waiting, all orders'; None: unknown."""
+        ...
+
+
 class OrderActivities:
-    def __init__(self, orders: Orders, outbox: Outbox, publisher: EventPublisher) -> None:
+    def __init__(
+        self,
+        orders: Orders,
+        outbox: Outbox,
+        publisher: EventPublisher,
+        processing: ProcessingProbe,
+    ) -> None:
         self._orders = orders
         self._outbox = outbox
         self._publisher = publisher
+        self._processing = processing
 
     @activity.defn(name=ACTIVITY_PUBLISH_EVENT)
     async def publish_event(self, event: PublishInput) -> PublishResult:
@@ -80,7 +112,7 @@ class OrderActivities:
             attempt,
             f" reason={event.reason}" if event.reason else "",
         )
-        return PublishResult(published_at, event.event_id, event.event_type)
+        return PublishResult(published_at, event.event_id, event.event_type, event.reason)
 
     @activity.defn(name=ACTIVITY_EXPIRE_ORDER)
     async def expire_order(self, order: ExpireInput) -> ExpireResult:
@@ -92,3 +124,16 @@ class OrderActivities:
             "payment timeout order_id=%s canceled=%s", order.order_id, expired is not None
         )
         return ExpireResult(canceled=expired is not None)
+
+    @activity.defn(name=ACTIVITY_CHECK_PROCESSING)
+    async def check_processing(self, order: CheckInput) -> CheckResult:
+        correlation.correlation_id.set(order.correlation_id or correlation.NONE)
+        processed_at = await self._processing.processed_at(_uuid(order.order_id, "order_id"))
+        waiting = None if processed_at else await self._processing.waiting()
+        activity.logger.info(
+            "processing checked order_id=%s processed=%s waiting=%s",
+            order.order_id,
+            processed_at is not None,
+            waiting,
+        )
+        return CheckResult(processed_at, waiting)

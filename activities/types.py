@@ -27,6 +27,7 @@ class PublishResult:
     # input, so the timeline reads these from it.
     event_id: str = ""
     event_type: str = ""
+    reason: str = ""  # the input's, for the same reason
 
 
 @dataclass(frozen=True)
@@ -39,3 +40,19 @@ class ExpireInput:
 @dataclass(frozen=True)
 class ExpireResult:
     canceled: bool
+
+
+@dataclass(frozen=True)
+class CheckInput:
+    order_id: str
+    correlation_id: str = ""
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """Whether `process_order` recorded the order, and what still waits to be processed."""
+
+    processed_at: datetime | None  # from PostgreSQL; None: not processed
+    # `new_order` messages ready in RabbitMQ plus tasks in Celery's queue, all orders'
+    # (a backlog the order may be waiting in); None when a queue could not be read.
+    waiting: int | None = None

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+from uuid import UUID
 
 import asyncpg
+import redis.asyncio as aioredis
 from celery import Celery
 from temporalio.client import Client
 
+from messaging.backlog import QueueDepth
 from messaging.consumer import ConsumerConfig, EventConsumer
 from messaging.publisher import Publisher
 from messaging.topology import Topology
+from processing.backlog import CeleryQueueLength
 from processing.dispatch import CeleryDispatch
 from relay.outbox import Handoff, OutboxRelay, RelayConfig
 from relay.retention import OutboxRetention
@@ -79,3 +87,49 @@ def consumer(settings: Settings, celery_app: Celery) -> EventConsumer:
         timeout_seconds=settings.rabbitmq_timeout_seconds,
     )
     return EventConsumer(config, CeleryDispatch(celery_app))
+
+
+class QueueLength(Protocol):
+    async def length(self) -> int | None:
+        """Messages waiting (and the queue's gauge set); None when it cannot tell now."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+async def sample(queues: tuple[QueueLength, ...], *, interval_seconds: float = 5.0) -> None:
+    """Read each queue's length every few seconds, for its gauge, until cancelled."""
+    while True:
+        for queue in queues:
+            await queue.length()
+        await asyncio.sleep(interval_seconds)
+
+
+def queue_lengths(settings: Settings, celery_redis: aioredis.Redis) -> tuple[QueueLength, ...]:
+    """What waits before `process_order`: the `new_order` queue, then Celery's."""
+    timeout = settings.rabbitmq_timeout_seconds
+    return (
+        QueueDepth(settings.rabbitmq_url, settings.rabbitmq_new_order_queue, timeout=timeout),
+        CeleryQueueLength(celery_redis, settings.celery_queue, timeout=timeout),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessingProbe:
+    """`activities.order.ProcessingProbe`: PostgreSQL's processed record, and the queues."""
+
+    pool: asyncpg.Pool
+    queues: tuple[QueueLength, ...]
+
+    async def processed_at(self, order_id: UUID) -> datetime | None:
+        # Imported when first needed: its module also holds the Celery task's SQL, over
+        # psycopg (12 MiB the worker process pays only once an order is overdue).
+        from store.processed import processed_at
+
+        return await processed_at(self.pool, order_id=order_id)
+
+    async def waiting(self) -> int | None:
+        lengths = await asyncio.gather(*(queue.length() for queue in self.queues))
+        if any(n is None for n in lengths):
+            return None
+        return sum(n for n in lengths if n is not None)

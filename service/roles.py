@@ -1,7 +1,9 @@
 """The background roles of the service, each opened and closed by a cleanup context.
 
-WORKER runs the Temporal worker (with a RabbitMQ publisher for its activities), RELAY
-the outbox relay, CONSUMER the RabbitMQ consumer. Each runs as a background task under
+WORKER runs the Temporal worker (with a RabbitMQ publisher for its activities, and what
+its processing check reads: PostgreSQL, the `new_order` queue's depth and Celery's queue
+length, both also sampled as gauges, with the overdue orders per phase), RELAY the outbox
+relay, CONSUMER the RabbitMQ consumer. Each runs as a background task under
 the process's supervisor (`service.supervision`): restarted with backoff when it fails,
 stopped gracefully on shutdown, and reported by /ready (its state, and RabbitMQ's), so
 the roles can run together or apart.
@@ -14,7 +16,10 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
+import redis.asyncio as aioredis
 from aiohttp import web
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
 from activities.order import OrderActivities
 from api.keys import READINESS
@@ -40,6 +45,8 @@ from service.telemetry import temporal_runtime
 from service.worker import WorkerRunner
 from store.db import FAILURES as DB_FAILURES
 from usecases.outbox import Outbox
+from workflows.stuck import PhaseMonitor
+from workflows.versions import Deployment, default_build_id
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +93,20 @@ async def publisher(app: web.Application) -> AsyncIterator[None]:
 
 async def temporal_worker(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
-    activities = OrderActivities(app[ORDER_USECASES], Outbox(app[DB_POOL]), app[PUBLISHER])
+    # Celery's broker (maybe not the cache's Redis), for its queue's length: one attempt,
+    # bounded by the reader's own timeout, as the cache's client (service/resources.py).
+    celery_redis = aioredis.Redis.from_url(
+        settings.broker_url,
+        socket_connect_timeout=settings.rabbitmq_timeout_seconds,
+        retry=Retry(NoBackoff(), 0),
+    )
+    queues = pipeline.queue_lengths(settings, celery_redis)
+    probe = pipeline.ProcessingProbe(app[DB_POOL], queues)
+    activities = OrderActivities(app[ORDER_USECASES], Outbox(app[DB_POOL]), app[PUBLISHER], probe)
+    deployment = None
+    if settings.temporal_worker_versioning:
+        build_id = settings.temporal_build_id or default_build_id()
+        deployment = Deployment(settings.temporal_task_queue, build_id)
     port = app.get(TEMPORAL_METRICS_PORT)
     runner = WorkerRunner(
         runtime=temporal_runtime(port) if port else None,
@@ -96,12 +116,28 @@ async def temporal_worker(app: web.Application) -> AsyncIterator[None]:
         connect_timeout=settings.temporal_timeout_seconds,
         sandboxed=settings.workflow_sandbox,
         workflow_cache=settings.temporal_workflow_cache,
+        deployment=deployment,
+        promote=settings.temporal_worker_promote,
     )
     app[WORKER_RUNNER] = runner
+
+    async def version() -> object:
+        return runner.version()
+
+    app[READINESS].add_detail("worker_version", version)
     task = _start(app, Role.WORKER.value, runner.run)
+    samplers = [  # gauges only: not in /ready
+        app[SUPERVISOR].start("queue-lengths", lambda: pipeline.sample(queues)),
+        app[SUPERVISOR].start("overdue-orders", PhaseMonitor(app[TEMPORAL]).run),
+    ]
     yield
     await runner.shutdown()
     await _stop(task)
+    for sampler in samplers:
+        await _stop(sampler)
+    for queue in queues:
+        await queue.close()
+    await celery_redis.aclose()
 
 
 async def outbox_relay(app: web.Application) -> AsyncIterator[None]:

@@ -3,25 +3,36 @@
 A worker needs a connected (not lazy) client, so this runner connects itself and, while
 Temporal is unreachable, keeps retrying in the background instead of failing the process.
 On shutdown the worker stops polling and lets in-flight activities finish.
+
+Versioned (TEMPORAL_WORKER_VERSIONING, the default), the worker is one version of the
+Worker Deployment named after its task queue (`workflows.versions`): it gets the tasks of
+the runs pinned to its version only. With TEMPORAL_WORKER_PROMOTE it makes its version
+current when none is or an older `v<N>` is, then wakes the runs on the others; it lends
+its client to eager starts only while its version is current (an eager start would pin
+the new run to it even when it is not).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Final
 
 from temporalio.client import Client
+from temporalio.common import WorkerDeploymentVersion
 from temporalio.runtime import Runtime
-from temporalio.worker import PollerBehaviorSimpleMaximum, Worker
+from temporalio.service import RPCError
+from temporalio.worker import PollerBehaviorSimpleMaximum, Worker, WorkerDeploymentConfig
 
 from activities.order import OrderActivities
 from core.backoff import Backoff, BackoffPolicy
+from workflows import versions
 from workflows.client import TemporalConnection
-from workflows.order import OrderWorkflow
-from workflows.publish import PublishEventWorkflow
+from workflows.replay import WORKFLOWS
 from workflows.sandbox import workflow_runner
+from workflows.versions import Deployment
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +50,9 @@ WORKFLOW_POLLERS: Final = PollerBehaviorSimpleMaximum(4)
 ACTIVITY_POLLERS: Final = PollerBehaviorSimpleMaximum(2)
 MAX_ACTIVITIES: Final = 50  # publishes awaiting RabbitMQ's confirm, expiries
 RECONNECT: Final = BackoffPolicy(initial=1.0, maximum=30.0)
+# How often a versioned worker reads which version is current (for eager starts).
+VERSION_CHECK_SECONDS: Final = 10.0
+PROMOTE_TIMEOUT_SECONDS: Final = 120.0
 
 
 def build_worker(
@@ -48,13 +62,25 @@ def build_worker(
     *,
     sandboxed: bool,
     workflow_cache: int = WORKFLOW_CACHE,
+    deployment: Deployment | None = None,
+    workflows: Sequence[type] = WORKFLOWS,
 ) -> Worker:
-    """`sandboxed`: run the workflows in the Temporal sandbox (workflows/sandbox.py)."""
+    """`sandboxed`: run the workflows in the Temporal sandbox (workflows/sandbox.py);
+    `deployment`: the version this worker is (None: an unversioned worker); `workflows`:
+    another version's code (a deploy test)."""
+    config = None
+    if deployment is not None:
+        config = WorkerDeploymentConfig(
+            version=WorkerDeploymentVersion(deployment.name, deployment.build_id),
+            use_worker_versioning=True,
+            default_versioning_behavior=versions.BEHAVIOR,
+        )
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[OrderWorkflow, PublishEventWorkflow],
-        activities=[activities.publish_event, activities.expire_order],
+        workflows=list(workflows),
+        activities=[activities.publish_event, activities.expire_order, activities.check_processing],
+        deployment_config=config,
         workflow_runner=workflow_runner(sandboxed=sandboxed),
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
         max_cached_workflows=workflow_cache,
@@ -75,7 +101,12 @@ class WorkerRunner:
         sandboxed: bool = False,
         runtime: Runtime | None = None,
         workflow_cache: int = WORKFLOW_CACHE,
+        deployment: Deployment | None = None,
+        promote: bool = False,
     ) -> None:
+        self._deployment = deployment  # None: an unversioned worker
+        self._promote = promote  # make its version current (when none is, or an older v<N>)
+        self._current = False  # its version is the current one (as last read)
         self._workflow_cache = workflow_cache
         self._runtime = runtime  # None: the SDK's default (no metrics exporter)
         # The process's one recipe (TLS, API key, interceptors: the worker's are the client's).
@@ -101,15 +132,21 @@ class WorkerRunner:
                     self._activities,
                     sandboxed=self._sandboxed,
                     workflow_cache=self._workflow_cache,
+                    deployment=self._deployment,
                 )
                 self._client = client
                 log.info(
-                    "temporal worker running task_queue=%s sandboxed=%s",
+                    "temporal worker running task_queue=%s sandboxed=%s build_id=%s",
                     self._task_queue,
                     self._sandboxed,
+                    self._deployment.build_id if self._deployment else "(unversioned)",
                 )
                 backoff.reset()
-                await self._worker.run()
+                follow = asyncio.create_task(self._follow_version(client))
+                try:
+                    await self._worker.run()
+                finally:
+                    follow.cancel()
             except (RuntimeError, TimeoutError) as exc:  # temporalio: RuntimeError when away
                 if self._stopping:
                     return
@@ -122,10 +159,44 @@ class WorkerRunner:
 
     @property
     def client(self) -> Client | None:
-        """The connected client the worker polls with, while it runs: a workflow started
-        through it with `request_eager_start` gets its first task handed to this worker
-        in the start's answer (no poll, no matching)."""
+        """The connected client the worker polls with, while it runs and its version is
+        current: a workflow started through it with `request_eager_start` gets its first
+        task handed to this worker in the start's answer (no poll, no matching)."""
+        if self._deployment is not None and not self._current:
+            return None
         return self._client
+
+    def version(self) -> dict[str, object]:
+        """For /ready's details: the version this worker is, and whether it is current."""
+        if self._deployment is None:
+            return {"versioned": False}
+        return {
+            "deployment": self._deployment.name,
+            "build_id": self._deployment.build_id,
+            "current": self._current,
+        }
+
+    async def _follow_version(self, client: Client) -> None:
+        """Promote the version if told to and due, wake the runs on the others once it is
+        current, then keep reading whether it still is."""
+        deployment = self._deployment
+        if deployment is None:
+            return
+        woken = False
+        while True:
+            try:
+                current = await versions.current_build_id(client, deployment)
+                if self._promote and versions.should_promote(deployment.build_id, current):
+                    async with asyncio.timeout(PROMOTE_TIMEOUT_SECONDS):
+                        await versions.promote(client, deployment)
+                    current = deployment.build_id
+                if self._promote and current == deployment.build_id and not woken:
+                    await versions.wake_others(client, deployment)
+                    woken = True
+                self._current = current == deployment.build_id
+            except (RPCError, RuntimeError, TimeoutError) as exc:
+                log.warning("temporal worker cannot read its version's state error=%s", exc)
+            await asyncio.sleep(VERSION_CHECK_SECONDS)
 
     async def shutdown(self) -> None:
         """Stop polling and wait for in-flight activities (bounded by GRACEFUL_SHUTDOWN)."""

@@ -7,12 +7,16 @@ statement: a task that runs twice records once and tells the workflow once.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 import psycopg
 
 from core.events import ORDER_PROCESSED, OrderProcessedEvent, encode_event
 from store.outbox_insert import INSERT_INTO_OUTBOX
+
+if TYPE_CHECKING:  # the Celery worker, which runs the rest, loads no asyncpg
+    import asyncpg
 
 _RECORD = f"""
 WITH processed AS (
@@ -53,3 +57,15 @@ def record_processed(
             },
         )
         return cur.fetchone() is not None
+
+
+_PROCESSED_AT = "SELECT processed_at FROM processed_orders WHERE order_id = $1"
+
+
+async def processed_at(
+    conn: asyncpg.Pool | asyncpg.Connection, *, order_id: UUID
+) -> datetime | None:
+    """When `process_order` recorded the order (read by the order's workflow, over asyncpg,
+    when no `processed` signal came in time); None when it has not."""
+    at: datetime | None = await conn.fetchval(_PROCESSED_AT, order_id)
+    return at

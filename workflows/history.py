@@ -5,8 +5,10 @@ with the reason, when no `processed` came in time), status_changed (old and new 
 processed, expired (the payment timeout canceled it), completed, or parked (an input
 that can never work stopped it). A publish run as a local activity is a marker in the
 history, read from its result (PublishResult names the event). Read from the history
-rather than a query, so it needs no worker and also works for closed workflows.
-`WorkflowTimeline` is the use cases' TimelineSource.
+rather than a query, so it needs no worker and also works for closed workflows. A run
+that continued another (a newer version, a long history) is read with the runs before
+it, oldest first: one timeline per order. `WorkflowTimeline` is the use cases'
+TimelineSource.
 """
 
 from __future__ import annotations
@@ -24,8 +26,12 @@ from temporalio.client import Client
 from temporalio.converter import DataConverter
 from temporalio.service import RPCError, RPCStatusCode
 
-from activities.names import ACTIVITY_EXPIRE_ORDER, ACTIVITY_PUBLISH_EVENT
-from activities.types import ExpireResult, PublishInput, PublishResult
+from activities.names import (
+    ACTIVITY_CHECK_PROCESSING,
+    ACTIVITY_EXPIRE_ORDER,
+    ACTIVITY_PUBLISH_EVENT,
+)
+from activities.types import CheckResult, ExpireResult, PublishInput, PublishResult
 from core.errors import HistoryUnavailable, OrderNotFound
 from core.timeline import TimelineEntry, TimelineKind
 from workflows.names import SIGNAL_PROCESSED, SIGNAL_STATUS_CHANGED, workflow_id
@@ -33,6 +39,9 @@ from workflows.types import OrderWorkflowInput, Processed, StatusChanged
 
 T = TypeVar("T")
 _convert = DataConverter.default.payload_converter
+# Runs of one order read at most: a run continues as new at a deploy of a new version or
+# once its history is long, so an order has a handful; this bounds a read all the same.
+MAX_RUNS = 50
 # The SDK records a local activity as a marker: its details hold "data" (JSON naming the
 # activity_type) and "result" (the result payload), not the input.
 LOCAL_ACTIVITY_MARKER = "core_local_activity"
@@ -48,17 +57,30 @@ class WorkflowTimeline:
 
         HistoryUnavailable when the Temporal server cannot be reached in time.
         """
-        handle = self._client.get_workflow_handle(workflow_id(order_id))
         try:
             async with asyncio.timeout(self._timeout):
-                history = await handle.fetch_history(rpc_timeout=timedelta(seconds=self._timeout))
+                events = await self._events(workflow_id(order_id))
         except RPCError as exc:
             if exc.status == RPCStatusCode.NOT_FOUND:
                 raise OrderNotFound(order_id) from exc
             raise HistoryUnavailable(str(exc)) from exc
         except (TimeoutError, RuntimeError) as exc:  # RuntimeError: a lazy client cannot connect
             raise HistoryUnavailable(str(exc)) from exc
-        return timeline(history.events)
+        return timeline(events)
+
+    async def _events(self, workflow: str) -> list[HistoryEvent]:
+        """The events of the order's latest run, after those of the runs it continued."""
+        runs: list[Sequence[HistoryEvent]] = []
+        run_id = ""
+        for _ in range(MAX_RUNS):
+            handle = self._client.get_workflow_handle(workflow, run_id=run_id or None)
+            history = await handle.fetch_history(rpc_timeout=timedelta(seconds=self._timeout))
+            runs.append(history.events)
+            started = history.events[0].workflow_execution_started_event_attributes
+            run_id = started.continued_execution_run_id
+            if not run_id:
+                break
+        return [event for run in reversed(runs) for event in run]
 
 
 def _decode(payloads: Sequence[Payload], kind: type[T]) -> T:
@@ -67,7 +89,8 @@ def _decode(payloads: Sequence[Payload], kind: type[T]) -> T:
 
 
 def timeline(events: Iterable[HistoryEvent]) -> list[TimelineEntry]:
-    """Turn raw history events into the entries people read."""
+    """Turn raw history events into the entries people read (the events of one run, or of
+    successive runs in order: an activity's completion follows its scheduling in its run)."""
     activities: dict[int, tuple[str, Sequence[Payload]]] = {}  # scheduled event id -> call
     seen_signals: set[str] = set()  # a signal the relay delivered twice counts once
     entries: list[TimelineEntry] = []
@@ -94,6 +117,8 @@ def _entry(
     kind = event.event_type
     if kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
         started = event.workflow_execution_started_event_attributes
+        if started.continued_execution_run_id:
+            return None  # the same order, carried on by a new run
         order = _decode(started.input.payloads, OrderWorkflowInput)
         details = {
             "event_id": order.event_id,
@@ -121,30 +146,45 @@ def _entry(
 def _activity_entry(
     at: datetime, name: str, payloads: Sequence[Payload], result: Sequence[Payload]
 ) -> TimelineEntry | None:
+    """A regular activity that completed (its input is in its scheduled event)."""
     if name == ACTIVITY_PUBLISH_EVENT:
         published = _decode(payloads, PublishInput)
-        details = {"event_id": published.event_id, "event_type": published.event_type}
-        if published.reason:
-            details["reason"] = published.reason
-        return TimelineEntry(at, TimelineKind.PUBLISHED, details)
-    if name == ACTIVITY_EXPIRE_ORDER and _decode(result, ExpireResult).canceled:
-        return TimelineEntry(at, TimelineKind.EXPIRED, {"reason": "payment timeout"})
-    return None
+        return _published(at, published.event_id, published.event_type, published.reason)
+    return _result_entry(at, name, result)
 
 
 def _local_activity_entry(
     at: datetime, marker: MarkerRecordedEventAttributes
 ) -> TimelineEntry | None:
-    """A local publish that succeeded (a failed one has no result: the regular activity
-    that took over shows in the timeline instead)."""
+    """A local activity that succeeded: its marker holds its result, not its input (a
+    failed one has no result: the regular activity that took over shows instead)."""
     if marker.marker_name != LOCAL_ACTIVITY_MARKER or "result" not in marker.details:
         return None
     data = _decode(marker.details["data"].payloads, dict[str, Any])
-    if data.get("activity_type") != ACTIVITY_PUBLISH_EVENT:
-        return None
-    published = _decode(marker.details["result"].payloads, PublishResult)
-    details = {"event_id": published.event_id, "event_type": published.event_type}
+    result = marker.details["result"].payloads
+    if data.get("activity_type") == ACTIVITY_PUBLISH_EVENT:
+        published = _decode(result, PublishResult)
+        return _published(at, published.event_id, published.event_type, published.reason)
+    return _result_entry(at, str(data.get("activity_type")), result)
+
+
+def _published(at: datetime, event_id: str, event_type: str, reason: str) -> TimelineEntry:
+    details = {"event_id": event_id, "event_type": event_type}
+    if reason:
+        details["reason"] = reason
     return TimelineEntry(at, TimelineKind.PUBLISHED, details)
+
+
+def _result_entry(at: datetime, name: str, result: Sequence[Payload]) -> TimelineEntry | None:
+    """An expiry that canceled the order; a processing check that found it processed."""
+    if name == ACTIVITY_EXPIRE_ORDER and _decode(result, ExpireResult).canceled:
+        return TimelineEntry(at, TimelineKind.EXPIRED, {"reason": "payment timeout"})
+    if name == ACTIVITY_CHECK_PROCESSING:
+        checked = _decode(result, CheckResult)
+        if checked.processed_at is not None:
+            details = {"processed_at": checked.processed_at.isoformat(), "found": "postgresql"}
+            return TimelineEntry(at, TimelineKind.PROCESSED, details)
+    return None
 
 
 def _signal_entry(at: datetime, name: str, payloads: Sequence[Payload]) -> TimelineEntry | None:

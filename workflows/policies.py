@@ -27,3 +27,10 @@ LOCAL_TIMEOUT: Final = timedelta(seconds=5)
 ONE_ATTEMPT: Final = RetryPolicy(maximum_attempts=1)
 # Waiting for `processed` grows from PROCESSING_TIMEOUT up to this (or the timeout).
 MAX_PROCESSING_WAIT_SECONDS: Final = 3600.0
+# Processing checks without `processed` (each one republishes `new_order`, or waits again
+# while RabbitMQ or Celery hold a backlog) before the order is marked stuck and waits for
+# an operator: with the 5-minute timeout, after 5+10+20+40+60+60 minutes, about 3 h 15.
+PROCESSING_CHECKS: Final = 6
+# A run whose history grew past this many events continues as new at its next wait, so no
+# history grows without bound (an operator retrying a stuck order for months, say).
+HISTORY_LIMIT: Final = 2000

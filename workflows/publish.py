@@ -12,6 +12,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from activities.order import OrderActivities
     from activities.types import PublishInput, PublishResult
+    from workflows.log import WorkflowLog
     from workflows.names import PUBLISH_WORKFLOW_NAME
     from workflows.policies import ACTIVITY_TIMEOUT, RETRY_FOREVER
 
@@ -26,7 +27,7 @@ class PublishEventWorkflow:
             start_to_close_timeout=ACTIVITY_TIMEOUT,
             retry_policy=RETRY_FOREVER,
         )
-        workflow.logger.info(
+        WorkflowLog(event.correlation_id).info(
             "event published without its order's workflow order_id=%s event_id=%s reason=%s",
             event.order_id,
             event.event_id,

@@ -2,8 +2,11 @@
 
 Every `OrderWorkflow` (and `PublishEventWorkflow`) history the query lists is replayed
 by a Replayer with the worker's own workflows and sandbox. A history that no longer
-replays is a workflow the new code would break (a change not behind `workflow.patched`):
-fix the code before deploying. `orders workflows replay` runs it.
+replays is a workflow the new code would break: fix the code before deploying.
+`orders workflows replay` runs it, by default on the histories the new code may be given:
+those of runs on its own version (a release that keeps the build id joins it) and those
+still unversioned (the current version inherits them). The runs pinned to other versions
+never reach it.
 """
 
 from __future__ import annotations
@@ -20,10 +23,22 @@ from workflows.names import PUBLISH_WORKFLOW_NAME, WORKFLOW_NAME
 from workflows.order import OrderWorkflow
 from workflows.publish import PublishEventWorkflow
 from workflows.sandbox import workflow_runner
+from workflows.versions import VERSION_ATTRIBUTE, Deployment
 
 log = logging.getLogger(__name__)
 
 ALL_OURS: Final = f"WorkflowType IN ('{WORKFLOW_NAME}', '{PUBLISH_WORKFLOW_NAME}')"
+
+
+def runnable_by(deployment: Deployment) -> str:
+    """Our histories that a worker of this version may be given: its own, and unversioned."""
+    attribute = VERSION_ATTRIBUTE
+    return (
+        f"{ALL_OURS} AND TaskQueue = '{deployment.task_queue}' AND "
+        f"({attribute} = '{deployment.attribute()}' OR {attribute} IS NULL)"
+    )
+
+
 WORKFLOWS: Final = (OrderWorkflow, PublishEventWorkflow)
 
 

@@ -27,6 +27,8 @@ PASSTHROUGH_MODULES: Final = (
     "workflows.types",
     "workflows.names",
     "workflows.policies",
+    "workflows.state",
+    "workflows.log",
     "activities",
 )
 

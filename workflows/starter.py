@@ -54,7 +54,7 @@ from workflows.names import (
 )
 from workflows.order import OrderWorkflow
 from workflows.publish import PublishEventWorkflow
-from workflows.types import OrderWorkflowInput, Processed, StatusChanged
+from workflows.types import REVISION, OrderWorkflowInput, Processed, StatusChanged
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +132,7 @@ class TemporalHandoff:
             payment_timeout_seconds=self.payment_timeout.total_seconds(),
             correlation_id=row.correlation_id or "",
             processing_timeout_seconds=self.processing_timeout.total_seconds(),
+            revision=REVISION,
         )
         local = self.worker_client() if self.worker_client is not None else None
         try:
@@ -151,6 +152,7 @@ class TemporalHandoff:
                     ]
                 ),
                 rpc_timeout=self._rpc_timeout,
+                static_summary=f"order {row.aggregate_id} of customer {event.user_id}",
             )
         except WorkflowAlreadyStartedError:
             log.info("workflow already started order_id=%s", row.aggregate_id)

@@ -10,6 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Final
+
+# OrderWorkflowInput.revision: 1 (the default, so the inputs of v1-v4 runs decode as it)
+# for a run that v1-v4 code may have begun; 2 from v5's starter and continue-as-new on.
+LEGACY_REVISION: Final = 1
+REVISION: Final = 2
 
 
 @dataclass(frozen=True)
@@ -23,6 +29,28 @@ class OrderWorkflowInput:
     correlation_id: str = ""  # of the request that created the order
     # Not processed this long after `new_order` was published: publish it again.
     processing_timeout_seconds: float = 300.0
+    revision: int = LEGACY_REVISION  # REVISION from v5's starter on (workflows/order.py)
+    state: OrderState | None = None  # what the run it continues handed over; None: a new order
+
+
+@dataclass(frozen=True)
+class OrderState:
+    """What one run of an order's workflow hands to the next when it continues as new (on
+    a newer version, or to start a fresh history): everything it knows, nothing it was
+    doing. A step in flight (a publish, an expiry, a processing check) is done again by
+    the next run, and every one of them is idempotent."""
+
+    status: str
+    processed: bool
+    seen: tuple[str, ...] = ()  # signal event ids already taken (the relay may repeat one)
+    published: tuple[str, ...] = ()  # event ids RabbitMQ confirmed
+    pending: tuple[StatusChanged, ...] = ()  # status events received, not yet published
+    timeline: tuple[LifecycleEntry, ...] = ()
+    republishes: int = 0  # `new_order` published again, in all
+    checks: int = 0  # processing checks since the last `processed`-less round began
+    phase: str = ""  # the OrderPhase search attribute's value ("": none)
+    processing_due: datetime | None = None  # the next processing check; None: none planned
+    expiry_done: bool = False  # the payment timeout was acted on
 
 
 @dataclass(frozen=True)

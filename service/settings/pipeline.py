@@ -45,6 +45,15 @@ class PipelineSettings(BaseSettings):
     # this bounds the worker's memory): an order evicted from it replays its history at
     # its next signal or timer.
     temporal_workflow_cache: int = Field(1000, ge=0)
+    # Worker versioning (docs/architecture.md "Versions and deploys"): the worker is one
+    # version of the Worker Deployment named after its task queue, its build id
+    # TEMPORAL_BUILD_ID ("": v<WORKFLOW_VERSION>, the workflows' own version); each run is
+    # pinned to the version that started it. False: an unversioned worker.
+    temporal_worker_versioning: bool = True
+    temporal_build_id: str = Field("", max_length=255, pattern=r"^[A-Za-z0-9_-]*$")
+    # The worker makes its version current when none is, or an older v<N> is, and wakes
+    # the runs on the others. False: promote by hand (`orders workflows promote`).
+    temporal_worker_promote: bool = True
     payment_timeout: Duration = timedelta(hours=24)
     # A workflow that published `new_order` and heard no `processed` for this long
     # publishes it again (same event id), then waits longer each time.

@@ -1,17 +1,24 @@
-"""Record the workflow histories that tests/unit/test_workflow_replay.py replays.
+"""Record the workflow histories that tests/unit/test_workflow_replay.py replays, and
+retire those of versions the code no longer runs.
 
-Histories are evidence of what running workflows did, so they are append-only: each
-version of the workflow records into its own folder, `v<WORKFLOW_VERSION>/`
-(workflows/names.py), and an existing file is never written again. After a change to
-the workflow (behind `workflow.patched`, with `WORKFLOW_VERSION` bumped), run
-`.venv/bin/python -m tests.histories.record` and commit the new folder; every folder
-keeps replaying in CI. Each scenario runs the real workflow on the time-skipping test
-server with stand-in activities (the history records their results, so their
-implementation does not matter for replay).
+Histories are evidence of what running workflows did, so they are append-only while
+their version lives: each version of the workflows records into its own folder,
+`v<WORKFLOW_VERSION>/` (workflows/names.py), and an existing file is never written again.
+After a change to a workflow (`WORKFLOW_VERSION` bumped: a new pinned version), run
+`.venv/bin/python -m tests.histories.record` and commit the new folder. Each scenario runs
+the real workflow on the time-skipping test server with stand-in activities (the history
+records their results, so their implementation does not matter for replay).
+
+The code replays every folder from `OLDEST_REPLAYED_VERSION` on. A version is retired
+when no open workflow can need its code any more (docs/operations.md "Retiring old
+code" says how to know): raise `OLDEST_REPLAYED_VERSION` past it, then
+`.venv/bin/python -m tests.histories.record --retire` deletes the folders below it, and
+the replay test holds the folders to exactly the versions kept.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import logging
@@ -28,23 +35,30 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from activities.names import ACTIVITY_EXPIRE_ORDER, ACTIVITY_PUBLISH_EVENT
-from activities.types import ExpireInput, ExpireResult, PublishInput, PublishResult
+from activities.names import (
+    ACTIVITY_CHECK_PROCESSING,
+    ACTIVITY_EXPIRE_ORDER,
+    ACTIVITY_PUBLISH_EVENT,
+)
+from activities.types import (
+    CheckInput,
+    CheckResult,
+    ExpireInput,
+    ExpireResult,
+    PublishInput,
+    PublishResult,
+)
+from tests.histories.corpus import folder, retire
 from tests.support.temporal import start_time_skipping_server
-from workflows.names import WORKFLOW_VERSION, publish_workflow_id, workflow_id
+from workflows.names import publish_workflow_id, workflow_id
 from workflows.order import OrderWorkflow
 from workflows.publish import PublishEventWorkflow
 from workflows.sandbox import workflow_runner
-from workflows.types import OrderWorkflowInput, Processed, StatusChanged
+from workflows.types import REVISION, OrderWorkflowInput, Processed, StatusChanged
 
-HERE = Path(__file__).parent
 TIMEOUT = timedelta(hours=24)
 log = logging.getLogger("record")
 Handle = WorkflowHandle[Any, Any]
-
-
-def folder(version: int = WORKFLOW_VERSION) -> Path:
-    return HERE / f"v{version}"
 
 
 def save(path: Path, text: str) -> bool:
@@ -60,11 +74,19 @@ def save(path: Path, text: str) -> bool:
 
 class StandIns:
     def __init__(
-        self, *, publish_failures: int = 0, expire_cancels: bool = True, poison: bool = False
+        self,
+        *,
+        publish_failures: int = 0,
+        expire_cancels: bool = True,
+        poison: bool = False,
+        found_processed: bool = False,
+        waiting: int = 0,
     ) -> None:
         self.publish_failures = publish_failures
         self.expire_cancels = expire_cancels
         self.poison = poison
+        self.found_processed = found_processed  # check_processing finds it in PostgreSQL
+        self.waiting = waiting  # the backlog check_processing reports
 
     @activity.defn(name=ACTIVITY_PUBLISH_EVENT)
     async def publish_event(self, event: PublishInput) -> PublishResult:
@@ -72,11 +94,17 @@ class StandIns:
             raise ApplicationError("event_id is not a UUID: 'x'", non_retryable=True)
         if activity.info().attempt <= self.publish_failures:
             raise ConnectionError("broker down")
-        return PublishResult(datetime.now(UTC), event.event_id, event.event_type)
+        return PublishResult(datetime.now(UTC), event.event_id, event.event_type, event.reason)
 
     @activity.defn(name=ACTIVITY_EXPIRE_ORDER)
     async def expire_order(self, order: ExpireInput) -> ExpireResult:
         return ExpireResult(canceled=self.expire_cancels)
+
+    @activity.defn(name=ACTIVITY_CHECK_PROCESSING)
+    async def check_processing(self, order: CheckInput) -> CheckResult:
+        if self.found_processed:
+            return CheckResult(datetime.now(UTC))
+        return CheckResult(None, self.waiting)
 
 
 def change(old: str, new: str) -> StatusChanged:
@@ -123,6 +151,20 @@ async def nothing(env: WorkflowEnvironment, handle: Handle) -> None:
     return None
 
 
+async def stuck_then_retried(env: WorkflowEnvironment, handle: Handle) -> None:
+    # Checks after 1, 2, 4, 8, 16 and 32 minutes, each republishing: then stuck.
+    await env.sleep(timedelta(minutes=64))
+    await handle.signal(OrderWorkflow.retry_processing)  # an operator's
+    await env.sleep(timedelta(seconds=30))
+    await handle.signal(OrderWorkflow.processed, processed())
+    await handle.signal(OrderWorkflow.status_changed, change("PENDING", "CANCELED"))
+
+
+async def checked_then_canceled(env: WorkflowEnvironment, handle: Handle) -> None:
+    await env.sleep(timedelta(minutes=4))  # checks at 1 and 3 minutes
+    await handle.signal(OrderWorkflow.status_changed, change("PENDING", "CANCELED"))
+
+
 @dataclass(frozen=True)
 class Scenario:
     stand_ins: StandIns
@@ -140,6 +182,14 @@ SCENARIOS: dict[str, Scenario] = {
     "republished_until_processed": Scenario(StandIns(), lost_after_handoff, timedelta(minutes=1)),
     "parked_on_poison_input": Scenario(StandIns(poison=True), nothing),
     "status_published_alone": Scenario(StandIns(publish_failures=1), nothing, publish_alone=True),
+    # v5
+    "stuck_until_retried": Scenario(StandIns(), stuck_then_retried, timedelta(minutes=1)),
+    "found_processed_in_postgres": Scenario(
+        StandIns(found_processed=True), checked_then_canceled, timedelta(minutes=1)
+    ),
+    "waited_behind_a_backlog": Scenario(
+        StandIns(waiting=40), checked_then_canceled, timedelta(minutes=1)
+    ),
 }
 
 
@@ -164,6 +214,7 @@ async def start(env: WorkflowEnvironment, scenario: Scenario, queue: str) -> Han
         created_at=await env.get_current_time(),
         payment_timeout_seconds=TIMEOUT.total_seconds(),
         processing_timeout_seconds=scenario.processing_timeout.total_seconds(),
+        revision=REVISION,
     )
     return await env.client.start_workflow(
         OrderWorkflow.run, order, id=workflow_id(order_id), task_queue=queue
@@ -180,7 +231,11 @@ async def record(env: WorkflowEnvironment, name: str, scenario: Scenario) -> Non
         env.client,
         task_queue=queue,
         workflows=[OrderWorkflow, PublishEventWorkflow],
-        activities=[scenario.stand_ins.publish_event, scenario.stand_ins.expire_order],
+        activities=[
+            scenario.stand_ins.publish_event,
+            scenario.stand_ins.expire_order,
+            scenario.stand_ins.check_processing,
+        ],
         workflow_runner=workflow_runner(),
     ):
         handle = await start(env, scenario, queue)
@@ -201,4 +256,13 @@ async def main() -> None:
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    asyncio.run(main())
+    parser = argparse.ArgumentParser(prog="python -m tests.histories.record")
+    parser.add_argument(
+        "--retire",
+        action="store_true",
+        help="delete the folders of versions below OLDEST_REPLAYED_VERSION instead",
+    )
+    if parser.parse_args().retire:
+        retire()
+    else:
+        asyncio.run(main())

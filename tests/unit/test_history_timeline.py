@@ -96,3 +96,29 @@ def test_a_failed_local_publish_shows_only_the_regular_activity_that_took_over()
         e for e in found if e.kind == "published" and e.details["event_type"] == "new_order"
     ]
     assert len(new_order) == 1
+
+
+def test_v5_republishes_are_local_activities_and_keep_their_reason() -> None:
+    """v5 publishes again as it publishes first: a local activity, whose marker holds the
+    result, so the result repeats the reason."""
+    found = entries("republished_until_processed", version=5)
+    new_order = [e.details for e in found if e.details.get("event_type") == "new_order"]
+    assert [d.get("reason") for d in new_order] == [
+        None,
+        "not processed after 60 s, republish 1",
+        "not processed after 120 s, republish 2",
+    ]
+
+
+def test_v5_a_check_that_finds_the_order_processed_is_its_processed_entry() -> None:
+    found = entries("found_processed_in_postgres", version=5)
+    processed = [e.details for e in found if e.kind == "processed"]
+    assert len(processed) == 1
+    assert processed[0]["found"] == "postgresql"
+    assert [e.kind.value for e in found].count("published") == 2  # new_order, the cancel
+
+
+def test_v5_a_local_expiry_shows_in_the_timeline() -> None:
+    kinds = [e.kind.value for e in entries("expired_unpaid", version=5)]
+    assert kinds.count("expired") == 1
+    assert kinds.index("expired") < kinds.index("status_changed")

@@ -1,8 +1,10 @@
-"""Recorded workflow histories, every version's, replay against today's code: a change to
-a workflow that is not behind `workflow.patched` fails here. Histories are append-only,
-one folder per workflow version (`python -m tests.histories.record` adds the current
-version's and never rewrites a file). Each replays in the sandbox, which refuses a
-non-deterministic call, and without it, as the production worker runs."""
+"""Recorded workflow histories, of every version this code still runs, replay against
+today's code: a change to a workflow that neither bumps WORKFLOW_VERSION nor goes behind
+`workflow.patched` fails here. Histories are append-only, one folder per workflow version
+(`python -m tests.histories.record` adds the current version's and never rewrites a
+file), until their version is retired (`--retire`: the folders below
+OLDEST_REPLAYED_VERSION). Each replays in the sandbox, which refuses a non-deterministic
+call, and without it, as the production worker runs."""
 
 from __future__ import annotations
 
@@ -13,14 +15,18 @@ from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
-from tests.histories.record import HERE, SCENARIOS, folder, save
-from workflows.names import WORKFLOW_VERSION
-from workflows.order import OrderWorkflow, _poison
+from tests.histories.corpus import HERE, folder, histories, kept_versions
+from tests.histories.record import SCENARIOS, save
+from workflows.legacy import LegacyRun
+from workflows.lifecycle import Lifecycle
+from workflows.names import OLDEST_REPLAYED_VERSION, WORKFLOW_VERSION
+from workflows.order import OrderWorkflow
 from workflows.publish import PublishEventWorkflow
 from workflows.replay import WORKFLOWS
 from workflows.sandbox import workflow_runner
+from workflows.steps import poison, run_step
 
-HISTORIES = sorted(HERE.glob("v*/*.json"))
+HISTORIES = histories()
 V1 = {"shipped_and_processed", "expired_unpaid", "paid_before_expiry", "publish_retried"}
 
 
@@ -28,11 +34,13 @@ def load(path: Path) -> WorkflowHistory:
     return WorkflowHistory.from_json(path.stem, path.read_text())
 
 
-def test_every_version_has_its_recorded_scenarios() -> None:
-    assert {p.stem for p in folder(1).glob("*.json")} == V1
+def test_every_version_kept_has_its_recorded_scenarios_and_no_retired_one_is_left() -> None:
+    if OLDEST_REPLAYED_VERSION == 1:
+        assert {p.stem for p in folder(1).glob("*.json")} == V1
     assert {p.stem for p in folder(WORKFLOW_VERSION).glob("*.json")} == set(SCENARIOS)
-    versions = {p.parent.name for p in HISTORIES}
-    assert versions == {f"v{n}" for n in range(1, WORKFLOW_VERSION + 1)}
+    folders = {p.name for p in HERE.glob("v*") if p.is_dir()}
+    assert folders == {f"v{n}" for n in kept_versions()}
+    assert {p.parent.name for p in HISTORIES} == folders
 
 
 @pytest.mark.parametrize("sandboxed", [True, False], ids=["sandboxed", "unsandboxed"])
@@ -51,9 +59,9 @@ def test_replays_run_sandboxed_unless_told_otherwise() -> None:
 
 def test_the_workflows_type_hints_are_classes_not_strings_to_resolve_each_run() -> None:
     """A sandboxed run executes the workflow module again and `workflow.defn` reads these."""
-    functions = [_poison] + [
+    functions = [poison, run_step] + [
         member
-        for cls in (OrderWorkflow, PublishEventWorkflow)
+        for cls in (OrderWorkflow, PublishEventWorkflow, Lifecycle, LegacyRun)
         for member in vars(cls).values()
         if callable(member)
     ]

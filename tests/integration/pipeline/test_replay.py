@@ -34,7 +34,8 @@ async def test_the_servers_histories_replay_and_a_change_without_a_patch_is_caug
     temporal_env: WorkflowEnvironment, pool: asyncpg.Pool, cache: OrderCache, settings: Settings
 ) -> None:
     client = temporal_env.client
-    activities = OrderActivities(Orders(pool, cache), Outbox(pool), RecordingPublisher())
+    probe = pipeline.ProcessingProbe(pool, ())
+    activities = OrderActivities(Orders(pool, cache), Outbox(pool), RecordingPublisher(), probe)
     placed = [await place_order(pool, cache) for _ in range(2)]
     # Only these two: the relay may hand this task queue other tests' leftover rows too.
     query = " OR ".join(f"WorkflowId = 'order-{p.id}'" for p in placed)

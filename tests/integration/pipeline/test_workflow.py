@@ -41,7 +41,7 @@ from usecases.outbox import Outbox
 from workflows.history import WorkflowTimeline
 from workflows.names import ORDER_STATUS, workflow_id
 from workflows.order import OrderWorkflow
-from workflows.types import LifecycleView, OrderWorkflowInput
+from workflows.types import REVISION, LifecycleView, OrderWorkflowInput
 
 from .conftest import RABBITMQ_URL
 from .orders import PlacedOrder, RecordingPublisher, outbox_rows, place_order, relay_all
@@ -56,6 +56,7 @@ async def start(
     *,
     processing_timeout: timedelta = timedelta(minutes=5),
     order_id: str | None = None,
+    correlation_id: str = "",
 ) -> WorkflowHandle[OrderWorkflow, LifecycleView]:
     event = NewOrderEvent.for_order(placed.event_id, placed.order)
     return await env.client.start_workflow(
@@ -68,6 +69,8 @@ async def start(
             created_at=await env.get_current_time(),
             payment_timeout_seconds=PAYMENT_TIMEOUT.total_seconds(),
             processing_timeout_seconds=processing_timeout.total_seconds(),
+            correlation_id=correlation_id,
+            revision=REVISION,
         ),
         id=workflow_id(placed.id),
         task_queue=settings.temporal_task_queue,
@@ -80,8 +83,10 @@ def worker(
     pool: asyncpg.Pool,
     cache: OrderCache,
     publisher: EventPublisher,
+    queues: tuple[pipeline.QueueLength, ...] = (),
 ) -> Worker:
-    activities = OrderActivities(Orders(pool, cache), Outbox(pool), publisher)
+    probe = pipeline.ProcessingProbe(pool, queues)
+    activities = OrderActivities(Orders(pool, cache), Outbox(pool), publisher, probe)
     return build_worker(env.client, settings.temporal_task_queue, activities, sandboxed=True)
 
 
@@ -92,21 +97,27 @@ async def status_of(pool: asyncpg.Pool, placed: PlacedOrder) -> OrderStatus:
 
 
 async def expire_results(handle: WorkflowHandle[OrderWorkflow, LifecycleView]) -> list[bool]:
-    """The `canceled` result of every completed expire_order activity, from the history."""
+    """The `canceled` result of every expire_order that completed, as a local activity (its
+    marker) or a regular one, from the history."""
     history = await handle.fetch_history()
+    convert = DataConverter.default.payload_converter
     names = {
         e.event_id: e.activity_task_scheduled_event_attributes.activity_type.name
         for e in history.events
         if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
     }
-    convert = DataConverter.default.payload_converter
-    return [
-        convert.from_payloads(done.result.payloads, [ExpireResult])[0].canceled
-        for e in history.events
-        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED
-        and names[(done := e.activity_task_completed_event_attributes).scheduled_event_id]
-        == ACTIVITY_EXPIRE_ORDER
-    ]
+    results = []
+    for e in history.events:
+        if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED:
+            details = e.marker_recorded_event_attributes.details
+            data = convert.from_payloads(details["data"].payloads, [dict])[0]
+            if data["activity_type"] == ACTIVITY_EXPIRE_ORDER and "result" in details:
+                results.append(convert.from_payloads(details["result"].payloads, [ExpireResult])[0])
+        elif e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+            done = e.activity_task_completed_event_attributes
+            if names[done.scheduled_event_id] == ACTIVITY_EXPIRE_ORDER:
+                results.append(convert.from_payloads(done.result.payloads, [ExpireResult])[0])
+    return [r.canceled for r in results]
 
 
 async def test_payment_timeout_cancels_a_pending_order(
@@ -218,6 +229,7 @@ async def test_paid_in_time_never_runs_the_expiry(
             return (await handle.query(OrderWorkflow.lifecycle)).status == "PAID"
 
         await eventually(paid, what="the workflow to see PAID")
+        # Processing checks keep waking it past the payment deadline: none may expire it.
         await env.sleep(PAYMENT_TIMEOUT * 2)
         history = await handle.fetch_history()
         scheduled = [
@@ -226,6 +238,7 @@ async def test_paid_in_time_never_runs_the_expiry(
             if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
         ]
         assert ACTIVITY_EXPIRE_ORDER not in scheduled
+        assert await expire_results(handle) == []  # not as a local activity either
         assert await status_of(pool, placed) is OrderStatus.PAID
         await handle.terminate("test done")
 
@@ -403,13 +416,18 @@ async def test_a_poison_input_parks_the_order_instead_of_retrying_forever(
     reason = "publish_event: order_id is not a UUID: 'not-a-uuid'"
     assert failed.value.cause.message == f"order parked: {reason}"
     assert publisher.published == []  # refused before anything was published
-    attempts = [
-        e.activity_task_failed_event_attributes
+    # One attempt, the local one: its failure is not retryable, so no activity follows.
+    local = [
+        e.marker_recorded_event_attributes
         for e in history.events
-        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED
+        if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
     ]
-    assert len(attempts) == 1
-    assert attempts[0].failure.application_failure_info.non_retryable
+    assert len(local) == 1
+    assert local[0].failure.application_failure_info.non_retryable
+    scheduled = [
+        e for e in history.events if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+    ]
+    assert scheduled == []
     assert timeline[-1] == {
         "time": timeline[-1]["time"],
         "kind": "parked",

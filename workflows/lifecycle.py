@@ -1,0 +1,260 @@
+"""An order's life, from version 5 on: what OrderWorkflow.run does for a run it began.
+
+Three things go on at once. The publisher puts `new_order` on RabbitMQ, then each status
+event in the order it arrived. The run's loop keeps ONE timer, for the nearest deadline
+(the next processing check, the payment timeout), and starts the step that falls due:
+- a processing check: no `processed` came in time, so ask PostgreSQL (and the queues):
+  processed after all, it completes that step; still waiting in a backlog, it waits
+  again; neither, it publishes `new_order` again (same event id: the effect happens
+  once); after PROCESSING_CHECKS of them the order is stuck, and waits for `processed`
+  or an operator's `retry_processing` signal, with no timer (bounded history);
+- the payment timeout: an order still PENDING is canceled (a conditional update).
+And between two of them, when a newer version became current (or the history grew long),
+the run continues as new, on that version, with everything it knows.
+
+No `from __future__ import annotations`, as in order.py.
+"""
+
+import asyncio
+import contextlib
+import dataclasses
+from collections.abc import Coroutine
+from datetime import datetime
+from typing import Any
+
+from temporalio import workflow
+from temporalio.exceptions import ApplicationError
+from temporalio.workflow import ContinueAsNewVersioningBehavior
+
+from workflows.steps import poison, run_step  # workflow code: sandboxed
+
+with workflow.unsafe.imports_passed_through():
+    from activities.order import OrderActivities
+    from activities.types import CheckInput, ExpireInput, PublishInput
+    from core.events import NEW_ORDER, STATUS_CHANGED
+    from core.lifecycle import OrderStatus
+    from core.timeline import TimelineKind
+    from workflows.log import WorkflowLog
+    from workflows.names import ORDER_PHASE, ORDER_REPUBLISHES, OrderPhase
+    from workflows.policies import HISTORY_LIMIT
+    from workflows.state import RunState
+    from workflows.types import REVISION, LifecycleView
+
+
+def continue_as_new(state: RunState) -> None:
+    """Carry on as a new run, on the current version, with everything the state knows and
+    the search attributes as they stand; a step in flight is done again by the new run."""
+    workflow.continue_as_new(
+        dataclasses.replace(state.order, revision=REVISION, state=state.handover()),
+        search_attributes=workflow.info().typed_search_attributes,
+        initial_versioning_behavior=ContinueAsNewVersioningBehavior.AUTO_UPGRADE,
+    )
+
+
+def upsert_phase(state: RunState) -> None:
+    """The OrderPhase and OrderRepublishes search attributes, as the state has them."""
+    workflow.upsert_search_attributes(
+        [ORDER_PHASE.value_set(state.phase), ORDER_REPUBLISHES.value_set(state.republishes)]
+    )
+
+
+class Lifecycle:
+    def __init__(self, state: RunState, log: WorkflowLog) -> None:
+        self._state = state
+        self._log = log
+        self._checking = False
+        self._expiring = False
+        self._settled = False  # new_order's first publish attempt is over (or not needed)
+        self._running: list[asyncio.Task[None]] = []
+        self._due: datetime | None = None  # the deadline the loop's timer waits for
+
+    async def run(self) -> LifecycleView:
+        state = self._state
+        publisher = self._start(self._publish_all())
+        await workflow.wait_condition(lambda: self._settled or publisher.done())
+        while True:
+            self._reap()
+            if publisher.done() and not self._running:
+                break
+            if state.retry_requested and state.retry(workflow.now()):
+                # The check it starts now sets the phase.
+                self._log.info("order retries processing order_id=%s", state.order.order_id)
+            if self._should_continue_as_new():
+                self._continue_as_new()
+            due = self._nearest()
+            now = workflow.now()
+            if due is not None and due <= now:
+                self._start_due(now)
+                continue
+            workflow.set_current_details(state.summary())
+            self._due = due
+            with contextlib.suppress(TimeoutError):
+                await workflow.wait_condition(
+                    self._wake, timeout=(due - now) if due is not None else None
+                )
+        self._log.info(
+            "order workflow complete order_id=%s status=%s processed=%s",
+            state.order.order_id,
+            state.status,
+            state.processed,
+        )
+        return state.view()
+
+    def _nearest(self) -> datetime | None:
+        deadlines = self._state.deadlines(checking=self._checking, expiring=self._expiring)
+        return min(deadlines, default=None)
+
+    def _wake(self) -> bool:
+        """Something the loop must act on: the nearest deadline moved, a step ended or
+        failed, an operator's retry, a newer version."""
+        state = self._state
+        return (
+            self._nearest() != self._due
+            or any(task.done() for task in self._running)
+            or (state.retry_requested and not self._checking)
+            or (state.over() and not state.pending)
+            or self._should_continue_as_new()
+        )
+
+    def _should_continue_as_new(self) -> bool:
+        info = workflow.info()
+        return (
+            info.is_target_worker_deployment_version_changed()
+            or info.get_current_history_length() > HISTORY_LIMIT
+        )
+
+    def _continue_as_new(self) -> None:
+        self._log.info(
+            "order workflow continues as new order_id=%s history_length=%d",
+            self._state.order.order_id,
+            workflow.info().get_current_history_length(),
+        )
+        continue_as_new(self._state)
+
+    def _start_due(self, now: datetime) -> None:
+        state = self._state
+        if state.processing_due is not None and state.processing_due <= now and not self._checking:
+            state.processing_due = None
+            self._checking = True
+            self._start(self._check())
+        payment_due = state.status is OrderStatus.PENDING and now >= state.payment_deadline
+        if payment_due and not self._expiring and not state.expiry_done:
+            self._expiring = True
+            self._start(self._expire())
+
+    def _start(self, step: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        task = asyncio.create_task(step)
+        self._running.append(task)
+        return task
+
+    def _reap(self) -> None:
+        """Forget the steps that ended; one that failed parks the order, or fails the task."""
+        for task in [t for t in self._running if t.done()]:
+            self._running.remove(task)
+            failure = task.exception()
+            if failure is not None:
+                self._park(failure)
+
+    def _park(self, failure: BaseException) -> None:
+        reason = poison(failure)
+        if reason is None:
+            raise failure
+        state = self._state
+        state.note(TimelineKind.PARKED, workflow.now(), reason)
+        state.phase = OrderPhase.PARKED
+        upsert_phase(state)
+        self._log.error("order parked order_id=%s reason=%s", state.order.order_id, reason)
+        raise ApplicationError(f"order parked: {reason}", non_retryable=True) from failure
+
+    async def _publish_all(self) -> None:
+        """`new_order` (unless a run before this one published it), then each status event."""
+        state = self._state
+        order = state.order
+        if order.event_id not in state.published:
+            await self._publish(order.event_id, NEW_ORDER, order.event_json, order.correlation_id)
+            state.schedule_check(workflow.now())
+        self._settled = True
+        while True:
+            await workflow.wait_condition(lambda: bool(state.pending) or state.over())
+            if not state.pending:
+                return
+            change = state.pending[0]
+            await self._publish(
+                change.event_id, STATUS_CHANGED, change.event_json, change.correlation_id
+            )
+            state.pending.pop(0)
+
+    async def _publish(
+        self, event_id: str, event_type: str, body: str, correlation_id: str, reason: str = ""
+    ) -> None:
+        state = self._state
+        order_id = state.order.order_id
+        event = PublishInput(order_id, event_id, event_type, body, correlation_id, reason)
+        result = await run_step(
+            OrderActivities.publish_event, event, self._log, on_local_failure=self._settle
+        )
+        detail = f"{event_type} {event_id}" + (f" ({reason})" if reason else "")
+        state.note_published(event_id, result.published_at, detail)
+
+    def _settle(self) -> None:
+        self._settled = True
+
+    async def _check(self) -> None:
+        """The processing deadline passed with no `processed`: ask, then act on the answer."""
+        state = self._state
+        order = state.order
+        try:
+            waited = state.waits.delay(state.checks)
+            check = CheckInput(order.order_id, order.correlation_id)
+            result = await run_step(OrderActivities.check_processing, check, self._log)
+            phase = state.phase
+            step = state.after_check(result)
+            if step is None:
+                if state.phase != phase:
+                    upsert_phase(state)
+                self._log.info("order found processed order_id=%s", order.order_id)
+                return
+            self._log.warning(
+                "order not processed %.0f s after publishing order_id=%s waiting=%s"
+                " republishes=%d checks=%d",
+                waited,
+                order.order_id,
+                result.waiting,
+                state.republishes,
+                state.checks,
+            )
+            upsert_phase(state)
+            if step.republish:
+                reason = f"not processed after {waited:.0f} s, republish {state.republishes}"
+                await self._publish(
+                    order.event_id, NEW_ORDER, order.event_json, order.correlation_id, reason
+                )
+            if step.stuck:
+                self._log.error(
+                    "order stuck: not processed after %d checks, waiting for an operator"
+                    " order_id=%s (orders workflows retry %s)",
+                    state.checks,
+                    order.order_id,
+                    order.order_id,
+                )
+            else:
+                state.schedule_check(workflow.now())
+        finally:
+            self._checking = False
+
+    async def _expire(self) -> None:
+        """The payment timeout: cancel the order if it is still PENDING in PostgreSQL (a
+        concurrent PAID wins; either way the change comes back as a status signal)."""
+        state = self._state
+        order = state.order
+        try:
+            expire = ExpireInput(order.order_id, order.user_id, order.correlation_id)
+            result = await run_step(OrderActivities.expire_order, expire, self._log)
+            state.expiry_done = True
+            if result.canceled:
+                state.note(TimelineKind.EXPIRED, workflow.now())
+            self._log.info(
+                "payment timeout reached order_id=%s canceled=%s", order.order_id, result.canceled
+            )
+        finally:
+            self._expiring = False
