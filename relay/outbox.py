@@ -1,22 +1,28 @@
 """The outbox relay: the only way an order reaches Temporal.
 
-In one transaction it claims a batch of rows (FOR UPDATE SKIP LOCKED, so several relays
+It claims a batch of rows with a lease (store.outbox.claim_batch: one short transaction
+that commits `leased_until` and the claim's id; FOR UPDATE SKIP LOCKED, so several relays
 share the work; per-order ordering is in the claim), hands every row to Temporal
-concurrently, records each row's outcome and commits. The batch's size is the relay's
-window (relay.window): the starts and signals in flight, grown while Temporal answers
-quickly and halved when its answers slow down or fail, so a large backlog is fed to the
-engine at the pace it completes orders instead of flooding it with starts.
+concurrently, holding no lock and no connection, and records each row's outcome as soon
+as its hand-off ends (relay.marks: short transactions of their own). So nothing waits on
+a row while Temporal answers (the publish activity's `published` mark least of all), and
+a slow hand-off holds back only its own row: the relay claims again whenever half its
+window is free, not once a whole batch is done. A hand-off is bounded by the lease; a
+relay killed mid-hand-off leaves its rows leased until the lease runs out, then any relay
+takes them (a hand-off is idempotent); a relay stopped gracefully gives them back at once.
+
+The rows in flight are at most the relay's window (relay.window): grown while Temporal
+answers quickly and halved when its answers slow down or fail, so a large backlog is fed
+to the engine at the pace it completes orders instead of flooding it with starts.
 
 Each row fails alone: a retryable failure waits with its own backoff (core.backoff); a row
 that cannot be handed over at all (an unparseable payload, an unknown event type) or that
 failed more than `max_attempts` times is parked with its reason, logged at ERROR, and
-holds back only its own order's later rows until it is re-driven (usecases.outbox). The
-outcomes are written in one savepoint, and row by row if that fails, so one row's mark
-never undoes another's.
+holds back only its own order's later rows until it is re-driven (usecases.outbox).
 
-Woken by LISTEN/NOTIFY, with polling as the fallback; it loops at once while batches come
-back full. While Temporal is unreachable rows wait with backoff, orders are still
-accepted, and the relay catches up when Temporal returns. It also deletes old rows
+Woken by LISTEN/NOTIFY, with polling as the fallback; it claims again at once while
+claims come back full. While Temporal is unreachable rows wait with backoff, orders are
+still accepted, and the relay catches up when Temporal returns. It also deletes old rows
 (relay.retention).
 """
 
@@ -26,17 +32,16 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from functools import partial
 from typing import Protocol
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import asyncpg
 
 from core.backoff import RETRY
 from core.events import InvalidEvent
 from relay.listener import OutboxListener
+from relay.marks import Mark, Outcome, OutcomeWriter
 from relay.metrics import HANDOFF_SECONDS, HANDOFFS, WINDOW
 from relay.retention import OutboxRetention
 from relay.window import HandoffWindow, WindowPolicy
@@ -72,16 +77,16 @@ class Handoff(Protocol):
 @dataclass(frozen=True, slots=True)
 class RelayConfig:
     dsn: str  # for the LISTEN connection
-    batch_size: int = 100  # the window's maximum: rows claimed, and handed over, at once
+    batch_size: int = 100  # the window's maximum: rows in flight at once
     min_batch_size: int = 8  # the window's minimum
     latency_tolerance: float = 2.0  # a batch slower than this times the baseline shrinks it
     latency_target_seconds: float = 0.25  # ... and slower than this
     poll_interval_seconds: float = 1.0
     db_timeout_seconds: float = 10.0
     max_attempts: int = 1440  # about a day of failures at RETRY's 60 s cap
-
-
-Outcome = Failure | Parking | None  # None: handed over
+    # How long a claimed row is this relay's: a hand-off is cut off after it, and a row
+    # whose relay died is claimable again after it. Above the hand-off's own timeout.
+    lease_seconds: float = 30.0
 
 
 class OutboxRelay:
@@ -96,9 +101,14 @@ class OutboxRelay:
         self._handoff = handoff
         self._config = config
         self._retention = retention
+        # A NOTIFY (the listener), or half the window free again after hand-offs that went
+        # well: claim now.
         self._wake = asyncio.Event()
         self._listener = OutboxListener(config.dsn, self._wake, timeout=config.db_timeout_seconds)
+        self._marks = OutcomeWriter(pool)
+        self._in_flight: dict[UUID, UUID] = {}  # row id -> its lease: claimed, not recorded
         self._failing = False
+        self._refused: set[UUID] = set()  # rows PostgreSQL refused to lease, logged once
         self._window = HandoffWindow(
             WindowPolicy(
                 minimum=min(config.min_batch_size, config.batch_size),
@@ -111,7 +121,7 @@ class OutboxRelay:
 
     @property
     def window(self) -> int:
-        """The rows the next batch claims: the hand-offs it will have in flight."""
+        """The most rows in flight at once, now: what a claim may take, less those in flight."""
         return self._window.size
 
     @property
@@ -120,62 +130,142 @@ class OutboxRelay:
         return self._listener.connected
 
     async def run(self) -> None:
-        """Relay until cancelled."""
+        """Relay until cancelled; a stopped relay gives back the rows it had in flight."""
         listener = asyncio.create_task(self._listener.run(), name="outbox-listener")
         try:
-            while True:
-                self._wake.clear()  # before claiming: a NOTIFY during the batch wakes us again
-                result = await self._relay_guarded()
-                if self._retention is not None:
-                    await self._retention.prune_if_due()
-                if result.full and not result.errors:
-                    continue
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(self._config.poll_interval_seconds):
-                        await self._wake.wait()
+            async with asyncio.TaskGroup() as batches:
+                while True:
+                    self._wake.clear()  # before claiming: a wake-up meanwhile wakes us again
+                    full = await self._claim_into(batches)
+                    if self._retention is not None:
+                        await self._retention.prune_if_due()
+                    if full and not self._failing:
+                        continue
+                    await self._idle()
+        except ExceptionGroup as group:  # a batch's bug: the role fails with it, not its group
+            raise group.exceptions[0] from None
         finally:
             listener.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await listener
+            await self._release()
 
     async def relay_once(self) -> BatchResult:
-        """Claim one batch, hand it to Temporal, record each row's outcome; one transaction."""
-        limit = self._window.size
-        async with self._pool.acquire() as conn, conn.transaction():
-            rows = await outbox.claim_batch(conn, limit=limit)
-            if not rows:
-                return BatchResult(0, 0)
-            timed = await asyncio.gather(*(self._timed_attempt(row) for row in rows))
-            outcomes = [outcome for outcome, _ in timed]
-            relayed = [row.id for row, o in zip(rows, outcomes, strict=True) if o is None]
-            failures = [o for o in outcomes if isinstance(o, Failure)]
-            parkings = [o for o in outcomes if isinstance(o, Parking)]
-            await self._record(conn, relayed, failures, parkings)
+        """Claim one batch (as many rows as the window has room for), hand it to Temporal,
+        and return once every row's outcome is recorded."""
+        room = self._window.size - len(self._in_flight)
+        if room <= 0:
+            return BatchResult(0, 0)
+        epoch = self._window.epoch
+        rows, lease = await self._claim(room)
+        if not rows:
+            return BatchResult(0, 0)
+        return await self._relay(rows, lease, room=room, epoch=epoch)
+
+    async def _claim_into(self, batches: asyncio.TaskGroup) -> bool:
+        """Claim what the window has room for and start handing it over; True when the
+        claim came back full (more rows may wait)."""
+        room = self._window.size - len(self._in_flight)
+        if room <= 0:
+            return False
+        epoch = self._window.epoch
+        try:
+            rows, lease = await self._claim(room)
+        except DB_FAILURES as exc:
+            self._report(0, (f"PostgreSQL: {exc!r}",))
+            return False
+        if rows:
+            batches.create_task(self._relay(rows, lease, room=room, epoch=epoch))
+        return len(rows) >= room
+
+    async def _idle(self) -> None:
+        """Until a NOTIFY, room in the window, or the poll interval."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self._config.poll_interval_seconds):
+                await self._wake.wait()
+
+    async def _claim(self, limit: int) -> tuple[list[OutboxRow], UUID]:
+        """Lease up to `limit` rows to a new claim, committed before any hand-off."""
+        lease, seconds = uuid4(), self._config.lease_seconds
+        async with self._pool.acquire() as conn:
+            try:
+                async with conn.transaction():
+                    rows = await outbox.claim_batch(
+                        conn, limit=limit, lease=lease, lease_seconds=seconds
+                    )
+            except asyncpg.PostgresError as exc:
+                if not outbox.refusal(exc):
+                    raise
+                log.debug("claiming a batch was refused, claiming row by row error=%r", exc)
+                async with conn.transaction():
+                    rows, refused = await outbox.claim_each(
+                        conn, limit=limit, lease=lease, lease_seconds=seconds
+                    )
+                self._log_refused(refused)
+        for row in rows:
+            self._in_flight[row.id] = lease
+        return rows, lease
+
+    def _log_refused(self, refused: list[tuple[UUID, str]]) -> None:
+        """Once per row: PostgreSQL refuses to lease it, so it is never handed over."""
+        for row_id, error in refused:
+            if row_id in self._refused:
+                continue
+            if len(self._refused) >= 1000:
+                self._refused.clear()
+            self._refused.add(row_id)
+            log.error(
+                "PostgreSQL refuses to lease an outbox row, it holds back its order's later"
+                " rows until fixed event_id=%s error=%s",
+                row_id,
+                error,
+            )
+
+    async def _relay(
+        self, rows: list[OutboxRow], lease: UUID, *, room: int, epoch: int
+    ) -> BatchResult:
+        """Hand a claimed batch over, each row recorded as soon as its hand-off ends."""
+        timed = await asyncio.gather(*(self._relay_row(row, lease) for row in rows))
+        outcomes = [outcome for outcome, _ in timed]
         latencies = [seconds for outcome, seconds in timed if outcome is None]
+        relayed = sum(1 for o in outcomes if o is None)
+        failures = [o for o in outcomes if isinstance(o, Failure)]
+        parked = sum(1 for o in outcomes if isinstance(o, Parking))
         for seconds in latencies:
             HANDOFF_SECONDS.observe(seconds)
-        self._window.observe(claimed=len(rows), latencies=latencies, failed=len(failures))
+        self._window.observe(
+            claimed=len(rows), latencies=latencies, failed=len(failures), room=room, epoch=epoch
+        )
         WINDOW.set(self._window.size)
-        HANDOFFS.labels("relayed").inc(len(relayed))
+        HANDOFFS.labels("relayed").inc(relayed)
         HANDOFFS.labels("failed").inc(len(failures))
-        HANDOFFS.labels("parked").inc(len(parkings))
+        HANDOFFS.labels("parked").inc(parked)
         errors = tuple(f.error for f in failures)
         self._report(len(rows), errors)
-        return BatchResult(len(rows), len(relayed), errors, len(parkings), len(rows) >= limit)
+        return BatchResult(len(rows), relayed, errors, parked, len(rows) >= room)
 
-    async def _timed_attempt(self, row: OutboxRow) -> tuple[Outcome, float]:
+    async def _relay_row(self, row: OutboxRow, lease: UUID) -> tuple[Outcome, float]:
         started = time.monotonic()
-        outcome = await self._attempt(row)
-        return outcome, time.monotonic() - started
+        outcome = await self._attempt(row, lease)
+        seconds = time.monotonic() - started
+        await self._marks.record(Mark(row.id, outcome))
+        # Not in a `finally`: a row cancelled mid-hand-off stays, for `_release`.
+        del self._in_flight[row.id]
+        if outcome is None and len(self._in_flight) <= self._window.size // 2:
+            self._wake.set()
+        return outcome, seconds
 
-    async def _attempt(self, row: OutboxRow) -> Outcome:
-        """Hand one row over; what to record for it."""
+    async def _attempt(self, row: OutboxRow, lease: UUID) -> Outcome:
+        """Hand one row over, within its lease; what to record for it."""
         try:
-            await self._handoff.hand_over(row)
+            async with asyncio.timeout(self._config.lease_seconds):
+                await self._handoff.hand_over(row)
         except InvalidEvent as exc:
-            return self._park(row, f"cannot be relayed: {exc}")
+            return self._park(row, lease, f"cannot be relayed: {exc}")
         except self._handoff.errors as exc:
             error = f"{type(exc).__name__}: {exc}"
+        except TimeoutError:
+            error = f"the hand-off outlasted its lease of {self._config.lease_seconds:g} s"
         except Exception as exc:  # one row's bug must not stop the others: logged, retried
             log.exception(
                 "relay failed unexpectedly order_id=%s event_id=%s", row.aggregate_id, row.id
@@ -186,11 +276,11 @@ class OutboxRelay:
             return None
         attempts = row.attempts + 1
         if attempts > self._config.max_attempts:
-            return self._park(row, f"failed {attempts} times, last error: {error}")
+            return self._park(row, lease, f"failed {attempts} times, last error: {error}")
         log.debug("relay failed order_id=%s event_id=%s error=%s", row.aggregate_id, row.id, error)
-        return Failure(row.id, error, RETRY.delay(row.attempts))
+        return Failure(row.id, error, RETRY.delay(row.attempts), lease)
 
-    def _park(self, row: OutboxRow, reason: str) -> Parking:
+    def _park(self, row: OutboxRow, lease: UUID, reason: str) -> Parking:
         log.error(
             "outbox row parked, its order waits for a re-drive order_id=%s event_id=%s"
             " event_type=%s attempts=%d reason=%s",
@@ -200,37 +290,22 @@ class OutboxRelay:
             row.attempts + 1,
             reason,
         )
-        return Parking(row.id, reason)
+        return Parking(row.id, reason, lease)
 
-    async def _record(
-        self,
-        conn: asyncpg.pool.PoolConnectionProxy,
-        relayed: list[UUID],
-        failures: list[Failure],
-        parkings: list[Parking],
-    ) -> None:
-        """Write the batch's outcomes in one savepoint; row by row if PostgreSQL refuses."""
-        try:
-            async with conn.transaction():
-                await outbox.mark_relayed(conn, ids=relayed)
-                await outbox.mark_failed(conn, failures=failures)
-                await outbox.park(conn, parkings=parkings)
+    async def _release(self) -> None:
+        """Give the rows still in flight back (a stop mid-hand-off), claimable at once."""
+        leases, self._in_flight = list(self._in_flight.items()), {}
+        if not leases:
             return
-        except asyncpg.PostgresError as exc:
-            log.warning("recording the batch failed, recording row by row error=%r", exc)
-        for row_id in relayed:
-            await _alone(conn, row_id, partial(outbox.mark_relayed, conn, ids=[row_id]))
-        for failure in failures:
-            await _alone(conn, failure.id, partial(outbox.mark_failed, conn, failures=[failure]))
-        for parking in parkings:
-            await _alone(conn, parking.id, partial(outbox.park, conn, parkings=[parking]))
-
-    async def _relay_guarded(self) -> BatchResult:
         try:
-            return await self.relay_once()
+            async with asyncio.timeout(self._config.db_timeout_seconds):
+                await outbox.release(self._pool, leases=leases)
         except DB_FAILURES as exc:
-            self._report(0, (f"PostgreSQL: {exc!r}",))
-            return BatchResult(0, 0, (repr(exc),))
+            log.warning(
+                "cannot give back %d leased outbox row(s), they wait out their lease error=%r",
+                len(leases),
+                exc,
+            )
 
     def _report(self, claimed: int, errors: tuple[str, ...]) -> None:
         """One warning per failure burst, one info line when it ends; never one per row."""
@@ -245,19 +320,3 @@ class OutboxRelay:
         elif claimed and not errors and self._failing:
             self._failing = False
             log.info("outbox relay recovered, relaying again")
-
-
-async def _alone(
-    conn: asyncpg.pool.PoolConnectionProxy, row_id: UUID, mark: Callable[[], Awaitable[None]]
-) -> None:
-    """One row's mark in a savepoint of its own: refused, it leaves the others be."""
-    try:
-        async with conn.transaction():
-            await mark()
-    except asyncpg.PostgresError as exc:
-        log.error(
-            "cannot record an outbox row's outcome, it will be handed over again"
-            " event_id=%s error=%r",
-            row_id,
-            exc,
-        )

@@ -51,6 +51,9 @@ class PipelineSettings(BaseSettings):
     relay_latency_tolerance: float = Field(2.0, gt=1.0)
     relay_latency_target_seconds: float = Field(0.25, ge=0)
     relay_poll_interval_seconds: float = Field(1.0, gt=0)
+    # A row the relay claimed is its own for this long, holding no lock: its hand-off is cut
+    # off after it, and a row whose relay died mid-hand-off is claimable again after it.
+    relay_lease_seconds: float = Field(30.0, gt=0)
     # A row that failed more often is parked (1440: about a day at the 60 s backoff cap).
     outbox_max_attempts: int = Field(1440, ge=1)
     # Relayed and published rows older than this are deleted.
@@ -76,6 +79,10 @@ class PipelineSettings(BaseSettings):
         for name in ("processing_timeout", "temporal_retention", "outbox_retention"):
             if getattr(self, name) <= timedelta(0):
                 raise ValueError(f"{name.upper()} must be positive")
+        if self.relay_lease_seconds <= self.temporal_timeout_seconds:
+            raise ValueError(
+                "RELAY_LEASE_SECONDS must exceed TEMPORAL_TIMEOUT_SECONDS (a hand-off's timeout)"
+            )
         return self
 
     @property

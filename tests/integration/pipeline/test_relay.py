@@ -228,7 +228,7 @@ async def test_two_relays_never_hand_over_the_same_row(
     placed = [await place_order(pool, cache) for _ in range(30)]
     eligible = await pool.fetchval(
         "SELECT count(*) FROM outbox o WHERE relayed_at IS NULL AND parked_at IS NULL"
-        " AND next_attempt_at <= now()"
+        " AND next_attempt_at <= now() AND (leased_until IS NULL OR leased_until <= now())"
         " AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.aggregate_id = o.aggregate_id"
         " AND e.relayed_at IS NULL AND e.seq < o.seq)"
     )
