@@ -50,7 +50,7 @@ def create_celery(config: CeleryConfig, *, tasks: bool = True) -> Celery:
         worker_hijack_root_logger=False,
     )
     if tasks:
-        from processing.tasks import register_tasks
+        from processing.tasks import register_tasks, simulated_work
 
-        register_tasks(app, dsn=config.dsn, work_seconds=config.work_seconds)
+        register_tasks(app, dsn=config.dsn, work=simulated_work(config.work_seconds))
     return app

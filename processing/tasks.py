@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 import weakref
+from collections.abc import Callable
 from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
@@ -27,12 +28,25 @@ from usecases.trace_context import current_traceparent
 
 log = logging.getLogger(__name__)
 
+# The work `process_order` does for one order before recording it: in real life a call to
+# a warehouse or a payment provider; here a sleep (`simulated_work`).
+Work = Callable[[UUID], None]
+
+
+def simulated_work(seconds: float) -> Work:
+    """The stand-in for real work: `seconds` of sleep (PROCESS_ORDER_SECONDS)."""
+
+    def work(order_id: UUID) -> None:
+        time.sleep(seconds)
+
+    return work
+
 
 def process(
     connection: WorkerConnection,
     *,
     order_id: str,
-    work_seconds: float,
+    work: Work,
     correlation_id: str | None = None,
 ) -> bool:
     """Do the work and record it; True when this run recorded the effect.
@@ -40,20 +54,20 @@ def process(
     Raises psycopg.OperationalError when PostgreSQL is unreachable (the task retries).
     """
     with DURATION.time():
-        outcome = _process(connection, order_id, work_seconds, correlation_id)
+        outcome = _process(connection, order_id, work, correlation_id)
     TASKS.labels(outcome).inc()
     return outcome == "processed"
 
 
 def _process(
-    connection: WorkerConnection, order_id: str, work_seconds: float, correlation_id: str | None
+    connection: WorkerConnection, order_id: str, work: Work, correlation_id: str | None
 ) -> str:
     try:
         order = UUID(order_id)
     except ValueError:
         log.error("process_order got an invalid order id order_id=%s", order_id)
         return "invalid"
-    time.sleep(work_seconds)  # the simulated work
+    work(order)
     try:
         recorded = record_processed(
             connection.get(),
@@ -90,8 +104,8 @@ def close_connection(app: Celery) -> None:
         connection.close()
 
 
-def register_tasks(app: Celery, *, dsn: str, work_seconds: float) -> None:
-    """Register `process_order` on `app`, recording into the database at `dsn`."""
+def register_tasks(app: Celery, *, dsn: str, work: Work) -> None:
+    """Register `process_order` on `app`, doing `work`, recording into the database at `dsn`."""
     connection = _connections[app] = WorkerConnection(dsn)
 
     # shared=False: the task belongs to this app only. Retries: Celery's exponential
@@ -114,6 +128,6 @@ def register_tasks(app: Celery, *, dsn: str, work_seconds: float) -> None:
         return process(
             connection,
             order_id=order_id,
-            work_seconds=work_seconds,
+            work=work,
             correlation_id=correlation_id,
         )

@@ -15,7 +15,7 @@ from celery import Celery
 
 from processing.connection import WorkerConnection
 from processing.names import PROCESS_ORDER
-from processing.tasks import close_connection, process
+from processing.tasks import close_connection, process, simulated_work
 from service import celery_config
 from service.settings import Settings
 from store.cache import OrderCache
@@ -73,7 +73,7 @@ async def test_concurrent_runs_record_once(
     try:
         recorded = await asyncio.gather(
             *(
-                asyncio.to_thread(process, c, order_id=str(placed.id), work_seconds=0.05)
+                asyncio.to_thread(process, c, order_id=str(placed.id), work=simulated_work(0.05))
                 for c in connections
             )
         )
@@ -105,7 +105,7 @@ def test_an_unreachable_database_raises_for_a_retry() -> None:
     """The task retries on OperationalError (a real worker re-queues it with backoff)."""
     connection = WorkerConnection(f"postgresql://postgres@127.0.0.1:{free_port()}/orders")
     with pytest.raises(psycopg.OperationalError):
-        process(connection, order_id=str(uuid.uuid4()), work_seconds=0)
+        process(connection, order_id=str(uuid.uuid4()), work=simulated_work(0))
 
 
 async def test_the_processed_event_carries_the_correlation_id(
