@@ -66,6 +66,9 @@ class PipelineSettings(BaseSettings):
     # threads in the one process; prefork forks a child per slot, each ~80 MiB.
     celery_pool: str = Field("threads", pattern="^(threads|prefork|solo)$")
     process_order_seconds: float = Field(2.0, ge=0)
+    # process_order claims an order before its work: no other delivery does the work while
+    # the claim holds; a claim whose worker died runs out after this. Longer than the work.
+    process_order_lease_seconds: float = Field(60.0, gt=0)
 
     @field_validator("rabbitmq_password")
     @classmethod
@@ -79,6 +82,10 @@ class PipelineSettings(BaseSettings):
         for name in ("processing_timeout", "temporal_retention", "outbox_retention"):
             if getattr(self, name) <= timedelta(0):
                 raise ValueError(f"{name.upper()} must be positive")
+        if self.process_order_lease_seconds <= self.process_order_seconds:
+            raise ValueError(
+                "PROCESS_ORDER_LEASE_SECONDS must exceed PROCESS_ORDER_SECONDS (the work)"
+            )
         if self.relay_lease_seconds <= self.temporal_timeout_seconds:
             raise ValueError(
                 "RELAY_LEASE_SECONDS must exceed TEMPORAL_TIMEOUT_SECONDS (a hand-off's timeout)"

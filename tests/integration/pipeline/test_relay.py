@@ -18,7 +18,7 @@ from activities.types import PublishInput
 from core.events import NewOrderEvent
 from core.lifecycle import OrderStatus
 from processing.connection import WorkerConnection
-from processing.tasks import process, simulated_work
+from processing.order import process, simulated_work
 from relay.listener import APPLICATION_NAME
 from relay.outbox import OutboxRelay
 from service import pipeline

@@ -28,7 +28,7 @@ from core.lifecycle import OrderStatus
 from messaging.publisher import Publisher
 from messaging.topology import Topology
 from processing.connection import WorkerConnection
-from processing.tasks import process, simulated_work
+from processing.order import process, simulated_work
 from service import pipeline
 from service.settings import Settings
 from service.worker import build_worker
