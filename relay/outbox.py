@@ -1,8 +1,8 @@
 """The outbox relay: the only way an order reaches Temporal.
 
-It claims a batch of rows with a lease (store.outbox.claim_batch: one short transaction
-that commits `leased_until` and the claim's id; FOR UPDATE SKIP LOCKED, so several relays
-share the work; per-order ordering is in the claim), hands every row to Temporal
+It claims a batch of rows with a lease (relay.claims: one short transaction that commits
+`leased_until` and the claim's id; FOR UPDATE SKIP LOCKED, so several relays share the
+work; per-order ordering is in the claim), hands every row to Temporal
 concurrently, holding no lock and no connection, and records each row's outcome as soon
 as its hand-off ends (relay.marks: short transactions of their own). So nothing waits on
 a row while Temporal answers (the publish activity's `published` mark least of all), and
@@ -34,18 +34,18 @@ import logging
 import time
 from dataclasses import dataclass
 from typing import Protocol
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import asyncpg
 
 from core.backoff import RETRY
 from core.events import InvalidEvent
+from relay.claims import Claims
 from relay.listener import OutboxListener
 from relay.marks import Mark, Outcome, OutcomeWriter
 from relay.metrics import HANDOFF_SECONDS, HANDOFFS, WINDOW
 from relay.retention import OutboxRetention
 from relay.window import HandoffWindow, WindowPolicy
-from store import outbox
 from store.db import FAILURES as DB_FAILURES
 from store.outbox import Failure, OutboxRow, Parking
 
@@ -105,10 +105,12 @@ class OutboxRelay:
         # well: claim now.
         self._wake = asyncio.Event()
         self._listener = OutboxListener(config.dsn, self._wake, timeout=config.db_timeout_seconds)
+        self._claims = Claims(
+            pool, lease_seconds=config.lease_seconds, db_timeout=config.db_timeout_seconds
+        )
         self._marks = OutcomeWriter(pool)
         self._in_flight: dict[UUID, UUID] = {}  # row id -> its lease: claimed, not recorded
         self._failing = False
-        self._refused: set[UUID] = set()  # rows PostgreSQL refused to lease, logged once
         self._window = HandoffWindow(
             WindowPolicy(
                 minimum=min(config.min_batch_size, config.batch_size),
@@ -185,41 +187,10 @@ class OutboxRelay:
                 await self._wake.wait()
 
     async def _claim(self, limit: int) -> tuple[list[OutboxRow], UUID]:
-        """Lease up to `limit` rows to a new claim, committed before any hand-off."""
-        lease, seconds = uuid4(), self._config.lease_seconds
-        async with self._pool.acquire() as conn:
-            try:
-                async with conn.transaction():
-                    rows = await outbox.claim_batch(
-                        conn, limit=limit, lease=lease, lease_seconds=seconds
-                    )
-            except asyncpg.PostgresError as exc:
-                if not outbox.refusal(exc):
-                    raise
-                log.debug("claiming a batch was refused, claiming row by row error=%r", exc)
-                async with conn.transaction():
-                    rows, refused = await outbox.claim_each(
-                        conn, limit=limit, lease=lease, lease_seconds=seconds
-                    )
-                self._log_refused(refused)
+        rows, lease = await self._claims.claim(limit)
         for row in rows:
             self._in_flight[row.id] = lease
         return rows, lease
-
-    def _log_refused(self, refused: list[tuple[UUID, str]]) -> None:
-        """Once per row: PostgreSQL refuses to lease it, so it is never handed over."""
-        for row_id, error in refused:
-            if row_id in self._refused:
-                continue
-            if len(self._refused) >= 1000:
-                self._refused.clear()
-            self._refused.add(row_id)
-            log.error(
-                "PostgreSQL refuses to lease an outbox row, it holds back its order's later"
-                " rows until fixed event_id=%s error=%s",
-                row_id,
-                error,
-            )
 
     async def _relay(
         self, rows: list[OutboxRow], lease: UUID, *, room: int, epoch: int
@@ -295,17 +266,7 @@ class OutboxRelay:
     async def _release(self) -> None:
         """Give the rows still in flight back (a stop mid-hand-off), claimable at once."""
         leases, self._in_flight = list(self._in_flight.items()), {}
-        if not leases:
-            return
-        try:
-            async with asyncio.timeout(self._config.db_timeout_seconds):
-                await outbox.release(self._pool, leases=leases)
-        except DB_FAILURES as exc:
-            log.warning(
-                "cannot give back %d leased outbox row(s), they wait out their lease error=%r",
-                len(leases),
-                exc,
-            )
+        await self._claims.release(leases)
 
     def _report(self, claimed: int, errors: tuple[str, ...]) -> None:
         """One warning per failure burst, one info line when it ends; never one per row."""

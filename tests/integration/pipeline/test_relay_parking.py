@@ -205,7 +205,7 @@ async def test_a_row_postgresql_refuses_to_lease_holds_back_no_other_row(
     await refused_update.refuse(refused.event_id)
     relay = pipeline.relay(pool, temporal_env.client, settings)
 
-    with caplog.at_level(logging.ERROR, logger="relay.outbox"):
+    with caplog.at_level(logging.ERROR, logger="relay.claims"):
         result = await relay.relay_once()
         await relay.relay_once()
 
