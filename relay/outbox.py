@@ -2,9 +2,9 @@
 
 It claims a batch of rows with a lease (relay.claims: one short transaction that commits
 `leased_until` and the claim's id; FOR UPDATE SKIP LOCKED, so several relays share the
-work; per-order ordering is in the claim), hands every row to Temporal
-concurrently, holding no lock and no connection, and records each row's outcome as soon
-as its hand-off ends (relay.marks: short transactions of their own). So nothing waits on
+work; per-order ordering is in the claim), hands every row to Temporal concurrently,
+holding no lock and no connection, and records each row's outcome as soon as its
+hand-off ends (relay.marks: short transactions of their own). So nothing waits on
 a row while Temporal answers (the publish activity's `published` mark least of all), and
 a slow hand-off holds back only its own row: the relay claims again whenever half its
 window is free, not once a whole batch is done. A hand-off is bounded by the lease; a
