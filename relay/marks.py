@@ -2,10 +2,10 @@
 relayed, failed (with its own backoff) or parked, in short transactions of their own,
 never one held open while Temporal answers.
 
-Rows whose hand-offs end together are written together, like a group commit: the first
-to end writes its own outcome, whatever ended meanwhile is written next, in one
-statement (or one transaction when outcomes of several kinds are due), and so on, so a
-batch costs a few writes, not one per row. If PostgreSQL refuses a group, each row is
+Rows whose hand-offs end about together are written together, like a group commit: the
+first outcome waits a moment (`LINGER_SECONDS`) for others, then they are written in one
+statement (or one transaction when outcomes of several kinds are due), so a burst costs
+a few writes, not one per row. If PostgreSQL refuses a group, each row is
 written alone, so one row's mark never undoes another's. If PostgreSQL cannot be
 reached (or is saturated), nothing is written: each row keeps its lease until it runs
 out, then a relay hands it over again, which is harmless (every hand-off is idempotent).
@@ -14,6 +14,7 @@ out, then a relay hands it over again, which is harmless (every hand-off is idem
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -36,6 +37,11 @@ _UNREACHABLE: Final[tuple[type[Exception], ...]] = (*UNAVAILABLE, *BUSY, asyncpg
 
 Write = Callable[[Executor], Awaitable[None]]
 
+# How long the first outcome of a group waits for others to be written with it: rows end
+# their hand-offs some milliseconds apart, and a write per row would cost more CPU than
+# the hand-off itself. A mark only frees the order's next row: a few tens of ms are nothing.
+LINGER_SECONDS: Final = 0.05
+
 
 @dataclass(frozen=True, slots=True)
 class Mark:
@@ -43,20 +49,51 @@ class Mark:
     outcome: Outcome
 
 
+class _Group:
+    """Marks gathered to be written together; `written` resolves once they are."""
+
+    def __init__(self) -> None:
+        self.marks: list[Mark] = []
+        self.full = asyncio.Event()
+        self.written: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+
 class OutcomeWriter:
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(
+        self, pool: asyncpg.Pool, *, linger_seconds: float = LINGER_SECONDS, group: int = 100
+    ) -> None:
         self._pool = pool
-        self._pending: list[Mark] = []
-        self._writing = asyncio.Lock()
+        self._linger = linger_seconds
+        self._max = group
+        self._group: _Group | None = None  # the one gathering marks now
 
     async def record(self, mark: Mark) -> None:
-        """Write `mark`, with any others due; returns once it was written (or given up)."""
-        self._pending.append(mark)
-        async with self._writing:
-            if not self._pending:
-                return  # written with the group before ours
-            marks, self._pending = self._pending, []
-            await self._write(marks)
+        """Write `mark` with the others due about now; returns once written (or given up).
+
+        The first mark of a group waits `linger_seconds` (or until the group is full) for
+        others, then writes them all in one go; the others wait for that write.
+        """
+        group = self._group
+        if group is not None:
+            group.marks.append(mark)
+            if len(group.marks) >= self._max:
+                group.full.set()
+            await asyncio.shield(group.written)  # a waiter cancelled cancels not the group
+            return
+        group = self._group = _Group()
+        group.marks.append(mark)
+        try:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self._linger):
+                    await group.full.wait()
+            self._group = None  # later marks gather the next group meanwhile
+            await self._write(group.marks)
+            group.written.set_result(None)
+        finally:
+            if self._group is group:
+                self._group = None
+            if not group.written.done():  # cancelled (the relay stops): so are the others
+                group.written.cancel()
 
     async def _write(self, marks: list[Mark]) -> None:
         writes = _writes(marks)

@@ -109,7 +109,8 @@ class OutboxRelay:
             pool, lease_seconds=config.lease_seconds, db_timeout=config.db_timeout_seconds
         )
         self._marks = OutcomeWriter(pool)
-        self._in_flight: dict[UUID, UUID] = {}  # row id -> its lease: claimed, not recorded
+        self._handing = 0  # hand-offs under way: what the window bounds
+        self._leases: dict[UUID, UUID] = {}  # row id -> its lease: claimed, not yet recorded
         self._failing = False
         self._window = HandoffWindow(
             WindowPolicy(
@@ -123,7 +124,7 @@ class OutboxRelay:
 
     @property
     def window(self) -> int:
-        """The most rows in flight at once, now: what a claim may take, less those in flight."""
+        """The most hand-offs under way at once, now: a claim takes what is left of it."""
         return self._window.size
 
     @property
@@ -155,7 +156,7 @@ class OutboxRelay:
     async def relay_once(self) -> BatchResult:
         """Claim one batch (as many rows as the window has room for), hand it to Temporal,
         and return once every row's outcome is recorded."""
-        room = self._window.size - len(self._in_flight)
+        room = self._window.size - self._handing
         if room <= 0:
             return BatchResult(0, 0)
         epoch = self._window.epoch
@@ -165,10 +166,10 @@ class OutboxRelay:
         return await self._relay(rows, lease, room=room, epoch=epoch)
 
     async def _claim_into(self, batches: asyncio.TaskGroup) -> bool:
-        """Claim what the window has room for and start handing it over; True when the
-        claim came back full (more rows may wait)."""
-        room = self._window.size - len(self._in_flight)
-        if room <= 0:
+        """Claim what the window has room for, if half of it is free (fewer, larger claims),
+        and start handing it over; True when the claim came back full (more may wait)."""
+        room = self._window.size - self._handing
+        if room <= 0 or 2 * room < self._window.size:
             return False
         epoch = self._window.epoch
         try:
@@ -189,7 +190,8 @@ class OutboxRelay:
     async def _claim(self, limit: int) -> tuple[list[OutboxRow], UUID]:
         rows, lease = await self._claims.claim(limit)
         for row in rows:
-            self._in_flight[row.id] = lease
+            self._leases[row.id] = lease
+        self._handing += len(rows)
         return rows, lease
 
     async def _relay(
@@ -217,13 +219,16 @@ class OutboxRelay:
 
     async def _relay_row(self, row: OutboxRow, lease: UUID) -> tuple[Outcome, float]:
         started = time.monotonic()
-        outcome = await self._attempt(row, lease)
+        try:
+            outcome = await self._attempt(row, lease)
+        finally:
+            self._handing -= 1
         seconds = time.monotonic() - started
+        if outcome is None and 2 * (self._window.size - self._handing) >= self._window.size:
+            self._wake.set()  # half the window free: claim again
         await self._marks.record(Mark(row.id, outcome))
-        # Not in a `finally`: a row cancelled mid-hand-off stays, for `_release`.
-        del self._in_flight[row.id]
-        if outcome is None and len(self._in_flight) <= self._window.size // 2:
-            self._wake.set()
+        # Not in a `finally`: a row cancelled before its mark stays, for `_release`.
+        del self._leases[row.id]
         return outcome, seconds
 
     async def _attempt(self, row: OutboxRow, lease: UUID) -> Outcome:
@@ -265,7 +270,7 @@ class OutboxRelay:
 
     async def _release(self) -> None:
         """Give the rows still in flight back (a stop mid-hand-off), claimable at once."""
-        leases, self._in_flight = list(self._in_flight.items()), {}
+        leases, self._leases = list(self._leases.items()), {}
         await self._claims.release(leases)
 
     def _report(self, claimed: int, errors: tuple[str, ...]) -> None:
