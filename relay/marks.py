@@ -67,21 +67,24 @@ class OutcomeWriter:
         self._max = group
         self._group: _Group | None = None  # the one gathering marks now
 
-    async def record(self, mark: Mark) -> None:
+    async def record(self, mark: Mark, *, last: bool = False) -> None:
         """Write `mark` with the others due about now; returns once written (or given up).
 
-        The first mark of a group waits `linger_seconds` (or until the group is full) for
-        others, then writes them all in one go; the others wait for that write.
+        The first mark of a group waits `linger_seconds` for others, then writes them all
+        in one go; the others wait for that write. A full group, or the `last` mark due
+        (no other hand-off under way), is written at once.
         """
         group = self._group
         if group is not None:
             group.marks.append(mark)
-            if len(group.marks) >= self._max:
+            if last or len(group.marks) >= self._max:
                 group.full.set()
             await asyncio.shield(group.written)  # a waiter cancelled cancels not the group
             return
         group = self._group = _Group()
         group.marks.append(mark)
+        if last:
+            group.full.set()
         try:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self._linger):

@@ -226,7 +226,7 @@ class OutboxRelay:
         seconds = time.monotonic() - started
         if outcome is None and 2 * (self._window.size - self._handing) >= self._window.size:
             self._wake.set()  # half the window free: claim again
-        await self._marks.record(Mark(row.id, outcome))
+        await self._marks.record(Mark(row.id, outcome), last=self._handing == 0)
         # Not in a `finally`: a row cancelled before its mark stays, for `_release`.
         del self._leases[row.id]
         return outcome, seconds
