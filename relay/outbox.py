@@ -3,15 +3,16 @@
 It claims a batch of rows with a lease (relay.claims: one short transaction that commits
 `leased_until` and the claim's id; FOR UPDATE SKIP LOCKED, so several relays share the
 work; per-order ordering is in the claim), hands every row to Temporal concurrently,
-holding no lock and no connection, and records each row's outcome as soon as its
-hand-off ends (relay.marks: short transactions of their own). So nothing waits on
-a row while Temporal answers (the publish activity's `published` mark least of all), and
-a slow hand-off holds back only its own row: the relay claims again whenever half its
-window is free, not once a whole batch is done. A hand-off is bounded by the lease; a
-relay killed mid-hand-off leaves its rows leased until the lease runs out, then any relay
-takes them (a hand-off is idempotent); a relay stopped gracefully gives them back at once.
+holding no lock and no connection, and records each row's outcome once its hand-off ends
+(relay.marks: short transactions of their own). So nothing waits on a row while Temporal
+answers (the publish activity's `published` mark least of all), and a slow hand-off holds
+back only its own row: the next claim waits for half the latest batch (and half the
+window), not for the whole batch, and for `latency_target_seconds` at most when that
+batch is slow. A hand-off is bounded by the lease; a relay killed mid-hand-off leaves its
+rows leased until the lease runs out, then any relay takes them (a hand-off is
+idempotent); a relay stopped gracefully gives them back at once.
 
-The rows in flight are at most the relay's window (relay.window): grown while Temporal
+The hand-offs under way are at most the relay's window (relay.window): grown while Temporal
 answers quickly and halved when its answers slow down or fail, so a large backlog is fed
 to the engine at the pace it completes orders instead of flooding it with starts.
 
@@ -20,8 +21,8 @@ that cannot be handed over at all (an unparseable payload, an unknown event type
 failed more than `max_attempts` times is parked with its reason, logged at ERROR, and
 holds back only its own order's later rows until it is re-driven (usecases.outbox).
 
-Woken by LISTEN/NOTIFY, with polling as the fallback; it claims again at once while
-claims come back full. While Temporal is unreachable rows wait with backoff, orders are
+Woken by LISTEN/NOTIFY, with polling as the fallback; it claims again (paced as above)
+while claims come back full. While Temporal is unreachable rows wait with backoff, orders are
 still accepted, and the relay catches up when Temporal returns. It also deletes old rows
 (relay.retention).
 """
@@ -32,7 +33,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 from uuid import UUID
 
@@ -59,6 +60,20 @@ class BatchResult:
     errors: tuple[str, ...] = ()
     parked: int = 0
     full: bool = False  # as many rows as the window asked for: more may wait
+
+
+@dataclass(slots=True)
+class _Batch:
+    """A claim's rows on their way: how many, how many left, for the window and pacing."""
+
+    size: int
+    room: int  # what the window had room for when it was claimed
+    epoch: int  # the window's epoch then
+    started: float = field(default_factory=time.monotonic)
+    left: int = field(init=False)  # rows whose hand-off has not ended yet
+
+    def __post_init__(self) -> None:
+        self.left = self.size
 
 
 class Handoff(Protocol):
@@ -101,9 +116,9 @@ class OutboxRelay:
         self._handoff = handoff
         self._config = config
         self._retention = retention
-        # A NOTIFY (the listener), or half the window free again after hand-offs that went
-        # well: claim now.
-        self._wake = asyncio.Event()
+        self._wake = asyncio.Event()  # a NOTIFY (the listener): rows to claim
+        self._progress = asyncio.Event()  # a row handed over and recorded
+        self._latest: _Batch | None = None  # the batch claimed last
         self._listener = OutboxListener(config.dsn, self._wake, timeout=config.db_timeout_seconds)
         self._claims = Claims(
             pool, lease_seconds=config.lease_seconds, db_timeout=config.db_timeout_seconds
@@ -138,13 +153,18 @@ class OutboxRelay:
         try:
             async with asyncio.TaskGroup() as batches:
                 while True:
-                    self._wake.clear()  # before claiming: a wake-up meanwhile wakes us again
+                    hold = self._hold_seconds()
+                    if hold > 0:  # paced: until a hand-off ends, or the hold runs out
+                        self._progress.clear()
+                        await _until(self._progress, hold)
+                        continue
+                    self._wake.clear()  # before claiming: a NOTIFY meanwhile wakes us again
                     full = await self._claim_into(batches)
                     if self._retention is not None:
                         await self._retention.prune_if_due()
                     if full and not self._failing:
                         continue
-                    await self._idle()
+                    await _until(self._wake, self._config.poll_interval_seconds)
         except ExceptionGroup as group:  # a batch's bug: the role fails with it, not its group
             raise group.exceptions[0] from None
         finally:
@@ -163,14 +183,27 @@ class OutboxRelay:
         rows, lease = await self._claim(room)
         if not rows:
             return BatchResult(0, 0)
-        return await self._relay(rows, lease, room=room, epoch=epoch)
+        batch = self._latest = _Batch(len(rows), room, epoch)
+        return await self._relay(rows, lease, batch)
 
-    async def _claim_into(self, batches: asyncio.TaskGroup) -> bool:
-        """Claim what the window has room for, if half of it is free (fewer, larger claims),
-        and start handing it over; True when the claim came back full (more may wait)."""
+    def _hold_seconds(self) -> float:
+        """How long the next claim waits (0: claim now). Claims are paced by the batches
+        they start, about as before leases, when each claim waited for its whole batch: a
+        claim waits until half the window is free and half the latest batch is handed
+        over, or, when that batch is slow, `latency_target_seconds` since it started, so a
+        slow hand-off holds no other row back for longer."""
         room = self._window.size - self._handing
         if room <= 0 or 2 * room < self._window.size:
-            return False
+            return self._config.poll_interval_seconds  # until hand-offs end
+        latest = self._latest
+        if latest is None or 2 * latest.left <= latest.size:
+            return 0.0
+        return max(0.0, latest.started + self._config.latency_target_seconds - time.monotonic())
+
+    async def _claim_into(self, batches: asyncio.TaskGroup) -> bool:
+        """Claim what the window has room for and start handing it over; True when the
+        claim came back full (more may wait)."""
+        room = self._window.size - self._handing
         epoch = self._window.epoch
         try:
             rows, lease = await self._claim(room)
@@ -178,14 +211,9 @@ class OutboxRelay:
             self._report(0, (f"PostgreSQL: {exc!r}",))
             return False
         if rows:
-            batches.create_task(self._relay(rows, lease, room=room, epoch=epoch))
+            batch = self._latest = _Batch(len(rows), room, epoch)
+            batches.create_task(self._relay(rows, lease, batch))
         return len(rows) >= room
-
-    async def _idle(self) -> None:
-        """Until a NOTIFY, room in the window, or the poll interval."""
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(self._config.poll_interval_seconds):
-                await self._wake.wait()
 
     async def _claim(self, limit: int) -> tuple[list[OutboxRow], UUID]:
         rows, lease = await self._claims.claim(limit)
@@ -194,11 +222,9 @@ class OutboxRelay:
         self._handing += len(rows)
         return rows, lease
 
-    async def _relay(
-        self, rows: list[OutboxRow], lease: UUID, *, room: int, epoch: int
-    ) -> BatchResult:
+    async def _relay(self, rows: list[OutboxRow], lease: UUID, batch: _Batch) -> BatchResult:
         """Hand a claimed batch over, each row recorded as soon as its hand-off ends."""
-        timed = await asyncio.gather(*(self._relay_row(row, lease) for row in rows))
+        timed = await asyncio.gather(*(self._relay_row(row, lease, batch) for row in rows))
         outcomes = [outcome for outcome, _ in timed]
         latencies = [seconds for outcome, seconds in timed if outcome is None]
         relayed = sum(1 for o in outcomes if o is None)
@@ -207,7 +233,11 @@ class OutboxRelay:
         for seconds in latencies:
             HANDOFF_SECONDS.observe(seconds)
         self._window.observe(
-            claimed=len(rows), latencies=latencies, failed=len(failures), room=room, epoch=epoch
+            claimed=len(rows),
+            latencies=latencies,
+            failed=len(failures),
+            room=batch.room,
+            epoch=batch.epoch,
         )
         WINDOW.set(self._window.size)
         HANDOFFS.labels("relayed").inc(relayed)
@@ -215,20 +245,20 @@ class OutboxRelay:
         HANDOFFS.labels("parked").inc(parked)
         errors = tuple(f.error for f in failures)
         self._report(len(rows), errors)
-        return BatchResult(len(rows), relayed, errors, parked, len(rows) >= room)
+        return BatchResult(len(rows), relayed, errors, parked, len(rows) >= batch.room)
 
-    async def _relay_row(self, row: OutboxRow, lease: UUID) -> tuple[Outcome, float]:
+    async def _relay_row(self, row: OutboxRow, lease: UUID, batch: _Batch) -> tuple[Outcome, float]:
         started = time.monotonic()
         try:
             outcome = await self._attempt(row, lease)
         finally:
             self._handing -= 1
+            batch.left -= 1
         seconds = time.monotonic() - started
-        if outcome is None and 2 * (self._window.size - self._handing) >= self._window.size:
-            self._wake.set()  # half the window free: claim again
         await self._marks.record(Mark(row.id, outcome), last=self._handing == 0)
         # Not in a `finally`: a row cancelled before its mark stays, for `_release`.
         del self._leases[row.id]
+        self._progress.set()  # after the mark: its order's next row is claimable now
         return outcome, seconds
 
     async def _attempt(self, row: OutboxRow, lease: UUID) -> Outcome:
@@ -286,3 +316,10 @@ class OutboxRelay:
         elif claimed and not errors and self._failing:
             self._failing = False
             log.info("outbox relay recovered, relaying again")
+
+
+async def _until(event: asyncio.Event, seconds: float) -> None:
+    """Until `event` is set, or `seconds` passed."""
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(seconds):
+            await event.wait()
