@@ -24,6 +24,9 @@ class CeleryConfig:
     queue: str
     dsn: str  # PostgreSQL, where process_order records its effect
     work_seconds: float = 2.0  # the simulated work of process_order
+    # process_order's claim on an order: no other delivery does its work meanwhile; a
+    # claim whose worker died runs out after this. Longer than the work.
+    lease_seconds: float = 60.0
 
 
 def create_celery(config: CeleryConfig, *, tasks: bool = True) -> Celery:
@@ -50,7 +53,13 @@ def create_celery(config: CeleryConfig, *, tasks: bool = True) -> Celery:
         worker_hijack_root_logger=False,
     )
     if tasks:
+        from processing.order import simulated_work
         from processing.tasks import register_tasks
 
-        register_tasks(app, dsn=config.dsn, work_seconds=config.work_seconds)
+        register_tasks(
+            app,
+            dsn=config.dsn,
+            work=simulated_work(config.work_seconds),
+            lease_seconds=config.lease_seconds,
+        )
     return app

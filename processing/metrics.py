@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Histogram
 
-# outcome: processed (the effect recorded now), duplicate (recorded before: a redelivery),
+# outcome: processed (the work done and recorded now), duplicate (recorded before: a
+# redelivery, no work done), busy (another delivery holds the claim: retried later),
 # invalid (not an order id), missing (no such order), retried (PostgreSQL unreachable).
 TASKS = Counter("orders_process_order_total", "process_order runs, by outcome", ["outcome"])
 DURATION = Histogram(

@@ -1,18 +1,14 @@
-"""The Celery task `process_order`: simulated work, then its effect recorded once.
+"""The Celery task `process_order`: `processing.order.process` on the worker's connection.
 
-Recording the effect and writing the `order_processed` outbox row is one statement
-(store.processed), so a task that runs twice has its effect once, and the order's
-workflow learns of it through the outbox relay (Celery never talks to Temporal).
 PostgreSQL unreachable: Celery retries the task (autoretry, core.backoff.RETRY's delays).
+Another delivery of the order holding its claim: the task retries once that claim would
+have run out, so a worker that died after claiming delays its order by the lease, not
+by the workflow's republish.
 """
 
 from __future__ import annotations
 
-import logging
-import time
 import weakref
-from datetime import UTC, datetime
-from uuid import UUID, uuid4
 
 import psycopg
 from celery import Celery, Task
@@ -20,65 +16,11 @@ from celery import Celery, Task
 from core import correlation
 from core.backoff import RETRY
 from processing.connection import WorkerConnection
-from processing.metrics import DURATION, TASKS
 from processing.names import PROCESS_ORDER
-from store.processed import record_processed
-from usecases.trace_context import current_traceparent
+from processing.order import DEFAULT_LEASE_SECONDS, Outcome, Work, process
 
-log = logging.getLogger(__name__)
-
-
-def process(
-    connection: WorkerConnection,
-    *,
-    order_id: str,
-    work_seconds: float,
-    correlation_id: str | None = None,
-) -> bool:
-    """Do the work and record it; True when this run recorded the effect.
-
-    Raises psycopg.OperationalError when PostgreSQL is unreachable (the task retries).
-    """
-    with DURATION.time():
-        outcome = _process(connection, order_id, work_seconds, correlation_id)
-    TASKS.labels(outcome).inc()
-    return outcome == "processed"
-
-
-def _process(
-    connection: WorkerConnection, order_id: str, work_seconds: float, correlation_id: str | None
-) -> str:
-    try:
-        order = UUID(order_id)
-    except ValueError:
-        log.error("process_order got an invalid order id order_id=%s", order_id)
-        return "invalid"
-    time.sleep(work_seconds)  # the simulated work
-    try:
-        recorded = record_processed(
-            connection.get(),
-            order_id=order,
-            event_id=uuid4(),
-            processed_at=datetime.now(UTC),
-            correlation_id=correlation_id,
-            traceparent=current_traceparent(),  # the relay's signal continues this trace
-        )
-    except psycopg.errors.ForeignKeyViolation:
-        log.error("Order does not exist, not processed order_id=%s", order)
-        return "missing"
-    except psycopg.OperationalError as exc:
-        connection.reset()
-        TASKS.labels("retried").inc()
-        log.warning(
-            "process_order cannot reach PostgreSQL, retrying order_id=%s error=%s", order, exc
-        )
-        raise
-    if recorded:
-        log.info("Order processed order_id=%s", order)
-        return "processed"
-    log.info("Order already processed, skipping order_id=%s", order)
-    return "duplicate"
-
+# A busy order's retry comes this long after the other claim would run out.
+BUSY_MARGIN_SECONDS = 1.0
 
 _connections: weakref.WeakKeyDictionary[Celery, WorkerConnection] = weakref.WeakKeyDictionary()
 
@@ -90,8 +32,11 @@ def close_connection(app: Celery) -> None:
         connection.close()
 
 
-def register_tasks(app: Celery, *, dsn: str, work_seconds: float) -> None:
-    """Register `process_order` on `app`, recording into the database at `dsn`."""
+def register_tasks(
+    app: Celery, *, dsn: str, work: Work, lease_seconds: float = DEFAULT_LEASE_SECONDS
+) -> None:
+    """Register `process_order` on `app`, doing `work` under a claim of `lease_seconds`,
+    recording into the database at `dsn`."""
     connection = _connections[app] = WorkerConnection(dsn)
 
     # shared=False: the task belongs to this app only. Retries: Celery's exponential
@@ -111,9 +56,13 @@ def register_tasks(app: Celery, *, dsn: str, work_seconds: float) -> None:
         task: Task[[str, str | None], bool], order_id: str, correlation_id: str | None = None
     ) -> bool:
         correlation.correlation_id.set(correlation_id or correlation.NONE)
-        return process(
+        result = process(
             connection,
             order_id=order_id,
-            work_seconds=work_seconds,
+            work=work,
+            lease_seconds=lease_seconds,
             correlation_id=correlation_id,
         )
+        if result.outcome is Outcome.BUSY:
+            raise task.retry(countdown=result.retry_in_seconds + BUSY_MARGIN_SECONDS)
+        return result.outcome is Outcome.PROCESSED

@@ -1,22 +1,29 @@
 """The outbox relay: the only way an order reaches Temporal.
 
-In one transaction it claims a batch of rows (FOR UPDATE SKIP LOCKED, so several relays
-share the work; per-order ordering is in the claim), hands every row to Temporal
-concurrently, records each row's outcome and commits. The batch's size is the relay's
-window (relay.window): the starts and signals in flight, grown while Temporal answers
-quickly and halved when its answers slow down or fail, so a large backlog is fed to the
-engine at the pace it completes orders instead of flooding it with starts.
+It claims a batch of rows with a lease (relay.claims: one short transaction that commits
+`leased_until` and the claim's id; FOR UPDATE SKIP LOCKED, so several relays share the
+work; per-order ordering is in the claim), hands every row to Temporal concurrently,
+holding no lock and no connection, and records each row's outcome once its hand-off ends
+(relay.marks: short transactions of their own). So nothing waits on a row while Temporal
+answers (the publish activity's `published` mark least of all), and a slow hand-off holds
+back only its own row: the next claim waits for half the latest batch (and half the
+window), not for the whole batch, and for `latency_target_seconds` at most when that
+batch is slow. A hand-off is bounded by the lease; a relay killed mid-hand-off leaves its
+rows leased until the lease runs out, then any relay takes them (a hand-off is
+idempotent); a relay stopped gracefully gives them back at once.
+
+The hand-offs under way are at most the relay's window (relay.window): grown while Temporal
+answers quickly and halved when its answers slow down or fail, so a large backlog is fed
+to the engine at the pace it completes orders instead of flooding it with starts.
 
 Each row fails alone: a retryable failure waits with its own backoff (core.backoff); a row
 that cannot be handed over at all (an unparseable payload, an unknown event type) or that
 failed more than `max_attempts` times is parked with its reason, logged at ERROR, and
-holds back only its own order's later rows until it is re-driven (usecases.outbox). The
-outcomes are written in one savepoint, and row by row if that fails, so one row's mark
-never undoes another's.
+holds back only its own order's later rows until it is re-driven (usecases.outbox).
 
-Woken by LISTEN/NOTIFY, with polling as the fallback; it loops at once while batches come
-back full. While Temporal is unreachable rows wait with backoff, orders are still
-accepted, and the relay catches up when Temporal returns. It also deletes old rows
+Woken by LISTEN/NOTIFY, with polling as the fallback; it claims again (paced as above)
+while claims come back full. While Temporal is unreachable rows wait with backoff, orders are
+still accepted, and the relay catches up when Temporal returns. It also deletes old rows
 (relay.retention).
 """
 
@@ -26,9 +33,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from functools import partial
+from dataclasses import dataclass, field
 from typing import Protocol
 from uuid import UUID
 
@@ -36,11 +41,12 @@ import asyncpg
 
 from core.backoff import RETRY
 from core.events import InvalidEvent
+from relay.claims import Claims
 from relay.listener import OutboxListener
+from relay.marks import Mark, Outcome, OutcomeWriter
 from relay.metrics import HANDOFF_SECONDS, HANDOFFS, WINDOW
 from relay.retention import OutboxRetention
 from relay.window import HandoffWindow, WindowPolicy
-from store import outbox
 from store.db import FAILURES as DB_FAILURES
 from store.outbox import Failure, OutboxRow, Parking
 
@@ -54,6 +60,20 @@ class BatchResult:
     errors: tuple[str, ...] = ()
     parked: int = 0
     full: bool = False  # as many rows as the window asked for: more may wait
+
+
+@dataclass(slots=True)
+class _Batch:
+    """A claim's rows on their way: how many, how many left, for the window and pacing."""
+
+    size: int
+    room: int  # what the window had room for when it was claimed
+    epoch: int  # the window's epoch then
+    started: float = field(default_factory=time.monotonic)
+    left: int = field(init=False)  # rows whose hand-off has not ended yet
+
+    def __post_init__(self) -> None:
+        self.left = self.size
 
 
 class Handoff(Protocol):
@@ -72,16 +92,16 @@ class Handoff(Protocol):
 @dataclass(frozen=True, slots=True)
 class RelayConfig:
     dsn: str  # for the LISTEN connection
-    batch_size: int = 100  # the window's maximum: rows claimed, and handed over, at once
+    batch_size: int = 100  # the window's maximum: rows in flight at once
     min_batch_size: int = 8  # the window's minimum
     latency_tolerance: float = 2.0  # a batch slower than this times the baseline shrinks it
     latency_target_seconds: float = 0.25  # ... and slower than this
     poll_interval_seconds: float = 1.0
     db_timeout_seconds: float = 10.0
     max_attempts: int = 1440  # about a day of failures at RETRY's 60 s cap
-
-
-Outcome = Failure | Parking | None  # None: handed over
+    # How long a claimed row is this relay's: a hand-off is cut off after it, and a row
+    # whose relay died is claimable again after it. Above the hand-off's own timeout.
+    lease_seconds: float = 30.0
 
 
 class OutboxRelay:
@@ -96,8 +116,16 @@ class OutboxRelay:
         self._handoff = handoff
         self._config = config
         self._retention = retention
-        self._wake = asyncio.Event()
+        self._wake = asyncio.Event()  # a NOTIFY (the listener): rows to claim
+        self._progress = asyncio.Event()  # a row handed over and recorded
+        self._latest: _Batch | None = None  # the batch claimed last
         self._listener = OutboxListener(config.dsn, self._wake, timeout=config.db_timeout_seconds)
+        self._claims = Claims(
+            pool, lease_seconds=config.lease_seconds, db_timeout=config.db_timeout_seconds
+        )
+        self._marks = OutcomeWriter(pool)
+        self._handing = 0  # hand-offs under way: what the window bounds
+        self._leases: dict[UUID, UUID] = {}  # row id -> its lease: claimed, not yet recorded
         self._failing = False
         self._window = HandoffWindow(
             WindowPolicy(
@@ -111,7 +139,7 @@ class OutboxRelay:
 
     @property
     def window(self) -> int:
-        """The rows the next batch claims: the hand-offs it will have in flight."""
+        """The most hand-offs under way at once, now: a claim takes what is left of it."""
         return self._window.size
 
     @property
@@ -120,62 +148,130 @@ class OutboxRelay:
         return self._listener.connected
 
     async def run(self) -> None:
-        """Relay until cancelled."""
+        """Relay until cancelled; a stopped relay gives back the rows it had in flight."""
         listener = asyncio.create_task(self._listener.run(), name="outbox-listener")
         try:
-            while True:
-                self._wake.clear()  # before claiming: a NOTIFY during the batch wakes us again
-                result = await self._relay_guarded()
-                if self._retention is not None:
-                    await self._retention.prune_if_due()
-                if result.full and not result.errors:
-                    continue
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(self._config.poll_interval_seconds):
-                        await self._wake.wait()
+            async with asyncio.TaskGroup() as batches:
+                while True:
+                    hold = self._hold_seconds()
+                    if hold > 0:  # paced: until a hand-off ends, or the hold runs out
+                        self._progress.clear()
+                        await _until(self._progress, hold)
+                        continue
+                    self._wake.clear()  # before claiming: a NOTIFY meanwhile wakes us again
+                    full = await self._claim_into(batches)
+                    if self._retention is not None:
+                        await self._retention.prune_if_due()
+                    if full and not self._failing:
+                        continue
+                    await _until(self._wake, self._config.poll_interval_seconds)
+        except ExceptionGroup as group:  # a batch's bug: the role fails with it, not its group
+            raise group.exceptions[0] from None
         finally:
             listener.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await listener
+            await self._release()
 
     async def relay_once(self) -> BatchResult:
-        """Claim one batch, hand it to Temporal, record each row's outcome; one transaction."""
-        limit = self._window.size
-        async with self._pool.acquire() as conn, conn.transaction():
-            rows = await outbox.claim_batch(conn, limit=limit)
-            if not rows:
-                return BatchResult(0, 0)
-            timed = await asyncio.gather(*(self._timed_attempt(row) for row in rows))
-            outcomes = [outcome for outcome, _ in timed]
-            relayed = [row.id for row, o in zip(rows, outcomes, strict=True) if o is None]
-            failures = [o for o in outcomes if isinstance(o, Failure)]
-            parkings = [o for o in outcomes if isinstance(o, Parking)]
-            await self._record(conn, relayed, failures, parkings)
+        """Claim one batch (as many rows as the window has room for), hand it to Temporal,
+        and return once every row's outcome is recorded."""
+        room = self._window.size - self._handing
+        if room <= 0:
+            return BatchResult(0, 0)
+        epoch = self._window.epoch
+        rows, lease = await self._claim(room)
+        if not rows:
+            return BatchResult(0, 0)
+        batch = self._latest = _Batch(len(rows), room, epoch)
+        return await self._relay(rows, lease, batch)
+
+    def _hold_seconds(self) -> float:
+        """How long the next claim waits (0: claim now). Claims are paced by the batches
+        they start, about as before leases, when each claim waited for its whole batch: a
+        claim waits until half the window is free and half the latest batch is handed
+        over, or, when that batch is slow, `latency_target_seconds` since it started, so a
+        slow hand-off holds no other row back for longer."""
+        room = self._window.size - self._handing
+        if room <= 0 or 2 * room < self._window.size:
+            return self._config.poll_interval_seconds  # until hand-offs end
+        latest = self._latest
+        if latest is None or 2 * latest.left <= latest.size:
+            return 0.0
+        return max(0.0, latest.started + self._config.latency_target_seconds - time.monotonic())
+
+    async def _claim_into(self, batches: asyncio.TaskGroup) -> bool:
+        """Claim what the window has room for and start handing it over; True when the
+        claim came back full (more may wait)."""
+        room = self._window.size - self._handing
+        epoch = self._window.epoch
+        try:
+            rows, lease = await self._claim(room)
+        except DB_FAILURES as exc:
+            self._report(0, (f"PostgreSQL: {exc!r}",))
+            return False
+        if rows:
+            batch = self._latest = _Batch(len(rows), room, epoch)
+            batches.create_task(self._relay(rows, lease, batch))
+        return len(rows) >= room
+
+    async def _claim(self, limit: int) -> tuple[list[OutboxRow], UUID]:
+        rows, lease = await self._claims.claim(limit)
+        for row in rows:
+            self._leases[row.id] = lease
+        self._handing += len(rows)
+        return rows, lease
+
+    async def _relay(self, rows: list[OutboxRow], lease: UUID, batch: _Batch) -> BatchResult:
+        """Hand a claimed batch over, each row recorded as soon as its hand-off ends."""
+        timed = await asyncio.gather(*(self._relay_row(row, lease, batch) for row in rows))
+        outcomes = [outcome for outcome, _ in timed]
         latencies = [seconds for outcome, seconds in timed if outcome is None]
+        relayed = sum(1 for o in outcomes if o is None)
+        failures = [o for o in outcomes if isinstance(o, Failure)]
+        parked = sum(1 for o in outcomes if isinstance(o, Parking))
         for seconds in latencies:
             HANDOFF_SECONDS.observe(seconds)
-        self._window.observe(claimed=len(rows), latencies=latencies, failed=len(failures))
+        self._window.observe(
+            claimed=len(rows),
+            latencies=latencies,
+            failed=len(failures),
+            room=batch.room,
+            epoch=batch.epoch,
+        )
         WINDOW.set(self._window.size)
-        HANDOFFS.labels("relayed").inc(len(relayed))
+        HANDOFFS.labels("relayed").inc(relayed)
         HANDOFFS.labels("failed").inc(len(failures))
-        HANDOFFS.labels("parked").inc(len(parkings))
+        HANDOFFS.labels("parked").inc(parked)
         errors = tuple(f.error for f in failures)
         self._report(len(rows), errors)
-        return BatchResult(len(rows), len(relayed), errors, len(parkings), len(rows) >= limit)
+        return BatchResult(len(rows), relayed, errors, parked, len(rows) >= batch.room)
 
-    async def _timed_attempt(self, row: OutboxRow) -> tuple[Outcome, float]:
+    async def _relay_row(self, row: OutboxRow, lease: UUID, batch: _Batch) -> tuple[Outcome, float]:
         started = time.monotonic()
-        outcome = await self._attempt(row)
-        return outcome, time.monotonic() - started
-
-    async def _attempt(self, row: OutboxRow) -> Outcome:
-        """Hand one row over; what to record for it."""
         try:
-            await self._handoff.hand_over(row)
+            outcome = await self._attempt(row, lease)
+        finally:
+            self._handing -= 1
+            batch.left -= 1
+        seconds = time.monotonic() - started
+        await self._marks.record(Mark(row.id, outcome), last=self._handing == 0)
+        # Not in a `finally`: a row cancelled before its mark stays, for `_release`.
+        del self._leases[row.id]
+        self._progress.set()  # after the mark: its order's next row is claimable now
+        return outcome, seconds
+
+    async def _attempt(self, row: OutboxRow, lease: UUID) -> Outcome:
+        """Hand one row over, within its lease; what to record for it."""
+        try:
+            async with asyncio.timeout(self._config.lease_seconds):
+                await self._handoff.hand_over(row)
         except InvalidEvent as exc:
-            return self._park(row, f"cannot be relayed: {exc}")
+            return self._park(row, lease, f"cannot be relayed: {exc}")
         except self._handoff.errors as exc:
             error = f"{type(exc).__name__}: {exc}"
+        except TimeoutError:
+            error = f"the hand-off outlasted its lease of {self._config.lease_seconds:g} s"
         except Exception as exc:  # one row's bug must not stop the others: logged, retried
             log.exception(
                 "relay failed unexpectedly order_id=%s event_id=%s", row.aggregate_id, row.id
@@ -186,11 +282,11 @@ class OutboxRelay:
             return None
         attempts = row.attempts + 1
         if attempts > self._config.max_attempts:
-            return self._park(row, f"failed {attempts} times, last error: {error}")
+            return self._park(row, lease, f"failed {attempts} times, last error: {error}")
         log.debug("relay failed order_id=%s event_id=%s error=%s", row.aggregate_id, row.id, error)
-        return Failure(row.id, error, RETRY.delay(row.attempts))
+        return Failure(row.id, error, RETRY.delay(row.attempts), lease)
 
-    def _park(self, row: OutboxRow, reason: str) -> Parking:
+    def _park(self, row: OutboxRow, lease: UUID, reason: str) -> Parking:
         log.error(
             "outbox row parked, its order waits for a re-drive order_id=%s event_id=%s"
             " event_type=%s attempts=%d reason=%s",
@@ -200,37 +296,12 @@ class OutboxRelay:
             row.attempts + 1,
             reason,
         )
-        return Parking(row.id, reason)
+        return Parking(row.id, reason, lease)
 
-    async def _record(
-        self,
-        conn: asyncpg.pool.PoolConnectionProxy,
-        relayed: list[UUID],
-        failures: list[Failure],
-        parkings: list[Parking],
-    ) -> None:
-        """Write the batch's outcomes in one savepoint; row by row if PostgreSQL refuses."""
-        try:
-            async with conn.transaction():
-                await outbox.mark_relayed(conn, ids=relayed)
-                await outbox.mark_failed(conn, failures=failures)
-                await outbox.park(conn, parkings=parkings)
-            return
-        except asyncpg.PostgresError as exc:
-            log.warning("recording the batch failed, recording row by row error=%r", exc)
-        for row_id in relayed:
-            await _alone(conn, row_id, partial(outbox.mark_relayed, conn, ids=[row_id]))
-        for failure in failures:
-            await _alone(conn, failure.id, partial(outbox.mark_failed, conn, failures=[failure]))
-        for parking in parkings:
-            await _alone(conn, parking.id, partial(outbox.park, conn, parkings=[parking]))
-
-    async def _relay_guarded(self) -> BatchResult:
-        try:
-            return await self.relay_once()
-        except DB_FAILURES as exc:
-            self._report(0, (f"PostgreSQL: {exc!r}",))
-            return BatchResult(0, 0, (repr(exc),))
+    async def _release(self) -> None:
+        """Give the rows still in flight back (a stop mid-hand-off), claimable at once."""
+        leases, self._leases = list(self._leases.items()), {}
+        await self._claims.release(leases)
 
     def _report(self, claimed: int, errors: tuple[str, ...]) -> None:
         """One warning per failure burst, one info line when it ends; never one per row."""
@@ -247,17 +318,8 @@ class OutboxRelay:
             log.info("outbox relay recovered, relaying again")
 
 
-async def _alone(
-    conn: asyncpg.pool.PoolConnectionProxy, row_id: UUID, mark: Callable[[], Awaitable[None]]
-) -> None:
-    """One row's mark in a savepoint of its own: refused, it leaves the others be."""
-    try:
-        async with conn.transaction():
-            await mark()
-    except asyncpg.PostgresError as exc:
-        log.error(
-            "cannot record an outbox row's outcome, it will be handed over again"
-            " event_id=%s error=%r",
-            row_id,
-            exc,
-        )
+async def _until(event: asyncio.Event, seconds: float) -> None:
+    """Until `event` is set, or `seconds` passed."""
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(seconds):
+            await event.wait()

@@ -18,6 +18,7 @@ def celery(settings: Settings, *, tasks: bool = True) -> Celery:
             queue=settings.celery_queue,
             dsn=settings.dsn,
             work_seconds=settings.process_order_seconds,
+            lease_seconds=settings.process_order_lease_seconds,
         ),
         tasks=tasks,
     )

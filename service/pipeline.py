@@ -74,6 +74,7 @@ def relay(
         poll_interval_seconds=settings.relay_poll_interval_seconds,
         db_timeout_seconds=settings.db_command_timeout_seconds,
         max_attempts=settings.outbox_max_attempts,
+        lease_seconds=settings.relay_lease_seconds,
     )
     retention = OutboxRetention(pool, keep=settings.outbox_retention)
     return OutboxRelay(pool, handoff, config, retention)

@@ -1,5 +1,5 @@
-"""SQL for the outbox: the relay's claims, the marks left by relay and publisher, parking and
-re-driving, and the retention's deletes. The one INSERT every writer embeds is in
+"""SQL for the outbox: the relay's claims (leases), the marks left by relay and publisher,
+parking and re-driving, and the retention's deletes. The one INSERT every writer embeds is in
 `store.outbox_insert`."""
 
 from __future__ import annotations
@@ -14,14 +14,15 @@ import asyncpg
 from core.events import NEW_ORDER, ORDER_PROCESSED
 from store.db import Connection, Executor
 
-# Rows not yet handed to Temporal nor parked, oldest first, skipping rows another relay
-# holds and any row whose order still has an earlier row waiting (parked ones included):
-# events of one order keep their order.
-_CLAIM = """
-SELECT id, aggregate_id, event_type, payload::text AS payload, attempts, correlation_id,
-       traceparent
-FROM outbox AS o
+# Rows not yet handed to Temporal, nor parked, nor leased by a relay (a lease that ran out
+# counts as none), oldest first, skipping rows another relay is claiming and any row whose
+# order still has an earlier row waiting (parked or leased ones included): events of one
+# order keep their order. The claim leases them (committed by the caller's short
+# transaction), so the hand-off that follows holds no lock.
+_CLAIMABLE = """
+SELECT id FROM outbox AS o
 WHERE relayed_at IS NULL AND parked_at IS NULL AND next_attempt_at <= now()
+  AND (leased_until IS NULL OR leased_until <= now())
   AND NOT EXISTS (
       SELECT 1 FROM outbox AS earlier
       WHERE earlier.aggregate_id = o.aggregate_id
@@ -30,19 +31,46 @@ ORDER BY seq
 LIMIT $1
 FOR UPDATE SKIP LOCKED
 """
+_LEASED = """RETURNING outbox.id, aggregate_id, event_type, payload::text AS payload, attempts,
+          correlation_id, traceparent"""
+_CLAIM = f"""
+WITH claimable AS ({_CLAIMABLE})
+UPDATE outbox SET leased_until = now() + make_interval(secs => $2), lease_owner = $3
+FROM claimable WHERE outbox.id = claimable.id
+{_LEASED}
+"""
+# The same claim a row at a time, for when PostgreSQL refuses to update one of them.
+_LEASE_ONE = f"""
+UPDATE outbox SET leased_until = now() + make_interval(secs => $2), lease_owner = $3
+WHERE id = $1
+{_LEASED}
+"""
 # Each claim is planned for the outbox as it is now. A cached generic plan, made while the
 # table was small (a fresh deployment, or after a lull), may check each candidate's order
 # by scanning every waiting row: a claim then costs (rows claimed) x (rows waiting), and
 # nothing replaces that plan until an ANALYZE (tests/integration/store/test_outbox_claim.py).
 # Planning costs a fraction of a millisecond, once per batch.
 _PLAN_CLAIMS_AFRESH = "SET LOCAL plan_cache_mode = force_custom_plan"
-_MARK_RELAYED = "UPDATE outbox SET relayed_at = now() WHERE id = ANY($1::uuid[])"
-# Each row its own error and delay (computed by the caller from core.backoff).
+# Relayed is a fact whoever's lease the row is under: the first mark's time stays.
+_MARK_RELAYED = """
+UPDATE outbox SET relayed_at = coalesce(relayed_at, now()), leased_until = NULL,
+    lease_owner = NULL
+WHERE id = ANY($1::uuid[])
+"""
+# Each row its own error and delay (computed by the caller from core.backoff); only while
+# the failing claim still holds the row (a claim whose lease ran out was taken over).
 _MARK_FAILED = """
 UPDATE outbox SET attempts = attempts + 1, last_error = f.error,
-    next_attempt_at = now() + make_interval(secs => f.delay)
-FROM unnest($1::uuid[], $2::text[], $3::float8[]) AS f(id, error, delay)
-WHERE outbox.id = f.id
+    next_attempt_at = now() + make_interval(secs => f.delay), leased_until = NULL,
+    lease_owner = NULL
+FROM unnest($1::uuid[], $2::text[], $3::float8[], $4::uuid[]) AS f(id, error, delay, lease)
+WHERE outbox.id = f.id AND outbox.lease_owner = f.lease AND outbox.relayed_at IS NULL
+"""
+# A stopping relay gives its rows back at once, instead of after the lease.
+_RELEASE = """
+UPDATE outbox SET leased_until = NULL, lease_owner = NULL
+FROM unnest($1::uuid[], $2::uuid[]) AS l(id, lease)
+WHERE outbox.id = l.id AND outbox.lease_owner = l.lease
 """
 # What waits: rows not yet handed to Temporal, and rows handed over but not yet confirmed
 # by RabbitMQ (order_processed rows are never published: they only signal the workflow).
@@ -61,9 +89,9 @@ WHERE relayed_at IS NULL
 """
 _PARK = """
 UPDATE outbox SET attempts = attempts + 1, last_error = p.reason, parked_reason = p.reason,
-    parked_at = now()
-FROM unnest($1::uuid[], $2::text[]) AS p(id, reason)
-WHERE outbox.id = p.id
+    parked_at = now(), leased_until = NULL, lease_owner = NULL
+FROM unnest($1::uuid[], $2::text[], $3::uuid[]) AS p(id, reason, lease)
+WHERE outbox.id = p.id AND outbox.lease_owner = p.lease AND outbox.relayed_at IS NULL
 """
 # Parked rows back to the relay's work list, as if new (the last error is kept).
 _REDRIVE = """
@@ -125,6 +153,7 @@ class Failure:
     id: UUID
     error: str
     delay_seconds: float
+    lease: UUID  # the claim that tried it: the mark applies only while that claim holds it
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +162,7 @@ class Parking:
 
     id: UUID
     reason: str
+    lease: UUID  # the claim that tried it: the mark applies only while that claim holds it
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,10 +187,49 @@ def _row(r: asyncpg.Record) -> OutboxRow:
     )
 
 
-async def claim_batch(conn: Connection, *, limit: int) -> list[OutboxRow]:
-    """Lock up to `limit` relayable rows; the caller's transaction must stay open."""
+async def claim_batch(
+    conn: Connection, *, limit: int, lease: UUID, lease_seconds: float
+) -> list[OutboxRow]:
+    """Lease up to `limit` relayable rows to the claim `lease` for `lease_seconds`; run it in
+    a short transaction of its own: its commit is the claim."""
     await conn.execute(_PLAN_CLAIMS_AFRESH)
-    return [_row(r) for r in await conn.fetch(_CLAIM, limit)]
+    return [_row(r) for r in await conn.fetch(_CLAIM, limit, lease_seconds, lease)]
+
+
+async def claim_each(
+    conn: Connection, *, limit: int, lease: UUID, lease_seconds: float
+) -> tuple[list[OutboxRow], list[tuple[UUID, str]]]:
+    """`claim_batch` a row at a time, each in a savepoint, when PostgreSQL refused the batch
+    (an UPDATE of one row refused: a trigger, a constraint). The rows leased, and the ids of
+    the rows it refused with the reason: they stay where they are, holding back only their
+    own order's later rows."""
+    await conn.execute(_PLAN_CLAIMS_AFRESH)
+    rows: list[OutboxRow] = []
+    refused: list[tuple[UUID, str]] = []
+    for candidate in await conn.fetch(_CLAIMABLE, limit):
+        try:
+            async with conn.transaction():
+                row = await conn.fetchrow(_LEASE_ONE, candidate["id"], lease_seconds, lease)
+        except asyncpg.PostgresError as exc:
+            if not refusal(exc):
+                raise
+            refused.append((candidate["id"], f"{type(exc).__name__}: {exc}"))
+            continue
+        if row is not None:
+            rows.append(_row(row))
+    return rows, refused
+
+
+def refusal(exc: asyncpg.PostgresError) -> bool:
+    """PostgreSQL refused the statement itself (a trigger, a constraint), rather than being
+    unreachable or too busy to run it: running it again would be refused again."""
+    return not isinstance(
+        exc,
+        asyncpg.PostgresConnectionError
+        | asyncpg.QueryCanceledError
+        | asyncpg.TooManyConnectionsError
+        | asyncpg.CannotConnectNowError,
+    )
 
 
 async def mark_relayed(conn: Executor, *, ids: Sequence[UUID]) -> None:
@@ -175,12 +244,24 @@ async def mark_failed(conn: Executor, *, failures: Sequence[Failure]) -> None:
             [f.id for f in failures],
             [f.error[:1000] for f in failures],
             [f.delay_seconds for f in failures],
+            [f.lease for f in failures],
         )
 
 
 async def park(conn: Executor, *, parkings: Sequence[Parking]) -> None:
     if parkings:
-        await conn.execute(_PARK, [p.id for p in parkings], [p.reason[:1000] for p in parkings])
+        await conn.execute(
+            _PARK,
+            [p.id for p in parkings],
+            [p.reason[:1000] for p in parkings],
+            [p.lease for p in parkings],
+        )
+
+
+async def release(conn: Executor, *, leases: Sequence[tuple[UUID, UUID]]) -> None:
+    """Give (row id, lease) pairs back, claimable at once, where that lease still holds."""
+    if leases:
+        await conn.execute(_RELEASE, [row for row, _ in leases], [lease for _, lease in leases])
 
 
 async def redrive(

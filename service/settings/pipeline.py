@@ -70,6 +70,9 @@ class PipelineSettings(BaseSettings):
     relay_latency_tolerance: float = Field(2.0, gt=1.0)
     relay_latency_target_seconds: float = Field(0.25, ge=0)
     relay_poll_interval_seconds: float = Field(1.0, gt=0)
+    # A row the relay claimed is its own for this long, holding no lock: its hand-off is cut
+    # off after it, and a row whose relay died mid-hand-off is claimable again after it.
+    relay_lease_seconds: float = Field(30.0, gt=0)
     # A row that failed more often is parked (1440: about a day at the 60 s backoff cap).
     outbox_max_attempts: int = Field(1440, ge=1)
     # Relayed and published rows older than this are deleted.
@@ -82,6 +85,9 @@ class PipelineSettings(BaseSettings):
     # threads in the one process; prefork forks a child per slot, each ~80 MiB.
     celery_pool: str = Field("threads", pattern="^(threads|prefork|solo)$")
     process_order_seconds: float = Field(2.0, ge=0)
+    # process_order claims an order before its work: no other delivery does the work while
+    # the claim holds; a claim whose worker died runs out after this. Longer than the work.
+    process_order_lease_seconds: float = Field(60.0, gt=0)
 
     _pipeline_unset_when_empty = field_validator(
         "rabbitmq_port", "rabbitmq_tls_ca_file", "celery_broker_url", mode="before"
@@ -99,6 +105,14 @@ class PipelineSettings(BaseSettings):
         for name in ("processing_timeout", "outbox_retention"):
             if getattr(self, name) <= timedelta(0):
                 raise ValueError(f"{name.upper()} must be positive")
+        if self.process_order_lease_seconds <= self.process_order_seconds:
+            raise ValueError(
+                "PROCESS_ORDER_LEASE_SECONDS must exceed PROCESS_ORDER_SECONDS (the work)"
+            )
+        if self.relay_lease_seconds <= self.temporal_timeout_seconds:
+            raise ValueError(
+                "RELAY_LEASE_SECONDS must exceed TEMPORAL_TIMEOUT_SECONDS (a hand-off's timeout)"
+            )
         return self
 
     @property

@@ -98,3 +98,37 @@ def test_bad_bounds_fail_at_once() -> None:
         WindowPolicy(minimum=10, maximum=5)
     with pytest.raises(ValueError, match="tolerance"):
         WindowPolicy(tolerance=1.0)
+
+
+def test_a_batch_that_fills_the_room_left_grows_it_by_its_rows() -> None:
+    """Batches claimed while others are in flight: the window grows per row acknowledged,
+    so two half-window batches grow it as much as one full one."""
+    window = HandoffWindow(POLICY)
+    full(window)
+    assert window.size == 8
+    for _ in range(2):  # slow start: 8 more rows for 8 rows acknowledged
+        window.observe(claimed=4, latencies=[0.01] * 4, failed=0, room=4)
+    assert window.size == 16
+    full(window, latency=1.0)  # congestion: 8, additive from here
+    for _ in range(2):
+        window.observe(claimed=4, latencies=[0.01] * 4, failed=0, room=4)
+    assert window.size == 9  # one row per window of rows
+    window.observe(claimed=3, latencies=[0.01] * 3, failed=0, room=4)
+    assert window.size == 9  # less than its room: nothing learned about a larger window
+
+
+def test_one_sign_of_trouble_shrinks_the_window_once() -> None:
+    """Batches in flight together all see the same slowdown; only the first report halves
+    the window, the others were claimed under the window it replaced."""
+    window = HandoffWindow(POLICY)
+    for _ in range(4):
+        full(window)
+    assert window.size == 64
+    epoch = window.epoch
+    for _ in range(2):  # two half-window batches, claimed before the slowdown
+        window.observe(claimed=32, latencies=[0.5] * 32, failed=0, room=32, epoch=epoch)
+    assert window.size == 32
+    window.observe(claimed=32, latencies=[], failed=32, room=32, epoch=epoch)
+    assert window.size == 32  # a failure of the old window's batch: old news too
+    window.observe(claimed=32, latencies=[], failed=32, room=32, epoch=window.epoch)
+    assert window.size == 4

@@ -155,6 +155,18 @@ def test_a_duration_that_is_not_positive_is_refused(monkeypatch: pytest.MonkeyPa
     assert "PROCESSING_TIMEOUT must be positive" in _refused(monkeypatch, PROCESSING_TIMEOUT="PT0S")
 
 
+def test_a_processing_lease_shorter_than_the_work_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    message = _refused(monkeypatch, PROCESS_ORDER_LEASE_SECONDS="2", PROCESS_ORDER_SECONDS="2")
+    assert "PROCESS_ORDER_LEASE_SECONDS must exceed PROCESS_ORDER_SECONDS" in message
+
+
+def test_a_relay_lease_shorter_than_a_hand_off_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    message = _refused(monkeypatch, RELAY_LEASE_SECONDS="10", TEMPORAL_TIMEOUT_SECONDS="10")
+    assert "RELAY_LEASE_SECONDS must exceed TEMPORAL_TIMEOUT_SECONDS" in message
+
+
 def test_the_worker_runs_without_the_sandbox_unless_told(monkeypatch: pytest.MonkeyPatch) -> None:
     assert load_settings().workflow_sandbox is False
     monkeypatch.setenv("WORKFLOW_SANDBOX", "true")

@@ -15,7 +15,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from core.lifecycle import OrderStatus
 from processing.connection import WorkerConnection
-from processing.tasks import process
+from processing.order import process, simulated_work
 from service import pipeline
 from service.settings import Settings
 from store.cache import OrderCache
@@ -64,7 +64,9 @@ async def record_processed_but_lose_the_signal(
     """process_order's effect in PostgreSQL, its `order_processed` row never relayed."""
     connection = WorkerConnection(settings.dsn)
     try:
-        await asyncio.to_thread(process, connection, order_id=str(placed.id), work_seconds=0)
+        await asyncio.to_thread(
+            process, connection, order_id=str(placed.id), work=simulated_work(0)
+        )
     finally:
         connection.close()
     await pool.execute(

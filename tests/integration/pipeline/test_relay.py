@@ -18,7 +18,7 @@ from activities.types import PublishInput
 from core.events import NewOrderEvent
 from core.lifecycle import OrderStatus
 from processing.connection import WorkerConnection
-from processing.tasks import process
+from processing.order import process, simulated_work
 from relay.listener import APPLICATION_NAME
 from relay.outbox import OutboxRelay
 from service import pipeline
@@ -132,7 +132,9 @@ async def test_status_changes_and_processing_reach_the_workflow_as_signals(
     )
     connection = WorkerConnection(settings.dsn)
     try:
-        await asyncio.to_thread(process, connection, order_id=str(placed.id), work_seconds=0)
+        await asyncio.to_thread(
+            process, connection, order_id=str(placed.id), work=simulated_work(0)
+        )
     finally:
         connection.close()
     await relay_all(relay, pool, placed)
@@ -215,7 +217,9 @@ async def test_processed_for_a_terminated_workflow_needs_nothing_more(
     await temporal_env.client.get_workflow_handle(workflow_id(placed.id)).terminate("operator")
     connection = WorkerConnection(settings.dsn)
     try:
-        await asyncio.to_thread(process, connection, order_id=str(placed.id), work_seconds=0)
+        await asyncio.to_thread(
+            process, connection, order_id=str(placed.id), work=simulated_work(0)
+        )
     finally:
         connection.close()
     await relay_all(relay, pool, placed)
@@ -228,7 +232,7 @@ async def test_two_relays_never_hand_over_the_same_row(
     placed = [await place_order(pool, cache) for _ in range(30)]
     eligible = await pool.fetchval(
         "SELECT count(*) FROM outbox o WHERE relayed_at IS NULL AND parked_at IS NULL"
-        " AND next_attempt_at <= now()"
+        " AND next_attempt_at <= now() AND (leased_until IS NULL OR leased_until <= now())"
         " AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.aggregate_id = o.aggregate_id"
         " AND e.relayed_at IS NULL AND e.seq < o.seq)"
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 import asyncpg
@@ -204,16 +205,34 @@ async def test_new_orders_wait_while_the_namespace_is_known_not_set_up(
     assert row.relayed
 
 
+@dataclass
+class Refusals:
+    """Outbox rows whose UPDATEs PostgreSQL refuses (a trigger raises): every UPDATE, or
+    only the relay's mark that they were relayed."""
+
+    pool: asyncpg.Pool
+    ids: list[uuid.UUID] = field(default_factory=list)
+
+    async def refuse(self, event_id: uuid.UUID, *, only_the_mark: bool = False) -> None:
+        self.ids.append(event_id)
+        await self.pool.execute(
+            "INSERT INTO test_refused_rows VALUES ($1, $2)", event_id, only_the_mark
+        )
+
+
 @pytest.fixture
-async def refused_update(pool: asyncpg.Pool) -> AsyncIterator[list[uuid.UUID]]:
-    """PostgreSQL refuses any UPDATE of the outbox rows whose ids the test puts in the list."""
-    ids: list[uuid.UUID] = []
+async def refused_update(pool: asyncpg.Pool) -> AsyncIterator[Refusals]:
+    refusals = Refusals(pool)
     name = f"refuse_{uuid.uuid4().hex[:8]}"
-    await pool.execute("CREATE TABLE IF NOT EXISTS test_refused_rows (id uuid PRIMARY KEY)")
+    await pool.execute(
+        "CREATE TABLE IF NOT EXISTS test_refused_rows"
+        " (id uuid PRIMARY KEY, only_the_mark boolean NOT NULL)"
+    )
     await pool.execute(
         f"""CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
-            IF EXISTS (SELECT 1 FROM test_refused_rows WHERE id = NEW.id) THEN
+            IF EXISTS (SELECT 1 FROM test_refused_rows WHERE id = NEW.id
+                       AND (NOT only_the_mark OR NEW.relayed_at IS NOT NULL)) THEN
                 RAISE EXCEPTION 'refused by the test';
             END IF;
             RETURN NEW;
@@ -222,10 +241,16 @@ async def refused_update(pool: asyncpg.Pool) -> AsyncIterator[list[uuid.UUID]]:
     await pool.execute(
         f"CREATE TRIGGER {name} BEFORE UPDATE ON outbox FOR EACH ROW EXECUTE FUNCTION {name}()"
     )
-    yield ids
+    yield refusals
     await pool.execute(f"DROP TRIGGER {name} ON outbox")
     await pool.execute(f"DROP FUNCTION {name}()")
-    await pool.execute("DELETE FROM test_refused_rows WHERE id = ANY($1::uuid[])", ids)
+    await pool.execute("DELETE FROM test_refused_rows WHERE id = ANY($1::uuid[])", refusals.ids)
+
+
+async def leased(pool: asyncpg.Pool, event_id: uuid.UUID) -> bool:
+    return bool(
+        await pool.fetchval("SELECT lease_owner IS NOT NULL FROM outbox WHERE id = $1", event_id)
+    )
 
 
 async def test_a_mark_that_fails_never_undoes_the_other_rows_marks(
@@ -233,18 +258,48 @@ async def test_a_mark_that_fails_never_undoes_the_other_rows_marks(
     pool: asyncpg.Pool,
     cache: OrderCache,
     settings: Settings,
-    refused_update: list[uuid.UUID],
+    refused_update: Refusals,
 ) -> None:
     orders = [await place_order(pool, cache) for _ in range(5)]
     refused = orders[2]
-    refused_update.append(refused.event_id)
-    await pool.execute("INSERT INTO test_refused_rows VALUES ($1)", refused.event_id)
+    await refused_update.refuse(refused.event_id, only_the_mark=True)
     relay = pipeline.relay(pool, temporal_env.client, settings)
 
-    await relay.relay_once()
+    result = await relay.relay_once()
 
+    assert result.relayed == 5  # all handed over: the refusal is only in the record
     relayed = [(await outbox_rows(pool, o.id))[0].relayed for o in orders]
     assert relayed == [True, True, False, True, True]
+    # Its lease stays: once it runs out, a relay hands the row over again.
+    assert await leased(pool, refused.event_id)
+
+
+async def test_a_row_postgresql_refuses_to_lease_holds_back_no_other_row(
+    temporal_env: WorkflowEnvironment,
+    pool: asyncpg.Pool,
+    cache: OrderCache,
+    settings: Settings,
+    refused_update: Refusals,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The claim is an UPDATE: a row PostgreSQL refuses to update (a trigger, a
+    constraint) must not refuse the whole batch, every time."""
+    orders = [await place_order(pool, cache) for _ in range(5)]
+    refused = orders[2]
+    await refused_update.refuse(refused.event_id)
+    relay = pipeline.relay(pool, temporal_env.client, settings)
+
+    with caplog.at_level(logging.ERROR, logger="relay.claims"):
+        result = await relay.relay_once()
+        await relay.relay_once()
+
+    assert (result.claimed, result.relayed) == (4, 4)
+    relayed = [(await outbox_rows(pool, o.id))[0].relayed for o in orders]
+    assert relayed == [True, True, False, True, True]
+    assert not await leased(pool, refused.event_id)
+    refusals = [r.getMessage() for r in caplog.records if "refuses to lease" in r.getMessage()]
+    assert len(refusals) == 1  # logged once, not at every claim
+    assert str(refused.event_id) in refusals[0]
 
 
 async def test_a_parked_row_is_re_driven_once_fixed(

@@ -107,8 +107,12 @@ async def test_an_order_travels_the_whole_pipeline(
         return (await handle.describe()).status == WorkflowExecutionStatus.COMPLETED
 
     await eventually(completed, what="the workflow to complete", deadline_s=30)
+
+    async def all_relayed() -> bool:  # the last signal's mark follows its hand-off
+        return all(r.relayed for r in await outbox_rows(pool, placed.id))
+
+    await eventually(all_relayed, what="every row marked relayed")
     rows = await outbox_rows(pool, placed.id)
-    assert all(r.relayed for r in rows)
     assert [r.published for r in rows if r.event_type != "order_processed"] == [True] * 3
 
 

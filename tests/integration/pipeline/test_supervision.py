@@ -47,7 +47,7 @@ class PlantedBug:
 
 # Where each role first calls code that can fail in a way nobody expected.
 TARGETS = {
-    Role.RELAY: (OutboxRelay, "relay_once"),
+    Role.RELAY: (OutboxRelay, "_claim"),
     Role.CONSUMER: (EventConsumer, "_start"),
     Role.WORKER: (worker, "build_worker"),
 }

@@ -24,7 +24,7 @@ from activities.order import EventPublisher, OrderActivities
 from core.events import NewOrderEvent, encode_event
 from core.lifecycle import OrderStatus
 from processing.connection import WorkerConnection
-from processing.tasks import process
+from processing.order import process, simulated_work
 from relay.outbox import OutboxRelay
 from service import pipeline
 from service.settings import Settings
@@ -102,7 +102,9 @@ async def processed(
     """process_order's effect, as the Celery task records it, relayed to the workflow."""
     connection = WorkerConnection(settings.dsn)
     try:
-        await asyncio.to_thread(process, connection, order_id=str(placed.id), work_seconds=0)
+        await asyncio.to_thread(
+            process, connection, order_id=str(placed.id), work=simulated_work(0)
+        )
     finally:
         connection.close()
     await relay_all(relay, pool, placed)

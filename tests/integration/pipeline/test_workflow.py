@@ -28,7 +28,7 @@ from core.lifecycle import OrderStatus
 from messaging.publisher import Publisher
 from messaging.topology import Topology
 from processing.connection import WorkerConnection
-from processing.tasks import process
+from processing.order import process, simulated_work
 from service import pipeline
 from service.settings import Settings
 from service.worker import build_worker
@@ -314,7 +314,9 @@ async def test_processed_and_final_status_complete_the_workflow(
         # process_order's effect, as the Celery task records it: one outbox row more.
         connection = WorkerConnection(settings.dsn)
         try:
-            await asyncio.to_thread(process, connection, order_id=str(placed.id), work_seconds=0)
+            await asyncio.to_thread(
+                process, connection, order_id=str(placed.id), work=simulated_work(0)
+            )
         finally:
             connection.close()
         await relay_all(relay, pool, placed)
@@ -372,7 +374,9 @@ async def test_an_order_not_processed_in_time_is_published_again(
 
         connection = WorkerConnection(settings.dsn)
         try:
-            await asyncio.to_thread(process, connection, order_id=str(placed.id), work_seconds=0)
+            await asyncio.to_thread(
+                process, connection, order_id=str(placed.id), work=simulated_work(0)
+            )
         finally:
             connection.close()
         await relay_all(relay, pool, placed)

@@ -12,6 +12,7 @@ Nothing replaced that plan, since without an ANALYZE nothing invalidates it.
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import AsyncIterator, Iterator
 
 import asyncpg
@@ -48,7 +49,7 @@ async def _claim(pool: asyncpg.Pool, limit: int) -> tuple[int, float]:
         await tx.start()
         try:
             began = time.perf_counter()
-            rows = await outbox.claim_batch(conn, limit=limit)
+            rows = await outbox.claim_batch(conn, limit=limit, lease=uuid.uuid4(), lease_seconds=30)
             return len(rows), time.perf_counter() - began
         finally:
             await tx.rollback()
