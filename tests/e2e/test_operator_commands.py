@@ -8,24 +8,31 @@ from typing import Any
 
 import aio_pika
 import aiohttp
+import asyncpg
 import orjson
 
 from messaging.consumer import DLQ_REASON_HEADER
 from messaging.dlq import REPLAYED_HEADER
 from tests.e2e.conftest import RABBITMQ_URL, Stack
 from tests.support.api import ApiUser
+from tests.support.faults import free_port
 from tests.support.processes import ORDERS
+from tests.support.terminal import run_at_terminal
 
 
-def orders(stack: Stack, *argv: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+def orders(stack: Stack, *argv: str, stdin: str | None = "") -> subprocess.CompletedProcess[str]:
+    """`orders ...` with no terminal (a session of its own), `stdin` on its stdin (None:
+    nothing at all, /dev/null)."""
     return subprocess.run(
         [ORDERS, *argv],
         env=stack.env(),
         cwd=stack.tmp,
         input=stdin,
+        stdin=subprocess.DEVNULL if stdin is None else None,
         capture_output=True,
         text=True,
         timeout=60,
+        start_new_session=True,
     )
 
 
@@ -97,3 +104,47 @@ async def test_user_create_makes_an_account_that_can_log_in(
     short = orders(stack, "user", "create", "x@example.com", "--password-stdin", stdin="short")
     assert short.returncode != 0
     assert "password" in short.stderr
+
+
+async def test_user_create_asks_at_a_terminal_and_says_so_without_one(
+    stack: Stack, db: asyncpg.Connection
+) -> None:
+    """The password from a prompt on the terminal (twice, the same), or stdin with
+    --password-stdin; with neither, or an empty stdin, a one-line error and exit status 2
+    (it was an EOFError traceback)."""
+    email = f"ops-{uuid.uuid4().hex[:10]}@example.com"
+    cases = (
+        (None, [], "no terminal to ask for the password on: give it on stdin with"),
+        ("", [], "no terminal to ask for the password on"),
+        ("", ["--password-stdin"], "no password on stdin"),
+    )
+    for stdin, flags, said in cases:
+        refused = orders(stack, "user", "create", email, *flags, stdin=stdin)
+        assert refused.returncode == 2, refused.stderr
+        assert refused.stderr.startswith(f"orders user create: {said}")
+        assert "Traceback" not in refused.stderr
+
+    argv, env = [ORDERS, "user", "create", email, "--json"], stack.env()
+    differ = run_at_terminal(argv, env=env, cwd=stack.tmp, answers=["one password", "another"])
+    assert differ.returncode == 2
+    assert "the two passwords differ" in differ.output
+    assert await db.fetchval("SELECT count(*) FROM users WHERE email = $1", email) == 0
+
+    password = "an operator's password"
+    made = run_at_terminal(argv, env=env, cwd=stack.tmp, answers=[password, password])
+    assert made.returncode == 0, made.output
+    assert "password: " in made.output
+    assert "password (again): " in made.output
+    assert password not in made.output  # never echoed
+    user_id = await db.fetchval("SELECT id FROM users WHERE email = $1", email)
+    assert f'"id": {user_id}' in made.output
+
+
+async def test_user_create_without_postgresql_is_one_line(stack: Stack) -> None:
+    stack.overrides["DATABASE_URL"] = f"postgresql://postgres@127.0.0.1:{free_port()}/orders"
+    down = orders(stack, "user", "create", "a@example.com", "--password-stdin", stdin="pw pw pw pw")
+    assert down.returncode == 1
+    assert "Traceback" not in down.stderr
+    assert "orders user create: cannot use PostgreSQL (DATABASE_URL or POSTGRES_*):" in (
+        down.stderr
+    )
