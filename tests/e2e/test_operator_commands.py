@@ -113,7 +113,7 @@ async def test_user_create_asks_at_a_terminal_and_says_so_without_one(
     --password-stdin; with neither, or an empty stdin, a one-line error and exit status 2
     (it was an EOFError traceback)."""
     email = f"ops-{uuid.uuid4().hex[:10]}@example.com"
-    cases = (
+    cases: tuple[tuple[str | None, list[str], str], ...] = (
         (None, [], "no terminal to ask for the password on: give it on stdin with"),
         ("", [], "no terminal to ask for the password on"),
         ("", ["--password-stdin"], "no password on stdin"),
