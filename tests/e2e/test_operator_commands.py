@@ -72,8 +72,10 @@ async def test_dlq_list_shows_and_keeps_replay_sends_back(stack: Stack) -> None:
             assert letter["reason"] == "bad field: order_id"
             assert letter["body"] == body.decode()
 
-        [replayed] = as_json(orders(stack, "dlq", "replay", "--limit", "5", "--json"))
+        replay = as_json(orders(stack, "dlq", "replay", "--limit", "5", "--json"))
+        [replayed] = replay["sent"]
         assert replayed["message_id"] == "m-1"
+        assert replay["came_back"] is None
         assert as_json(orders(stack, "dlq", "list", "--json")) == []
         queue = await channel.get_queue(stack.queue)
         back = await queue.get(no_ack=True, timeout=5)
@@ -148,3 +150,68 @@ async def test_user_create_without_postgresql_is_one_line(stack: Stack) -> None:
     assert "orders user create: cannot use PostgreSQL (DATABASE_URL or POSTGRES_*):" in (
         down.stderr
     )
+
+
+async def test_dlq_replay_stops_on_one_that_comes_back_and_discard_needs_a_reason(
+    stack: Stack,
+) -> None:
+    """The DLQ bound to the exchange as the new-order queue is: a replayed message is back
+    at once, as when the consumer still refuses it."""
+    assert as_json(orders(stack, "dlq", "list", "--json")) == []  # declares the topology
+    connection = await aio_pika.connect(RABBITMQ_URL)
+    async with connection:
+        channel = await connection.channel()
+        for n in (1, 2):
+            message = aio_pika.Message(
+                b"{}", message_id=f"m-{n}", headers={DLQ_REASON_HEADER: "bad"}
+            )
+            await channel.default_exchange.publish(message, routing_key=f"{stack.queue}.dlq")
+        dlq = await channel.get_queue(f"{stack.queue}.dlq")
+        await dlq.bind(stack.env()["RABBITMQ_EXCHANGE"], routing_key="new_order")
+
+        replay = orders(stack, "dlq", "replay", "--limit", "10")
+        assert replay.returncode == 1
+        assert replay.stdout.splitlines() == [
+            f"replayed 2 message(s) to {stack.queue}",
+            f"stopped: message m-1 came straight back to {stack.queue}.dlq (no reason given): its"
+            " cause is not fixed; it stays there (orders dlq list)",
+        ]
+        await dlq.unbind(stack.env()["RABBITMQ_EXCHANGE"], routing_key="new_order")
+
+    no_reason = orders(stack, "dlq", "discard", "m-1")
+    assert no_reason.returncode == 2
+    assert "--reason" in no_reason.stderr
+    discard = orders(stack, "dlq", "discard", "m-2", "m-7", "--reason", "test order, deleted")
+    assert discard.returncode == 1  # m-7 is not there
+    assert discard.stdout.splitlines() == [
+        "discarded 1 message(s)",
+        "  m-2  -",
+        "not in the DLQ: m-7",
+    ]
+    assert "dlq_discarded" in discard.stderr
+    assert "reason=test order, deleted" in discard.stderr
+    assert [d["message_id"] for d in as_json(orders(stack, "dlq", "list", "--json"))] == ["m-1"]
+
+
+async def test_outbox_discard_throws_away_a_parked_row_with_its_reason(
+    stack: Stack, db: asyncpg.Connection
+) -> None:
+    row, order = uuid.uuid4(), uuid.uuid4()
+    await db.execute(
+        "INSERT INTO outbox (id, aggregate_id, event_type, payload, parked_at, parked_reason)"
+        " VALUES ($1, $2, 'new_order', '{}', now(), 'cannot be relayed: no order')",
+        row,
+        order,
+    )
+    assert orders(stack, "outbox", "discard", str(row)).returncode == 2  # --reason required
+    [parked] = as_json(orders(stack, "outbox", "parked", "--json"))
+    assert parked["id"] == str(row)
+
+    done = orders(stack, "outbox", "discard", str(row), "--reason", "written by hand", "--json")
+    [discarded] = as_json(done)["discarded"]
+    assert discarded["aggregate_id"] == str(order)
+    assert f"outbox_discarded event_id={row} order_id={order}" in done.stderr
+    assert await db.fetchval("SELECT count(*) FROM outbox WHERE id = $1", row) == 0
+    again = orders(stack, "outbox", "discard", str(row), "--reason", "written by hand")
+    assert again.returncode == 1
+    assert again.stdout.splitlines() == ["discarded 0 parked row(s)", f"not a parked row: {row}"]
