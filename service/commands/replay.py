@@ -67,7 +67,17 @@ def replay_command(settings: Settings, args: argparse.Namespace) -> None:
     query = args.query or runnable_by(_deployment(settings))
     since = datetime.now(UTC) - args.since if args.since is not None else None
     sampling = Sampling(per_stratum=args.sample, limit=args.limit, since=since)
-    report = _with_client(settings, lambda c: replay_histories(c, query=query, sampling=sampling))
+    from temporalio.service import RPCError
+
+    try:
+        report = _with_client(
+            settings, lambda c: replay_histories(c, query=query, sampling=sampling)
+        )
+    except RPCError as exc:  # a query it refuses, a namespace not set up
+        raise SystemExit(
+            f"orders workflows replay: Temporal refused it ({exc.status.name}): {exc}"
+            " (`orders temporal check` says whether the namespace is set up)"
+        ) from None
 
     def lines(data: dict[str, Any]) -> list[str]:
         failed = [f"  {wf}: {why}" for wf, why in data["failures"].items()]

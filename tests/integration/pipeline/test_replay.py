@@ -158,7 +158,24 @@ async def test_the_check_replays_a_bounded_sample_of_every_kind(
     assert "replayed 2 of 12 histories (at most 20 of each kind, 2 in all), 0 failed" in text
 
 
+async def test_a_query_temporal_refuses_is_one_line(
+    temporal_env: WorkflowEnvironment, settings: Settings
+) -> None:
+    code, _, errors = await _run(
+        temporal_env.client, settings, "workflows", "replay", "--query", "NoSuchThing = 'x'"
+    )
+    assert code == 1
+    assert errors.startswith("orders workflows replay: Temporal refused it (INVALID_ARGUMENT)")
+    assert "Traceback" not in errors
+
+
 async def _orders(client: Client, settings: Settings, *argv: str) -> str:
+    code, output, errors = await _run(client, settings, *argv)
+    assert code == 0, errors
+    return output
+
+
+async def _run(client: Client, settings: Settings, *argv: str) -> tuple[int | None, str, str]:
     env = {
         "PATH": str(Path(sys.executable).parent),
         "SECRET_KEY": settings.secret_key.get_secret_value(),
@@ -174,5 +191,4 @@ async def _orders(client: Client, settings: Settings, *argv: str) -> str:
         cwd=Path(__file__).parent,  # no .env here
     )
     output, errors = await proc.communicate()
-    assert proc.returncode == 0, errors.decode()
-    return output.decode()
+    return proc.returncode, output.decode(), errors.decode()
