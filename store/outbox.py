@@ -100,6 +100,14 @@ WHERE parked_at IS NOT NULL
   AND ($1::uuid IS NULL OR aggregate_id = $1) AND ($2::uuid[] IS NULL OR id = ANY($2))
 RETURNING id
 """
+# Parked rows thrown away for good (an operator's `orders outbox discard`): only parked
+# ones, never a row waiting or leased. The order's later rows are then claimable.
+_DISCARD = """
+DELETE FROM outbox
+WHERE parked_at IS NOT NULL
+  AND ($1::uuid IS NULL OR aggregate_id = $1) AND ($2::uuid[] IS NULL OR id = ANY($2))
+RETURNING id, aggregate_id, event_type, attempts, parked_at, parked_reason
+"""
 _PARKED = """
 SELECT id, aggregate_id, event_type, attempts, parked_at, parked_reason FROM outbox
 WHERE parked_at IS NOT NULL ORDER BY parked_at LIMIT $1
@@ -272,19 +280,27 @@ async def redrive(
     return [r["id"] for r in rows]
 
 
+def _parked_row(r: asyncpg.Record) -> ParkedRow:
+    return ParkedRow(
+        r["id"],
+        r["aggregate_id"],
+        r["event_type"],
+        r["attempts"],
+        r["parked_at"],
+        r["parked_reason"],
+    )
+
+
 async def parked(conn: Executor, *, limit: int = 100) -> list[ParkedRow]:
-    rows = await conn.fetch(_PARKED, limit)
-    return [
-        ParkedRow(
-            r["id"],
-            r["aggregate_id"],
-            r["event_type"],
-            r["attempts"],
-            r["parked_at"],
-            r["parked_reason"],
-        )
-        for r in rows
-    ]
+    return [_parked_row(r) for r in await conn.fetch(_PARKED, limit)]
+
+
+async def discard(
+    conn: Executor, *, order_id: UUID | None = None, event_ids: Sequence[UUID] | None = None
+) -> list[ParkedRow]:
+    """Delete parked rows (all, an order's, or the given ones); returns what they were."""
+    ids = list(event_ids) if event_ids is not None else None
+    return [_parked_row(r) for r in await conn.fetch(_DISCARD, order_id, ids)]
 
 
 async def count_parked(conn: Executor) -> int:

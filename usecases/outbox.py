@@ -1,6 +1,7 @@
 """The outbox, as the pipeline and its operators see it: recording that an event reached
 RabbitMQ, whether an order reached Temporal, and the rows the relay parked (how many,
-which, and re-driving them once the cause is fixed)."""
+which, re-driving them once the cause is fixed, or discarding those that can never
+succeed, each with an audit line)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from uuid import UUID
 
 import asyncpg
 
+from core import audit
 from store import outbox
 from store.outbox import ParkedRow
 from usecases.guard import database_guarded
@@ -50,3 +52,28 @@ class Outbox:
         for event_id in ids:
             log.info("outbox row re-driven event_id=%s", event_id)
         return ids
+
+    async def discard(
+        self,
+        *,
+        reason: str,
+        by: str,
+        order_id: UUID | None = None,
+        event_ids: Sequence[UUID] | None = None,
+    ) -> list[ParkedRow]:
+        """Throw away parked rows (all, an order's, or the given ones) for good, each with an
+        audit line naming the operator `by` and their `reason`; never a row still waiting."""
+        rows = await outbox.discard(self._pool, order_id=order_id, event_ids=event_ids)
+        for row in rows:
+            audit.record(
+                "outbox_discarded",
+                logging.WARNING,
+                event_id=row.id,
+                order_id=row.aggregate_id,
+                event_type=row.event_type,
+                attempts=row.attempts,
+                parked_reason=row.reason,
+                reason=reason,
+                by=by,
+            )
+        return rows

@@ -1,5 +1,6 @@
-"""`orders outbox status|parked|retry`: what waits in the outbox, what the relay gave up on
-(parked, with the reason), and giving parked rows back to the relay after a fix."""
+"""`orders outbox status|parked|retry|discard`: what waits in the outbox, what the relay
+gave up on (parked, with the reason), giving parked rows back to the relay after a fix,
+and throwing away those that can never succeed (with a reason, in an audit line)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
+from service.commands.failures import POSTGRESQL, server_errors
+from service.commands.identity import who
 from service.commands.output import add_json_flag, emit
 from service.settings import Settings
 
@@ -32,23 +35,38 @@ def register(sub: Any) -> None:
     add_json_flag(parked)
     parked.set_defaults(run=parked_command)
     retry = outbox.add_parser("retry", help="give parked rows back to the relay, after a fix")
-    which = retry.add_mutually_exclusive_group(required=True)
+    _which_parked(retry)
+    add_json_flag(retry)
+    retry.set_defaults(run=retry_command)
+    discard = outbox.add_parser(
+        "discard", help="throw away parked rows that can never succeed (an audit line each)"
+    )
+    _which_parked(discard)
+    discard.add_argument("--reason", required=True, help="why: written in the audit line")
+    add_json_flag(discard)
+    discard.set_defaults(run=discard_command)
+
+
+def _which_parked(parser: argparse.ArgumentParser) -> None:
+    which = parser.add_mutually_exclusive_group(required=True)
     which.add_argument("event_ids", nargs="*", default=[], type=UUID, metavar="ID")
     which.add_argument("--all", action="store_true", help="every parked row")
     which.add_argument("--order", type=UUID, help="the parked rows of one order")
-    add_json_flag(retry)
-    retry.set_defaults(run=retry_command)
 
 
-async def _with_outbox(settings: Settings, use: Callable[[Outbox], Awaitable[T]]) -> T:
-    from store.db import create_pool
-    from usecases.outbox import Outbox
+def _with_outbox(settings: Settings, use: Callable[[Outbox], Awaitable[T]]) -> T:
+    async def run() -> T:
+        from store.db import create_pool
+        from usecases.outbox import Outbox
 
-    pool = await create_pool(settings.dsn, min_size=1, max_size=1)
-    try:
-        return await use(Outbox(pool))
-    finally:
-        await pool.close()
+        pool = await create_pool(settings.dsn, min_size=1, max_size=1)
+        try:
+            return await use(Outbox(pool))
+        finally:
+            await pool.close()
+
+    with server_errors("outbox", POSTGRESQL):
+        return asyncio.run(run())
 
 
 def _lines(data: dict[str, Any]) -> list[str]:
@@ -61,12 +79,12 @@ def _lines(data: dict[str, Any]) -> list[str]:
 
 
 def status_command(settings: Settings, args: argparse.Namespace) -> None:
-    backlog: Backlog = asyncio.run(_with_outbox(settings, lambda o: o.backlog()))
+    backlog: Backlog = _with_outbox(settings, lambda o: o.backlog())
     emit(args, asdict(backlog), _lines)
 
 
 def parked_command(settings: Settings, args: argparse.Namespace) -> None:
-    rows = asyncio.run(_with_outbox(settings, lambda o: o.parked(limit=args.limit)))
+    rows = _with_outbox(settings, lambda o: o.parked(limit=args.limit))
 
     def lines(data: list[dict[str, Any]]) -> list[str]:
         if not data:
@@ -86,5 +104,29 @@ def retry_command(settings: Settings, args: argparse.Namespace) -> None:
             return await outbox.redrive(order_id=args.order)
         return await outbox.redrive(event_ids=args.event_ids)
 
-    ids = asyncio.run(_with_outbox(settings, redrive))
+    ids = _with_outbox(settings, redrive)
     emit(args, [str(i) for i in ids], lambda d: [f"{len(d)} row(s) given back to the relay"])
+
+
+def discard_command(settings: Settings, args: argparse.Namespace) -> None:
+    if not args.reason.strip():
+        raise SystemExit("orders outbox discard: --reason must say why")
+    which = {"order_id": args.order} if args.order else {}
+    if not (args.all or args.order):
+        which = {"event_ids": args.event_ids}
+    rows = _with_outbox(settings, lambda o: o.discard(reason=args.reason, by=who(), **which))
+    found = {r.id for r in rows}
+    missing = [str(i) for i in args.event_ids if i not in found]
+
+    def lines(data: dict[str, Any]) -> list[str]:
+        out = [f"discarded {len(data['discarded'])} parked row(s)"]
+        out += [
+            f"  {r['id']}  order {r['aggregate_id']}  {r['event_type']}  {r['reason']}"
+            for r in data["discarded"]
+        ]
+        out += [f"not a parked row: {m}" for m in data["missing"]]
+        return out
+
+    emit(args, {"discarded": [asdict(r) for r in rows], "missing": missing}, lines)
+    if missing:
+        raise SystemExit(1)

@@ -1,6 +1,7 @@
 """`orders workflows ...`: the order workflows on the Temporal server, for an operator.
 
-replay    every history of the server replayed with this code, the check before a deploy
+replay    a bounded sample of the server's histories (of every workflow type, execution
+          status, phase and status) replayed with this code, the check before a deploy
           (exit status 1 when one no longer replays)
 stuck     orders published and not processed within PROCESSING_TIMEOUT (visibility)
 retry     a stuck order checks and republishes again (the `retry_processing` signal)
@@ -43,16 +44,9 @@ def register(sub: Any) -> None:
     workflows = sub.add_parser("workflows", help="the order workflows in Temporal").add_subparsers(
         dest="workflows_command", required=True
     )
-    replay = workflows.add_parser(
-        "replay", help="replay the server's workflow histories with this code (exit 1 if any fails)"
-    )
-    replay.add_argument(
-        "--query",
-        help="a visibility query (default: the histories of this version's runs and the"
-        " unversioned ones, which a worker of it may be given)",
-    )
-    add_json_flag(replay)
-    replay.set_defaults(run=replay_command)
+    from service.commands import replay  # it uses this module's helpers
+
+    replay.register(workflows)
 
     stuck = workflows.add_parser(
         "stuck", help="orders published but not processed within PROCESSING_TIMEOUT"
@@ -88,21 +82,6 @@ def _with_client(settings: Settings, use: Callable[[Client], Awaitable[T]]) -> T
     from service.commands.temporal import with_client
 
     return asyncio.run(with_client(settings, 0, use))
-
-
-def replay_command(settings: Settings, args: argparse.Namespace) -> None:
-    from workflows.replay import replay_histories, runnable_by
-
-    query = args.query or runnable_by(_deployment(settings))
-    report = _with_client(settings, lambda c: replay_histories(c, query=query))
-
-    def lines(data: dict[str, Any]) -> list[str]:
-        failed = [f"  {wf}: {why}" for wf, why in data["failures"].items()]
-        return [f"replayed {data['replayed']} histories, {len(failed)} failed", *failed]
-
-    emit(args, {"replayed": report.replayed, "failures": report.failures}, lines)
-    if not report.ok:
-        raise SystemExit(1)
 
 
 def stuck_command(settings: Settings, args: argparse.Namespace) -> None:

@@ -119,7 +119,8 @@ async def test_a_stuck_order_is_listed_counted_and_retried(
     assert version_report["current"] == build_id
     assert version_report["open_orders"][build_id] == 1
     assert version_report["open_orders"][versions.UNVERSIONED] == 0
-    assert replayed == {"replayed": 1, "failures": {}}
+    assert (replayed["replayed"], replayed["matching"], replayed["failures"]) == (1, 1, {})
+    assert replayed["strata"] == {"OrderWorkflow Running phase=stuck status=PENDING": 1}
     assert promoted == {
         "deployment": runner.version()["deployment"],
         "build_id": build_id,

@@ -4,12 +4,17 @@ function and as `orders workflows replay`, against the dev server."""
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 import uuid
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import asyncpg
+from temporalio.client import Client, WorkflowHandle
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.testing import WorkflowEnvironment
 
 from activities.order import OrderActivities
@@ -20,7 +25,11 @@ from store.cache import OrderCache
 from tests.support.waiting import eventually
 from usecases.orders import Orders
 from usecases.outbox import Outbox
+from workflows.names import ORDER_PHASE, ORDER_STATUS, OrderPhase
+from workflows.order import OrderWorkflow
 from workflows.replay import replay_histories
+from workflows.replay_sample import Sampling
+from workflows.types import OrderWorkflowInput
 
 from .changed_workflow import ChangedWithoutAPatch
 from .orders import RecordingPublisher, outbox_rows, place_order, relay_all
@@ -77,4 +86,109 @@ async def test_the_servers_histories_replay_and_a_change_without_a_patch_is_caug
     )
     output, _ = await proc.communicate()
     assert proc.returncode == 0, output.decode()
-    assert "replayed 2 histories, 0 failed" in output.decode()
+    assert "replayed 2 of 2 histories (at most 20 of each kind, 500 in all), 0 failed" in (
+        output.decode()
+    )
+
+
+async def _start_unpolled(
+    client: Client, task_queue: str, phase: str | None, status: str
+) -> WorkflowHandle[Any, Any]:
+    """An OrderWorkflow no worker ever runs (a task queue nobody polls), with the search
+    attributes of a stratum: its history (started, a task scheduled) replays trivially."""
+    order_id = str(uuid.uuid4())
+    attributes = [SearchAttributePair(ORDER_STATUS, status)]
+    if phase is not None:
+        attributes.append(SearchAttributePair(ORDER_PHASE, phase))
+    arg = OrderWorkflowInput(order_id, 1, str(uuid.uuid4()), "{}", datetime.now(UTC), 60.0)
+    return await client.start_workflow(
+        OrderWorkflow.run,
+        arg,
+        id=f"order-{order_id}",
+        task_queue=task_queue,
+        search_attributes=TypedSearchAttributes(attributes),
+    )
+
+
+async def test_the_check_replays_a_bounded_sample_of_every_kind(
+    temporal_env: WorkflowEnvironment, settings: Settings
+) -> None:
+    """On a namespace of any size the check ends: at most --sample runs of each kind
+    (workflow type, execution status, OrderPhase, OrderStatus), --limit in all, shared
+    round-robin so that every kind is replayed; --since leaves older runs out."""
+    client = temporal_env.client
+    queue = settings.temporal_task_queue
+    kinds = [(None, "PENDING"), (OrderPhase.STUCK.value, "PAID"), (None, "PAID")]
+    handles = [await _start_unpolled(client, queue, *kind) for kind in kinds for _ in range(4)]
+    for handle in handles[8:]:  # the third kind closed: the same attributes, another status
+        await handle.terminate("a closed run")
+    query = f"TaskQueue = '{queue}'"
+
+    async def listed() -> bool:
+        running = f"{query} AND ExecutionStatus = 'Running'"
+        return (await client.count_workflows(query)).count == 12 and (
+            await client.count_workflows(running)
+        ).count == 8
+
+    await eventually(listed, what="the runs and their states in visibility")
+
+    report = await replay_histories(client, query=query, sampling=Sampling(per_stratum=2, limit=5))
+    assert (report.replayed, report.failures, report.matching) == (5, {}, 12)
+    assert report.strata == {
+        "OrderWorkflow Running phase=- status=PENDING": 2,
+        "OrderWorkflow Running phase=stuck status=PAID": 2,
+        "OrderWorkflow Terminated phase=- status=PAID": 1,
+    }
+
+    everything = await replay_histories(client, query=query, sampling=Sampling(per_stratum=100))
+    assert (everything.replayed, everything.failures) == (12, {})
+
+    later = datetime.now(UTC) + timedelta(hours=1)
+    none = await replay_histories(client, query=query, sampling=Sampling(since=later))
+    assert (none.replayed, none.matching) == (0, 0)
+
+    output = await _orders(
+        client, settings, "workflows", "replay", "--query", query, "--sample", "1", "--json"
+    )
+    data = json.loads(output)
+    assert (data["replayed"], data["matching"], data["failures"]) == (3, 12, {})
+    text = await _orders(
+        client, settings, "workflows", "replay", "--query", query, "--limit", "2", "--since", "1h"
+    )
+    assert "replayed 2 of 12 histories (at most 20 of each kind, 2 in all), 0 failed" in text
+
+
+async def test_a_query_temporal_refuses_is_one_line(
+    temporal_env: WorkflowEnvironment, settings: Settings
+) -> None:
+    code, _, errors = await _run(
+        temporal_env.client, settings, "workflows", "replay", "--query", "NoSuchThing = 'x'"
+    )
+    assert code == 1
+    assert errors.startswith("orders workflows replay: Temporal refused it (INVALID_ARGUMENT)")
+    assert "Traceback" not in errors
+
+
+async def _orders(client: Client, settings: Settings, *argv: str) -> str:
+    code, output, errors = await _run(client, settings, *argv)
+    assert code == 0, errors
+    return output
+
+
+async def _run(client: Client, settings: Settings, *argv: str) -> tuple[int | None, str, str]:
+    env = {
+        "PATH": str(Path(sys.executable).parent),
+        "SECRET_KEY": settings.secret_key.get_secret_value(),
+        "RABBITMQ_PASSWORD": "guest",
+        "TEMPORAL_ADDRESS": client.service_client.config.target_host,
+    }
+    proc = await asyncio.create_subprocess_exec(
+        str(Path(sys.executable).parent / "orders"),
+        *argv,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        cwd=Path(__file__).parent,  # no .env here
+    )
+    output, errors = await proc.communicate()
+    return proc.returncode, output.decode(), errors.decode()
