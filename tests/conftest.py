@@ -81,9 +81,13 @@ async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
     await env.shutdown()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
-    """The time-skipping test server, with our search attributes registered."""
+    """The time-skipping test server, with our search attributes registered: one per test
+    (it starts in about 0.2 s). Its clock only skips while no workflow task or activity is
+    outstanding, so a workflow a failed test left open, its worker gone, would hold the
+    clock of every later test: each `env.sleep` would wait in real time until its RPC
+    timed out."""
     env = await start_time_skipping_server()
     yield env
     await env.shutdown()

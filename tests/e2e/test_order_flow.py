@@ -15,6 +15,7 @@ from tests.e2e.conftest import Stack
 from tests.support.api import ApiUser
 from tests.support.processes import Process
 from tests.support.waiting import eventually
+from workflows.names import CUSTOMER_ID, ORDER_STATUS, WORKFLOW_NAME
 
 DEADLINE_S = 60
 
@@ -76,7 +77,9 @@ async def test_order_is_published_processed_and_has_a_history(
     # The workflow is visible by id and by customer, as the README tells people to look.
     client = stack.temporal.client
     desc = await client.get_workflow_handle(f"order-{order_id}").describe()
-    assert desc.id == f"order-{order_id}"
+    assert desc.workflow_type == WORKFLOW_NAME
+    assert desc.typed_search_attributes.get(CUSTOMER_ID) == user.user_id
+    assert desc.typed_search_attributes.get(ORDER_STATUS) == "PENDING"
     found = [wf.id async for wf in client.list_workflows(f"CustomerId={user.user_id}")]
     assert f"order-{order_id}" in found
 

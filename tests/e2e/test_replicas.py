@@ -1,5 +1,5 @@
 """Several replicas on one machine: two service processes of each role (two `api,relay`,
-two `worker,consumer`, as compose.yml splits them) and two Celery workers take 600
+two `worker,consumer`, as compose.yml splits them) and two Celery workers take 300
 orders; mid-burst one process of each kind is SIGKILLed and started again. Every order
 that got a 201 is processed exactly once: one processed_orders row, one log line."""
 
@@ -19,21 +19,29 @@ from tests.support.faults import free_port
 from tests.support.processes import Process
 from tests.support.waiting import eventually
 
-# About 45 s here (the posting, then the lost task's PROCESSING_TIMEOUT and the drain).
+# About 30 s here: the posting (10 s), then the lost task's PROCESSING_TIMEOUT, the claim
+# its killed Celery worker left running out, and the drain.
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
 
-ORDERS = 600
-KILL_AFTER = 200  # accepted orders before the kills
+ORDERS = 300
+KILL_AFTER = 100  # accepted orders before the kills
 RATE = 30  # orders a second
-# A task in flight on the killed Celery worker waits in Redis for the visibility timeout
-# (an hour): its order's workflow publishes it again after this.
-PROCESSING_TIMEOUT = "PT20S"
+# The timings that bound how long a killed process's work waits for another one, shortened
+# (the defaults are minutes): a task in flight on the killed Celery worker waits in Redis
+# for the visibility timeout (an hour), so its order's workflow publishes it again after
+# PROCESSING_TIMEOUT, and the redelivery finds the dead worker's claim until it runs out;
+# rows the killed relay had claimed wait out their lease.
+TIMINGS = {
+    "PROCESSING_TIMEOUT": "PT10S",
+    "PROCESS_ORDER_LEASE_SECONDS": "5",
+    "RELAY_LEASE_SECONDS": "12",
+}
 
 
 async def test_one_of_each_role_sigkilled_mid_burst_loses_no_order(
     stack: Stack, http: aiohttp.ClientSession, db: asyncpg.Connection
 ) -> None:
-    stack.overrides["PROCESSING_TIMEOUT"] = PROCESSING_TIMEOUT
+    stack.overrides.update(TIMINGS)
     ports = [stack.http_port, free_port()]
     started = await asyncio.gather(  # all at once: each waits for its /health
         *(
