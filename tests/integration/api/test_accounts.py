@@ -151,7 +151,7 @@ async def test_token_unknown_email_costs_as_much_as_a_wrong_password(
     """Both verify an argon2id hash (a dummy one for an unknown email): no timing oracle.
 
     The two kinds of attempt alternate, so drift on a shared machine hits both alike;
-    their medians must agree within 10 %.
+    their medians must agree within 15 % in one of up to five rounds.
     """
     client = await make_client(password_hash_memory_kib=19 * 1024, password_hash_time_cost=2)
     user = await register(client)
@@ -169,13 +169,13 @@ async def test_token_unknown_email_costs_as_much_as_a_wrong_password(
         return statistics.median(pairs)
 
     await seconds(random_email())  # warm up: the dummy hash is made on first use
-    # Other processes share the cores: a round may be disturbed, so up to three rounds.
-    # A skipped hash would make the unknown email ~50x faster (argon2id costs tens of ms):
-    # every round would be far off, not one.
+    # Other processes share the cores (CI runs beside whatever else the machine does): a
+    # round may be disturbed, so up to five rounds. A skipped hash would make the unknown
+    # email ~50x faster (argon2id costs tens of ms): every round would be far off, not one.
     ratios = []
-    for _ in range(3):
+    for _ in range(5):
         ratios.append(await ratio())
         assert 0.5 <= ratios[-1] <= 2.0, ratios  # an oracle fails here at once
-        if 0.9 <= ratios[-1] <= 1.1:
+        if 0.85 <= ratios[-1] <= 1.15:
             break
-    assert 0.9 <= ratios[-1] <= 1.1, ratios
+    assert 0.85 <= ratios[-1] <= 1.15, ratios
