@@ -167,6 +167,19 @@ def test_a_relay_lease_shorter_than_a_hand_off_is_refused(monkeypatch: pytest.Mo
     assert "RELAY_LEASE_SECONDS must exceed TEMPORAL_TIMEOUT_SECONDS" in message
 
 
+def test_a_publish_that_waits_for_rabbitmq_must_fit_its_attempt(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = load_settings()
+    assert settings.publish_broker_wait.total_seconds() == 15
+    assert (settings.publish_max_waiting, settings.temporal_max_activities) == (40, 50)
+    message = _refused(monkeypatch, PUBLISH_BROKER_WAIT="20s", RABBITMQ_TIMEOUT_SECONDS="10")
+    assert "PUBLISH_BROKER_WAIT plus RABBITMQ_TIMEOUT_SECONDS must stay under" in message
+    message = _refused(monkeypatch, PUBLISH_BROKER_WAIT="5s", TEMPORAL_MAX_ACTIVITIES="40")
+    assert "PUBLISH_MAX_WAITING must stay below TEMPORAL_MAX_ACTIVITIES" in message
+    assert "must be positive" in _refused(monkeypatch, RABBITMQ_RECONNECT_INTERVAL="0")
+
+
 def test_the_worker_runs_without_the_sandbox_unless_told(monkeypatch: pytest.MonkeyPatch) -> None:
     assert load_settings().workflow_sandbox is False
     monkeypatch.setenv("WORKFLOW_SANDBOX", "true")
