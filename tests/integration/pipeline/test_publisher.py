@@ -106,7 +106,7 @@ async def test_waiting_publishes_are_released_when_the_broker_returns(topology: 
         )
         try:
             assert not publisher.down  # nothing tried yet
-            with pytest.raises(OSError):
+            with pytest.raises(ConnectionError):
                 await publisher.connect()
             assert publisher.down
             assert not any(await asyncio.gather(*(publisher.wait_up(0.5) for _ in range(20))))
