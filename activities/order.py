@@ -6,7 +6,9 @@ outbox; `expire_order` cancels an unpaid order through a conditional update;
 before it in RabbitMQ and Celery (through the `ProcessingProbe` port, which `service/`
 plugs in). Each may run more than once (Temporal retries them): each is idempotent. An input that
 can never work (an id that is not a UUID) fails at once and for good (a non-retryable
-ApplicationError), so the workflow parks the order instead of retrying forever.
+ApplicationError), so the workflow parks the order instead of retrying forever. A publish
+that finds RabbitMQ away waits for it at the process's `BrokerGate` (broker_gate.py), and
+is retried 1 s after a wait that ended with the broker still away, not at its backoff.
 """
 
 from __future__ import annotations
