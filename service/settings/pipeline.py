@@ -16,9 +16,11 @@ from pydantic_settings import BaseSettings
 
 from service.settings.durations import Duration
 from service.settings.stores import empty_is_unset, userinfo
-from workflows.policies import ACTIVITY_TIMEOUT
 
 AMQP_PORT, AMQPS_PORT = 5672, 5671
+# workflows.policies.ACTIVITY_TIMEOUT, a publish attempt's limit (tests/unit/test_settings.py
+# holds them equal): not imported, the Celery worker loads these settings and no Temporal.
+PUBLISH_ATTEMPT_SECONDS = 30.0
 
 
 class PipelineSettings(BaseSettings):
@@ -133,10 +135,10 @@ class PipelineSettings(BaseSettings):
             if getattr(self, name) <= timedelta(0):
                 raise ValueError(f"{name.upper()} must be positive")
         attempt = self.publish_broker_wait.total_seconds() + self.rabbitmq_timeout_seconds
-        if attempt >= ACTIVITY_TIMEOUT.total_seconds():
+        if attempt >= PUBLISH_ATTEMPT_SECONDS:
             raise ValueError(
                 "PUBLISH_BROKER_WAIT plus RABBITMQ_TIMEOUT_SECONDS must stay under the publish"
-                f" activity's {ACTIVITY_TIMEOUT.total_seconds():g} s"
+                f" activity's {PUBLISH_ATTEMPT_SECONDS:g} s"
             )
         if self.publish_max_waiting >= self.temporal_max_activities:
             raise ValueError(
