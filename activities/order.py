@@ -6,7 +6,9 @@ outbox; `expire_order` cancels an unpaid order through a conditional update;
 before it in RabbitMQ and Celery (through the `ProcessingProbe` port, which `service/`
 plugs in). Each may run more than once (Temporal retries them): each is idempotent. An input that
 can never work (an id that is not a UUID) fails at once and for good (a non-retryable
-ApplicationError), so the workflow parks the order instead of retrying forever.
+ApplicationError), so the workflow parks the order instead of retrying forever. A publish
+that finds RabbitMQ away waits for it at the process's `BrokerGate` (broker_gate.py), and
+is retried 1 s after a wait that ended with the broker still away, not at its backoff.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from uuid import UUID
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.broker_gate import RETRY_AFTER, BrokerGate
 from activities.names import (
     ACTIVITY_CHECK_PROCESSING,
     ACTIVITY_EXPIRE_ORDER,
@@ -36,6 +39,7 @@ from usecases.orders import Orders
 from usecases.outbox import Outbox
 
 INVALID_INPUT = "InvalidInput"  # the ApplicationError type of a poison input
+BROKER_DOWN = "BrokerDown"  # RabbitMQ still away after the gate's wait: retried soon
 
 
 def _uuid(value: str, name: str) -> UUID:
@@ -74,18 +78,22 @@ class OrderActivities:
         outbox: Outbox,
         publisher: EventPublisher,
         processing: ProcessingProbe,
+        gate: BrokerGate | None = None,
     ) -> None:
+        """`gate`: where publishes wait while RabbitMQ is away (None: they fail at once)."""
         self._orders = orders
         self._outbox = outbox
         self._publisher = publisher
         self._processing = processing
+        self._gate = gate
 
     @activity.defn(name=ACTIVITY_PUBLISH_EVENT)
     async def publish_event(self, event: PublishInput) -> PublishResult:
         correlation.correlation_id.set(event.correlation_id or correlation.NONE)
         _uuid(event.order_id, "order_id")
         event_id = _uuid(event.event_id, "event_id")
-        attempt = activity.info().attempt
+        info = activity.info()
+        attempt = info.attempt
         activity.logger.debug(
             "publishing order_id=%s event_id=%s event_type=%s attempt=%d",
             event.order_id,
@@ -93,6 +101,10 @@ class OrderActivities:
             event.event_type,
             attempt,
         )
+        if self._gate is not None and not await self._gate.passable(local=info.is_local):
+            raise ApplicationError(
+                "RabbitMQ is unreachable", type=BROKER_DOWN, next_retry_delay=RETRY_AFTER
+            )
         await self._publisher.publish(
             event.event_type, event.body.encode(), event.event_id, event.correlation_id or None
         )

@@ -56,6 +56,7 @@ class ConsumerConfig:
     topology: Topology
     prefetch: int = 100
     timeout_seconds: float = 10.0
+    reconnect_seconds: float = 1.0  # a lost connection tries again this often
 
 
 class EventConsumer:
@@ -120,7 +121,9 @@ class EventConsumer:
 
     async def _start(self) -> None:
         connection = await open_robust(
-            self._config.url, connect_timeout=self._config.timeout_seconds
+            self._config.url,
+            connect_timeout=self._config.timeout_seconds,
+            reconnect_interval=self._config.reconnect_seconds,
         )
         async with closed_on_failure(connection):
             channel = await connection.channel(publisher_confirms=True, on_return_raises=True)

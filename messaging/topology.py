@@ -95,13 +95,17 @@ async def delete_topology(channel: AbstractChannel, topology: Topology) -> int:
     return dropped
 
 
-async def open_robust(url: str, *, connect_timeout: float) -> AbstractRobustConnection:
+async def open_robust(
+    url: str, *, connect_timeout: float, reconnect_interval: float | None = None
+) -> AbstractRobustConnection:
     """`aio_pika.connect_robust`, except that a failed first connect is closed here.
 
     aio-pika leaves that connection to `__del__`, which cannot close it when the garbage
-    collector runs outside the event loop (an un-awaited coroutine, a warning).
+    collector runs outside the event loop (an un-awaited coroutine, a warning). Once
+    connected, it reconnects by itself every `reconnect_interval` seconds (None: aio-pika's
+    5 s) while the broker is away.
     """
-    connection = aio_pika.RobustConnection(make_url(url))
+    connection = aio_pika.RobustConnection(make_url(url), reconnect_interval=reconnect_interval)
     async with closed_on_failure(connection):
         await connection.connect(timeout=connect_timeout)
     return connection

@@ -38,7 +38,10 @@ def topology(settings: Settings) -> Topology:
 
 def publisher(settings: Settings) -> Publisher:
     return Publisher(
-        settings.rabbitmq_url, topology(settings), timeout=settings.rabbitmq_timeout_seconds
+        settings.rabbitmq_url,
+        topology(settings),
+        timeout=settings.rabbitmq_timeout_seconds,
+        reconnect_interval=settings.rabbitmq_reconnect_interval.total_seconds(),
     )
 
 
@@ -86,6 +89,7 @@ def consumer(settings: Settings, celery_app: Celery) -> EventConsumer:
         topology=topology(settings),
         prefetch=settings.consumer_prefetch,
         timeout_seconds=settings.rabbitmq_timeout_seconds,
+        reconnect_seconds=settings.rabbitmq_reconnect_interval.total_seconds(),
     )
     return EventConsumer(config, CeleryDispatch(celery_app))
 

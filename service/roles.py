@@ -21,6 +21,7 @@ from aiohttp import web
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
+from activities.broker_gate import BrokerGate
 from activities.order import OrderActivities
 from api.keys import READINESS
 from api.readiness import Probe
@@ -102,7 +103,14 @@ async def temporal_worker(app: web.Application) -> AsyncIterator[None]:
     )
     queues = pipeline.queue_lengths(settings, celery_redis)
     probe = pipeline.ProcessingProbe(app[DB_POOL], queues)
-    activities = OrderActivities(app[ORDER_USECASES], Outbox(app[DB_POOL]), app[PUBLISHER], probe)
+    gate = BrokerGate(
+        app[PUBLISHER],
+        wait_seconds=settings.publish_broker_wait.total_seconds(),
+        max_waiting=settings.publish_max_waiting,
+    )
+    activities = OrderActivities(
+        app[ORDER_USECASES], Outbox(app[DB_POOL]), app[PUBLISHER], probe, gate
+    )
     deployment = None
     if settings.temporal_worker_versioning:
         build_id = settings.temporal_build_id or default_build_id()
@@ -118,6 +126,7 @@ async def temporal_worker(app: web.Application) -> AsyncIterator[None]:
         workflow_cache=settings.temporal_workflow_cache,
         deployment=deployment,
         promote=settings.temporal_worker_promote,
+        max_activities=settings.temporal_max_activities,
     )
     app[WORKER_RUNNER] = runner
 

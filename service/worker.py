@@ -48,7 +48,6 @@ GRACEFUL_SHUTDOWN: Final = timedelta(seconds=10)
 WORKFLOW_CACHE: Final = 1000
 WORKFLOW_POLLERS: Final = PollerBehaviorSimpleMaximum(4)
 ACTIVITY_POLLERS: Final = PollerBehaviorSimpleMaximum(2)
-MAX_ACTIVITIES: Final = 50  # publishes awaiting RabbitMQ's confirm, expiries
 RECONNECT: Final = BackoffPolicy(initial=1.0, maximum=30.0)
 # How often a versioned worker reads which version is current (for eager starts).
 VERSION_CHECK_SECONDS: Final = 10.0
@@ -64,10 +63,12 @@ def build_worker(
     workflow_cache: int = WORKFLOW_CACHE,
     deployment: Deployment | None = None,
     workflows: Sequence[type] = WORKFLOWS,
+    max_activities: int = 50,
 ) -> Worker:
     """`sandboxed`: run the workflows in the Temporal sandbox (workflows/sandbox.py);
     `deployment`: the version this worker is (None: an unversioned worker); `workflows`:
-    another version's code (a deploy test)."""
+    another version's code (a deploy test); `max_activities`: activities run at once
+    (TEMPORAL_MAX_ACTIVITIES: publishes awaiting RabbitMQ, checks, expiries)."""
     config = None
     if deployment is not None:
         config = WorkerDeploymentConfig(
@@ -86,7 +87,7 @@ def build_worker(
         max_cached_workflows=workflow_cache,
         workflow_task_poller_behavior=WORKFLOW_POLLERS,
         activity_task_poller_behavior=ACTIVITY_POLLERS,
-        max_concurrent_activities=MAX_ACTIVITIES,
+        max_concurrent_activities=max_activities,
     )
 
 
@@ -103,7 +104,9 @@ class WorkerRunner:
         workflow_cache: int = WORKFLOW_CACHE,
         deployment: Deployment | None = None,
         promote: bool = False,
+        max_activities: int = 50,
     ) -> None:
+        self._max_activities = max_activities
         self._deployment = deployment  # None: an unversioned worker
         self._promote = promote  # make its version current (when none is, or an older v<N>)
         self._current = False  # its version is the current one (as last read)
@@ -133,6 +136,7 @@ class WorkerRunner:
                     sandboxed=self._sandboxed,
                     workflow_cache=self._workflow_cache,
                     deployment=self._deployment,
+                    max_activities=self._max_activities,
                 )
                 self._client = client
                 log.info(

@@ -1,8 +1,11 @@
 """How the workflows call their activities: one timeout, one retry policy.
 
 No maximum_attempts: an outage of hours heals by itself, and every attempt stays
-visible as the workflow's pending activity. The delays are core.backoff.RETRY's. An
-input that can never work fails non-retryably instead (activities.order).
+visible as the workflow's pending activity. The delays are core.backoff.RETRY's, up to a
+minute: a publish that fails because RabbitMQ is away overrides them (it waits for the
+broker at its worker's gate, then asks for a retry in 1 s: activities.broker_gate), so
+the broker's return is noticed at once; other failures (a nack, PostgreSQL away) back off.
+An input that can never work fails non-retryably instead (activities.order).
 """
 
 from __future__ import annotations

@@ -18,6 +18,9 @@ from service.settings.durations import Duration
 from service.settings.stores import empty_is_unset, userinfo
 
 AMQP_PORT, AMQPS_PORT = 5672, 5671
+# workflows.policies.ACTIVITY_TIMEOUT, a publish attempt's limit (tests/unit/test_settings.py
+# holds them equal): not imported, the Celery worker loads these settings and no Temporal.
+PUBLISH_ATTEMPT_SECONDS = 30.0
 
 
 class PipelineSettings(BaseSettings):
@@ -36,6 +39,14 @@ class PipelineSettings(BaseSettings):
     # (replicated; the production recipe's, deploy/compose.yml). messaging.topology.QueueType.
     rabbitmq_queue_type: Literal["classic", "quorum"] = "classic"
     rabbitmq_timeout_seconds: float = Field(10.0, gt=0)
+    # How often a lost connection (the publisher's, the consumer's) tries again.
+    rabbitmq_reconnect_interval: Duration = timedelta(seconds=1)
+    # A publish that finds RabbitMQ down waits this long for it (released the moment it is
+    # back) before it fails and is retried; at most PUBLISH_MAX_WAITING attempts wait so
+    # long, the others 5 s (activities/broker_gate.py). With it and RABBITMQ_TIMEOUT_SECONDS
+    # an attempt must fit in the publish activity's 30 s.
+    publish_broker_wait: Duration = timedelta(seconds=15)
+    publish_max_waiting: int = Field(40, ge=1)
     consumer_prefetch: int = Field(100, ge=1)
 
     # Temporal
@@ -45,6 +56,9 @@ class PipelineSettings(BaseSettings):
     # this bounds the worker's memory): an order evicted from it replays its history at
     # its next signal or timer.
     temporal_workflow_cache: int = Field(1000, ge=0)
+    # Activities the worker runs at once: publishes awaiting RabbitMQ's confirm (or waiting
+    # for it to come back), processing checks, expiries. More than PUBLISH_MAX_WAITING.
+    temporal_max_activities: int = Field(50, ge=2)
     # Worker versioning (docs/architecture.md "Versions and deploys"): the worker is one
     # version of the Worker Deployment named after its task queue, its build id
     # TEMPORAL_BUILD_ID ("": v<WORKFLOW_VERSION>, the workflows' own version); each run is
@@ -109,11 +123,28 @@ class PipelineSettings(BaseSettings):
             raise ValueError(
                 "PROCESS_ORDER_LEASE_SECONDS must exceed PROCESS_ORDER_SECONDS (the work)"
             )
+        self._check_publish_wait()
         if self.relay_lease_seconds <= self.temporal_timeout_seconds:
             raise ValueError(
                 "RELAY_LEASE_SECONDS must exceed TEMPORAL_TIMEOUT_SECONDS (a hand-off's timeout)"
             )
         return self
+
+    def _check_publish_wait(self) -> None:
+        for name in ("rabbitmq_reconnect_interval", "publish_broker_wait"):
+            if getattr(self, name) <= timedelta(0):
+                raise ValueError(f"{name.upper()} must be positive")
+        attempt = self.publish_broker_wait.total_seconds() + self.rabbitmq_timeout_seconds
+        if attempt >= PUBLISH_ATTEMPT_SECONDS:
+            raise ValueError(
+                "PUBLISH_BROKER_WAIT plus RABBITMQ_TIMEOUT_SECONDS must stay under the publish"
+                f" activity's {PUBLISH_ATTEMPT_SECONDS:g} s"
+            )
+        if self.publish_max_waiting >= self.temporal_max_activities:
+            raise ValueError(
+                "PUBLISH_MAX_WAITING must stay below TEMPORAL_MAX_ACTIVITIES (the worker's"
+                " other activities need slots while publishes wait for RabbitMQ)"
+            )
 
     @property
     def rabbitmq_url(self) -> str:

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from service.settings import ConfigError, Role, Settings, load_settings
+from service.settings.pipeline import PUBLISH_ATTEMPT_SECONDS
+from workflows.policies import ACTIVITY_TIMEOUT
 
 SECRET = "kJ4x-Qm9_TzR2vLp8WnY3bHc6dFs0gAe7uXo1NiV5rMw-Ek3jUh_ZyT8qPaOl2Dx"
 ROOT = Path(__file__).resolve().parents[2]
@@ -165,6 +167,20 @@ def test_a_processing_lease_shorter_than_the_work_is_refused(
 def test_a_relay_lease_shorter_than_a_hand_off_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     message = _refused(monkeypatch, RELAY_LEASE_SECONDS="10", TEMPORAL_TIMEOUT_SECONDS="10")
     assert "RELAY_LEASE_SECONDS must exceed TEMPORAL_TIMEOUT_SECONDS" in message
+
+
+def test_a_publish_that_waits_for_rabbitmq_must_fit_its_attempt(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = load_settings()
+    assert settings.publish_broker_wait.total_seconds() == 15
+    assert (settings.publish_max_waiting, settings.temporal_max_activities) == (40, 50)
+    message = _refused(monkeypatch, PUBLISH_BROKER_WAIT="20s", RABBITMQ_TIMEOUT_SECONDS="10")
+    assert "PUBLISH_BROKER_WAIT plus RABBITMQ_TIMEOUT_SECONDS must stay under" in message
+    message = _refused(monkeypatch, PUBLISH_BROKER_WAIT="5s", TEMPORAL_MAX_ACTIVITIES="40")
+    assert "PUBLISH_MAX_WAITING must stay below TEMPORAL_MAX_ACTIVITIES" in message
+    assert "must be positive" in _refused(monkeypatch, RABBITMQ_RECONNECT_INTERVAL="0")
+    assert timedelta(seconds=PUBLISH_ATTEMPT_SECONDS) == ACTIVITY_TIMEOUT
 
 
 def test_the_worker_runs_without_the_sandbox_unless_told(monkeypatch: pytest.MonkeyPatch) -> None:

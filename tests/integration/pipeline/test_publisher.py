@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 import uuid
 from collections.abc import AsyncIterator
 
@@ -12,6 +14,7 @@ from aio_pika.abc import AbstractIncomingMessage
 from core.events import NEW_ORDER, STATUS_CHANGED
 from messaging.publisher import Publisher
 from messaging.topology import Topology
+from tests.support.faults import tcp_proxy
 from tests.support.waiting import eventually
 
 from .conftest import RABBITMQ_URL
@@ -90,3 +93,35 @@ async def test_the_queues_are_durable(publisher: Publisher, topology: Topology) 
             check = await connection.channel()
             with pytest.raises(aio_pika.exceptions.ChannelPreconditionFailed):
                 await check.declare_queue(name, durable=False)
+
+
+async def test_waiting_publishes_are_released_when_the_broker_returns(topology: Topology) -> None:
+    """Down from the start (one connect loop for every waiter), then up, then cut and back
+    (the robust connection's reconnect): each time `down` says so, a wait times out while
+    the broker is away and ends within a reconnect interval of its return."""
+    with tcp_proxy("127.0.0.1", 5672) as proxy:
+        proxy.cut()
+        publisher = Publisher(
+            f"amqp://guest:guest@{proxy.address}/", topology, timeout=2.0, reconnect_interval=0.2
+        )
+        try:
+            assert not publisher.down  # nothing tried yet
+            with pytest.raises(ConnectionError):
+                await publisher.connect()
+            assert publisher.down
+            assert not any(await asyncio.gather(*(publisher.wait_up(0.5) for _ in range(20))))
+
+            for outage in range(2):
+                waiters = [asyncio.create_task(publisher.wait_up(10.0)) for _ in range(20)]
+                await asyncio.sleep(0.5)
+                proxy.restore()
+                back_at = time.monotonic()
+                assert all(await asyncio.gather(*waiters)), outage
+                assert time.monotonic() - back_at < 1.0, outage
+                assert not publisher.down
+                await publisher.publish(NEW_ORDER, b"{}", f"after-outage-{outage}")
+                proxy.cut()
+                await eventually(lambda: publisher.down, what="the lost connection noticed")
+        finally:
+            await publisher.close()
+    assert await count(topology.new_order_queue) == 2
