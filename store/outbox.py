@@ -11,6 +11,7 @@ from uuid import UUID
 
 import asyncpg
 
+from core.envelope import EventEnvelope
 from core.events import NEW_ORDER, ORDER_PROCESSED
 from store.db import Connection, Executor
 
@@ -32,7 +33,7 @@ LIMIT $1
 FOR UPDATE SKIP LOCKED
 """
 _LEASED = """RETURNING outbox.id, aggregate_id, event_type, payload::text AS payload, attempts,
-          correlation_id, traceparent"""
+          created_at, correlation_id, traceparent"""
 _CLAIM = f"""
 WITH claimable AS ({_CLAIMABLE})
 UPDATE outbox SET leased_until = now() + make_interval(secs => $2), lease_owner = $3
@@ -74,10 +75,10 @@ WHERE outbox.id = l.id AND outbox.lease_owner = l.lease
 """
 # What waits: rows not yet handed to Temporal, and rows handed over but not yet confirmed
 # by RabbitMQ (order_processed rows are never published: they only signal the workflow).
-_BACKLOG = """
+_BACKLOG = f"""
 SELECT
     count(*) FILTER (WHERE relayed_at IS NULL AND parked_at IS NULL) AS unrelayed,
-    count(*) FILTER (WHERE published_at IS NULL AND event_type <> 'order_processed'
+    count(*) FILTER (WHERE published_at IS NULL AND event_type <> '{ORDER_PROCESSED}'
                        AND parked_at IS NULL) AS unpublished,
     count(*) FILTER (WHERE parked_at IS NOT NULL) AS parked,
     coalesce(extract(epoch FROM now() - min(created_at)
@@ -85,7 +86,7 @@ SELECT
         AS oldest_unrelayed_seconds
 FROM outbox
 WHERE relayed_at IS NULL
-   OR (published_at IS NULL AND event_type <> 'order_processed')
+   OR (published_at IS NULL AND event_type <> '{ORDER_PROCESSED}')
 """
 _PARK = """
 UPDATE outbox SET attempts = attempts + 1, last_error = p.reason, parked_reason = p.reason,
@@ -137,13 +138,22 @@ DELETE FROM outbox WHERE id IN (
 
 @dataclass(frozen=True, slots=True)
 class OutboxRow:
-    id: UUID
-    aggregate_id: UUID  # the order's id
-    event_type: str
-    payload: str  # the event's JSON text, as stored
+    """A claimed row: its event, as every later hop carries it, and its relay attempts."""
+
+    envelope: EventEnvelope
     attempts: int
-    correlation_id: str | None = None
-    traceparent: str | None = None  # the writer's trace context (W3C), when traced
+
+    @property
+    def id(self) -> UUID:
+        return UUID(self.envelope.event_id)
+
+    @property
+    def aggregate_id(self) -> UUID:
+        return UUID(self.envelope.aggregate_id)
+
+    @property
+    def event_type(self) -> str:
+        return self.envelope.event_type
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,15 +194,16 @@ class ParkedRow:
 
 
 def _row(r: asyncpg.Record) -> OutboxRow:
-    return OutboxRow(
-        r["id"],
-        r["aggregate_id"],
-        r["event_type"],
-        r["payload"],
-        r["attempts"],
-        r["correlation_id"],
-        r["traceparent"],
+    envelope = EventEnvelope(
+        event_id=str(r["id"]),
+        event_type=r["event_type"],
+        aggregate_id=str(r["aggregate_id"]),
+        occurred_at=r["created_at"],
+        payload=r["payload"],
+        correlation_id=r["correlation_id"] or "",
+        traceparent=r["traceparent"] or "",
     )
+    return OutboxRow(envelope, r["attempts"])
 
 
 async def claim_batch(

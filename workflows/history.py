@@ -32,10 +32,12 @@ from activities.names import (
     ACTIVITY_PUBLISH_EVENT,
 )
 from activities.types import CheckResult, ExpireResult, PublishInput, PublishResult
+from core.envelope import EventEnvelope
 from core.errors import HistoryUnavailable, OrderNotFound
 from core.timeline import TimelineEntry, TimelineKind
+from workflows import inputs
 from workflows.names import SIGNAL_PROCESSED, SIGNAL_STATUS_CHANGED, workflow_id
-from workflows.types import OrderWorkflowInput, Processed, StatusChanged
+from workflows.types import OrderWorkflowInput
 
 T = TypeVar("T")
 _convert = DataConverter.default.payload_converter
@@ -119,11 +121,13 @@ def _entry(
         started = event.workflow_execution_started_event_attributes
         if started.continued_execution_run_id:
             return None  # the same order, carried on by a new run
-        order = _decode(started.input.payloads, OrderWorkflowInput)
+        order = inputs.order_input(
+            _decode(started.input.payloads, OrderWorkflowInput | dict[str, Any])  # type: ignore[arg-type]
+        )
         details = {
-            "event_id": order.event_id,
+            "event_id": order.event.event_id,
             "user_id": order.user_id,
-            "order_created_at": order.created_at.isoformat(),
+            "order_created_at": order.event.occurred_at.isoformat(),
         }
         return TimelineEntry(at, TimelineKind.CREATED, details)
     if kind == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
@@ -148,8 +152,14 @@ def _activity_entry(
 ) -> TimelineEntry | None:
     """A regular activity that completed (its input is in its scheduled event)."""
     if name == ACTIVITY_PUBLISH_EVENT:
-        published = _decode(payloads, PublishInput)
-        return _published(at, published.event_id, published.event_type, published.reason)
+        published = _decode(payloads, PublishInput | dict[str, Any])  # type: ignore[arg-type]
+        if isinstance(published, PublishInput):
+            event = published.event
+            return _published(at, event.event_id, event.event_type, published.reason)
+        # v1-v5's PublishInput: order_id, event_id, event_type, body, correlation_id, reason
+        return _published(
+            at, published["event_id"], published["event_type"], published.get("reason", "")
+        )
     return _result_entry(at, name, result)
 
 
@@ -189,16 +199,18 @@ def _result_entry(at: datetime, name: str, result: Sequence[Payload]) -> Timelin
 
 def _signal_entry(at: datetime, name: str, payloads: Sequence[Payload]) -> TimelineEntry | None:
     if name == SIGNAL_STATUS_CHANGED:
-        change = _decode(payloads, StatusChanged)
+        raw = _decode(payloads, EventEnvelope | dict[str, Any])  # type: ignore[arg-type]
+        change = inputs.status_change(raw, "")
         details = {
-            "event_id": change.event_id,
+            "event_id": change.event.event_id,
             "old_status": change.old_status,
             "new_status": change.new_status,
             "changed_at": change.changed_at.isoformat(),
         }
         return TimelineEntry(at, TimelineKind.STATUS_CHANGED, details)
     if name == SIGNAL_PROCESSED:
-        done = _decode(payloads, Processed)
-        details = {"event_id": done.event_id, "processed_at": done.processed_at.isoformat()}
+        raw = _decode(payloads, EventEnvelope | dict[str, Any])  # type: ignore[arg-type]
+        event_id, processed_at = inputs.processed(raw)
+        details = {"event_id": event_id, "processed_at": processed_at.isoformat()}
         return TimelineEntry(at, TimelineKind.PROCESSED, details)
     return None
