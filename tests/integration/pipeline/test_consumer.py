@@ -17,6 +17,7 @@ import orjson
 import pytest
 import redis.asyncio as aioredis
 
+from core.envelope import EventEnvelope
 from core.events import NewOrderEvent, encode_event
 from core.order import OrderItem
 from messaging.consumer import DLQ_REASON_HEADER, ConsumerConfig, EventConsumer
@@ -137,7 +138,7 @@ async def test_a_numeric_event_id_goes_to_the_dlq_and_is_never_left_unacked(
 class BrokenProcessing:
     """A processing queue with a bug: it raises what nobody expects."""
 
-    async def submit(self, event: NewOrderEvent, correlation_id: str | None) -> None:
+    async def submit(self, event: EventEnvelope) -> None:
         raise AttributeError("'NoneType' object has no attribute 'send_task'")
 
 
