@@ -97,7 +97,7 @@ class OrderActivities:
     async def publish_event(self, publish: PublishInput) -> PublishResult:
         event = publish.event
         correlation.correlation_id.set(event.correlation_id or correlation.NONE)
-        _uuid(event.aggregate_id, "aggregate_id")
+        _uuid(event.aggregate_id, "order_id")
         event_id = _uuid(event.event_id, "event_id")
         _publishable(event.event_type)
         attempt = activity.info().attempt

@@ -94,7 +94,13 @@ async def test_a_valid_event_becomes_a_celery_task_with_the_event_id(
         assert task["task"] == PROCESS_ORDER
         assert task["id"] == str(event.event_id)
         assert task["args"] == [str(event.order_id)]
-        assert task["kwargs"] == {"correlation_id": "req-42"}
+        carried = EventEnvelope.from_dict(task["kwargs"]["event"])  # the envelope
+        assert (carried.event_id, carried.aggregate_id) == (
+            str(event.event_id),
+            str(event.order_id),
+        )
+        assert (carried.event_type, carried.correlation_id) == ("new_order", "req-42")
+        assert carried.payload.encode() == encode_event(event)
         assert await eventually(
             lambda: _value(consumer.handed_off == 1), what="the hand-off to be counted"
         )
