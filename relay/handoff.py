@@ -20,7 +20,8 @@ from uuid import UUID
 from core.backoff import RETRY
 from core.events import InvalidEvent
 from relay.marks import Outcome
-from store.outbox import Failure, OutboxRow, Parking
+from store.outbox import OutboxRow
+from store.outbox_marks import Failure, Parking
 
 log = logging.getLogger("relay.outbox")  # the relay's lines, as operators grep them
 

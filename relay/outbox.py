@@ -40,7 +40,8 @@ from relay.metrics import WINDOW, observe
 from relay.retention import OutboxRetention
 from relay.window import HandoffWindow
 from store.db import FAILURES as DB_FAILURES
-from store.outbox import Failure, OutboxRow, Parking
+from store.outbox import OutboxRow
+from store.outbox_marks import Failure, Parking
 
 __all__ = ["BatchResult", "Handoff", "OutboxRelay", "RelayConfig"]
 
