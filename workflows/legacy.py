@@ -6,10 +6,8 @@ deploys"), and it must replay their histories, so it keeps their code here, unch
 with its patches (`PATCH_*`: each history takes the branch it took when recorded). Such a
 run continues as new, as a version-5 run, at its first workflow task on a versioned
 worker, whatever it was doing: the step in flight is done again, idempotently, by the new
-run. So this code runs each inherited run for one task, and goes in version 6 (the runs
-still on it: `orders workflows versions`, "unversioned").
-
-No `from __future__ import annotations`, as in order.py.
+run. So this code runs each inherited run for one task (the runs still on it: `orders
+workflows versions`, "unversioned"). No `from __future__ import annotations`, as order.py.
 """
 
 import asyncio
@@ -19,7 +17,7 @@ from typing import Any
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 
-from workflows.lifecycle import continue_as_new  # workflow code: sandboxed
+from workflows.handover import continue_as_new  # workflow code: sandboxed
 from workflows.steps import poison
 
 with workflow.unsafe.imports_passed_through():

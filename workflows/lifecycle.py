@@ -1,33 +1,28 @@
-"""An order's life, from version 5 on: what OrderWorkflow.run does for a run it began.
-
-Three things go on at once. The publisher (workflows.publishing) puts `new_order` on
-RabbitMQ, then each status event in the order it arrived. The run's loop keeps ONE timer
-(workflows.alarm), for the nearest deadline
-(the next processing check, the payment timeout), and starts the step that falls due:
+"""An order's life from version 5 on, for a run it began. The publisher (workflows.publishing)
+puts `new_order` on RabbitMQ, then each status event in the order it arrived; meanwhile the
+run's loop keeps ONE timer (workflows.alarm), for the nearest deadline, and starts the step
+that falls due:
 - a processing check: no `processed` came in time, so ask PostgreSQL (and the queues):
   processed after all, it completes that step; still waiting in a backlog, it waits
   again; neither, it publishes `new_order` again (same event id: the effect happens
   once); after PROCESSING_CHECKS of them the order is stuck, and waits for `processed`
   or an operator's `retry_processing` signal, with no timer (bounded history);
-- the payment timeout: an order still PENDING is canceled (a conditional update).
-And between two of them, when a newer version became current (or the history grew long),
-the run continues as new, on that version, with everything it knows.
-
-No `from __future__ import annotations`, as in order.py.
+- the payment timeout: an order still PENDING is canceled (a conditional update);
+between two of them, a newer current version (or a long history) makes the run continue
+as new (workflows.handover). No `from __future__ import annotations`, as in order.py.
 """
 
 import asyncio
-import dataclasses
 from collections.abc import Coroutine
 from datetime import datetime
 from typing import Any
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
-from temporalio.workflow import ContinueAsNewVersioningBehavior
 
 # Workflow code: sandboxed.
 from workflows.alarm import Alarm
+from workflows.handover import continue_as_new, upsert_phase
 from workflows.publishing import Publishing
 from workflows.steps import poison, run_step
 
@@ -37,27 +32,10 @@ with workflow.unsafe.imports_passed_through():
     from core.lifecycle import OrderStatus
     from core.timeline import TimelineKind
     from workflows.log import WorkflowLog
-    from workflows.names import ORDER_PHASE, ORDER_REPUBLISHES, OrderPhase
+    from workflows.names import OrderPhase
     from workflows.policies import HISTORY_LIMIT
     from workflows.state import RunState
     from workflows.types import REVISION, LifecycleView
-
-
-def continue_as_new(state: RunState) -> None:
-    """Carry on as a new run, on the current version, with everything the state knows and
-    the search attributes as they stand; a step in flight is done again by the new run."""
-    workflow.continue_as_new(
-        dataclasses.replace(state.order, revision=REVISION, state=state.handover()),
-        search_attributes=workflow.info().typed_search_attributes,
-        initial_versioning_behavior=ContinueAsNewVersioningBehavior.AUTO_UPGRADE,
-    )
-
-
-def upsert_phase(state: RunState) -> None:
-    """The OrderPhase and OrderRepublishes search attributes, as the state has them."""
-    workflow.upsert_search_attributes(
-        [ORDER_PHASE.value_set(state.phase), ORDER_REPUBLISHES.value_set(state.republishes)]
-    )
 
 
 class Lifecycle:

@@ -26,9 +26,11 @@ from typing import Any
 
 from temporalio import workflow
 
+from workflows.handover import upsert_phase
+
 # Workflow code, run in the sandbox like this module (when it runs in one).
 from workflows.legacy import LegacyRun
-from workflows.lifecycle import Lifecycle, upsert_phase
+from workflows.lifecycle import Lifecycle
 
 # Loaded once, outside the sandbox: deterministic modules, and the payload types must
 # be the real classes (with the real datetime) for the data converter.
