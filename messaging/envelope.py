@@ -19,7 +19,8 @@ from core.envelope import EventEnvelope
 from core.events import NEW_ORDER, InvalidEvent, decode_new_order, json_object
 
 AGGREGATE_HEADER: Final = "x-aggregate-id"
-TRACEPARENT_HEADER: Final = "traceparent"
+# Not "traceparent": that one is the transport's (aio-pika's instrumentation), this the writer's.
+TRACEPARENT_HEADER: Final = "x-event-traceparent"
 
 
 def event_message(event: EventEnvelope) -> aio_pika.Message:

@@ -5,7 +5,8 @@ deadline moved: `processed` removes the processing deadline, so each new order's
 had a cancelled timer and a new one (the payment timeout's) in its `processed` task.
 From version 6 a timer whose deadline moved LATER stays: it fires early, the loop finds
 nothing due and sets the next one, after `processed`, off the order's path; only a
-deadline moving EARLIER replaces it. A run keeps the behaviour of the version that began
+deadline moving EARLIER replaces it, and a timer no deadline needs any more (the order
+paid and processed) is cancelled at the next workflow task that happens anyway. A run keeps the behaviour of the version that began
 it (its revision), so recorded histories replay.
 
 No `from __future__ import annotations`, as in order.py.
@@ -46,6 +47,9 @@ class Alarm:
         if self._timer is not None and self._timer.done():
             self._timer = None
         due = nearest()
+        if due is None and self._timer is not None:  # nothing needs it: gone, at a task
+            self._timer.cancel()  # that happens anyway, rather than a task of its own
+            self._timer = None
         if due is not None and self._earlier(due):
             if self._timer is not None:
                 self._timer.cancel()
