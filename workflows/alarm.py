@@ -6,8 +6,8 @@ had a cancelled timer and a new one (the payment timeout's) in its `processed` t
 From version 6 a timer whose deadline moved LATER stays: it fires early, the loop finds
 nothing due and sets the next one, after `processed`, off the order's path; only a
 deadline moving EARLIER replaces it, and a timer no deadline needs any more (the order
-paid and processed) is cancelled at the next workflow task that happens anyway. A run keeps the behaviour of the version that began
-it (its revision), so recorded histories replay.
+paid and processed) is cancelled at the next workflow task that happens anyway. A run
+keeps the behaviour of the version that began it (its revision): recorded histories replay.
 
 No `from __future__ import annotations`, as in order.py.
 """
