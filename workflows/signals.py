@@ -22,6 +22,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from activities.types import PublishInput
 from core.envelope import EventEnvelope
 from core.registry import EventType
+from workflows.compat import signal_argument
 from workflows.names import publish_workflow_id, workflow_id
 from workflows.publish import PublishEventWorkflow
 
@@ -41,7 +42,7 @@ async def signal(
     alone if its type is published."""
     handle = client.get_workflow_handle(workflow_id(event.aggregate_id))
     try:
-        await handle.signal(kind.signal, event, rpc_timeout=rpc_timeout)
+        await handle.signal(kind.signal, signal_argument(event), rpc_timeout=rpc_timeout)
         return
     except RPCError as exc:
         if exc.status != RPCStatusCode.NOT_FOUND:

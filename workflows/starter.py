@@ -33,6 +33,7 @@ from core.events import InvalidEvent, json_object, parse_new_order
 from core.lifecycle import INITIAL_STATUS
 from core.registry import Handoff, event_type
 from store.outbox import OutboxRow
+from workflows.compat import start_argument
 from workflows.names import CUSTOMER_ID, ORDER_STATUS, WORKFLOW_NAME, workflow_id
 from workflows.signals import publish_alone, signal
 from workflows.types import LifecycleView, OrderWorkflowInput
@@ -107,7 +108,7 @@ class TemporalHandoff:
         try:
             await (local or self.client).start_workflow(
                 WORKFLOW_NAME,
-                order,
+                start_argument(order),  # v5's fields too, for a deploy (workflows.compat)
                 result_type=LifecycleView,
                 id=workflow_id(event.aggregate_id),
                 task_queue=self.task_queue,

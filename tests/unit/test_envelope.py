@@ -1,13 +1,16 @@
-"""The event envelope, the registry of event types, and the inputs of versions 1-5 read as
-version 6's envelope (workflows.inputs): pure, no server."""
+"""The event envelope, the registry of event types, the inputs of versions 1-5 read as
+version 6's envelope (workflows.inputs), and a v6 relay's arguments as v5 reads them
+(workflows.compat): pure, no server."""
 
 from __future__ import annotations
 
 import dataclasses
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
+from temporalio.converter import DataConverter
 
 from core.envelope import EventEnvelope
 from core.events import (
@@ -15,12 +18,13 @@ from core.events import (
     ORDER_PROCESSED,
     STATUS_CHANGED,
     InvalidEvent,
+    OrderProcessedEvent,
     StatusChangedEvent,
 )
 from core.lifecycle import OrderStatus
 from core.registry import EVENT_TYPES, Handoff, UnknownEventType, event_type, routing_keys
 from tests.support.events import envelope
-from workflows import inputs
+from workflows import compat, inputs
 from workflows.names import SIGNAL_PROCESSED, SIGNAL_STATUS_CHANGED
 from workflows.types import V5_REVISION, OrderWorkflowInput
 
@@ -91,3 +95,67 @@ def test_a_v5_input_with_its_state_becomes_this_versions_envelope() -> None:
     assert inputs.processed({"event_id": "p", "processed_at": NOW.isoformat()}) == ("p", NOW)
     assert inputs.order_input(order) is order
     assert isinstance(order, OrderWorkflowInput)
+
+
+# What version 5 decoded (workflows/types.py of v5), to check that a v6 relay's arguments
+# still read as them during a deploy (workflows/compat.py).
+@dataclasses.dataclass(frozen=True)
+class V5Input:
+    order_id: str
+    user_id: int
+    event_id: str
+    event_json: str
+    created_at: datetime
+    payment_timeout_seconds: float
+    correlation_id: str = ""
+    processing_timeout_seconds: float = 300.0
+    revision: int = 1
+    state: dict[str, Any] | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class V5StatusChanged:
+    event_id: str
+    old_status: str
+    new_status: str
+    changed_at: datetime
+    event_json: str
+    correlation_id: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class V5Processed:
+    event_id: str
+    processed_at: datetime
+
+
+def through_temporal(value: object, hint: object) -> Any:
+    converter = DataConverter.default.payload_converter
+    return converter.from_payloads(converter.to_payloads([value]), [hint])[0]  # type: ignore[list-item]
+
+
+def test_a_v6_relays_arguments_read_as_v5s_and_as_v6s() -> None:
+    new_order = EventEnvelope("e-1", NEW_ORDER, str(ORDER), NOW, '{"user_id": 7}', "req-1")
+    order = OrderWorkflowInput(new_order, 7, 60.0, 30.0)
+    start = compat.start_argument(order)
+    assert through_temporal(start, OrderWorkflowInput | dict[str, Any]) == order
+    v5 = through_temporal(start, V5Input)
+    assert (v5.order_id, v5.event_id, v5.event_json, v5.created_at) == (
+        str(ORDER),
+        "e-1",
+        '{"user_id": 7}',
+        NOW,
+    )
+    assert (v5.correlation_id, v5.revision, v5.processing_timeout_seconds) == ("req-1", 3, 30.0)
+
+    paid = StatusChangedEvent(uuid.uuid4(), ORDER, 7, OrderStatus.PENDING, OrderStatus.PAID, NOW)
+    signal = compat.signal_argument(envelope(paid))
+    assert through_temporal(signal, EventEnvelope | dict[str, Any]) == envelope(paid)
+    old = through_temporal(signal, V5StatusChanged)
+    assert (old.event_id, old.old_status, old.new_status) == (str(paid.event_id), "PENDING", "PAID")
+    assert old.event_json == envelope(paid).payload
+
+    done = OrderProcessedEvent(uuid.uuid4(), ORDER, NOW)
+    signal = compat.signal_argument(envelope(done))
+    assert through_temporal(signal, EventEnvelope | dict[str, Any]) == envelope(done)
+    assert through_temporal(signal, V5Processed) == V5Processed(str(done.event_id), NOW)
