@@ -122,14 +122,14 @@ ORDER_ID = uuid.UUID(int=7)  # the order of every scenario (each runs on a serve
 
 def change(old: str, new: str) -> EventEnvelope:
     event_id, at = uuid.uuid4(), datetime.now(UTC)
-    event = StatusChangedEvent(event_id, ORDER_ID, 7, OrderStatus(old), OrderStatus(new), at)
-    payload = encode_event(event).decode()
+    event = StatusChangedEvent(7, OrderStatus(old), OrderStatus(new), at)
+    payload = encode_event(event_id, ORDER_ID, event).decode()
     return EventEnvelope(str(event_id), STATUS_CHANGED, str(ORDER_ID), at, payload)
 
 
 def processed() -> EventEnvelope:
     event_id, at = uuid.uuid4(), datetime.now(UTC)
-    payload = encode_event(OrderProcessedEvent(event_id, ORDER_ID, at)).decode()
+    payload = encode_event(event_id, ORDER_ID, OrderProcessedEvent(at)).decode()
     return EventEnvelope(str(event_id), ORDER_PROCESSED, str(ORDER_ID), at, payload)
 
 

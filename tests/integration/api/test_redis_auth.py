@@ -108,7 +108,7 @@ async def test_celery_sends_tasks_to_a_broker_with_a_password_over_tls(
     queue = f"orders.test.{uuid.uuid4().hex[:12]}"
     settings = make_settings(**_settings(tls_redis), celery_queue=queue)
     assert settings.broker_url.startswith("rediss://")  # no CELERY_BROKER_URL: the cache's Redis
-    event = NewOrderEvent(uuid.uuid4(), uuid.uuid4(), 7, (), Decimal("1.00"), datetime.now(tz=UTC))
+    event = NewOrderEvent(7, (), Decimal("1.00"), datetime.now(tz=UTC))
     celery = celery_config.celery(settings, tasks=False)
     try:
         await CeleryDispatch(celery, timeout_seconds=10).submit(envelope(event))

@@ -6,7 +6,6 @@ the publish once."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
 
 import asyncpg
@@ -123,13 +122,9 @@ async def test_a_status_event_is_published_locally_too(
     publisher = RecordingPublisher()
     paid = envelope(
         StatusChangedEvent(
-            uuid.uuid4(),
-            placed.id,
-            placed.order.user_id,
-            OrderStatus.PENDING,
-            OrderStatus.PAID,
-            datetime.now(UTC),
-        )
+            placed.order.user_id, OrderStatus.PENDING, OrderStatus.PAID, datetime.now(UTC)
+        ),
+        order_id=placed.id,
     )
     async with worker(env, settings, pool, cache, publisher):
         handle = await start(env, settings, placed)

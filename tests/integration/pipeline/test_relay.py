@@ -16,7 +16,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.types import PublishInput
 from core.envelope import EventEnvelope
-from core.events import NewOrderEvent
+from core.events import NewOrderEvent, event_dict
 from core.lifecycle import OrderStatus
 from processing.connection import WorkerConnection
 from processing.order import process, simulated_work
@@ -72,7 +72,7 @@ async def test_a_new_order_row_starts_its_workflow_with_search_attributes(
         str(placed.id),
     )
     assert order.payment_timeout_seconds == settings.payment_timeout.total_seconds()
-    contract = NewOrderEvent.for_order(placed.event_id, placed.order).to_dict()
+    contract = event_dict(placed.event_id, placed.id, NewOrderEvent.for_order(placed.order))
     assert orjson.loads(order.event.payload) == contract
 
 

@@ -33,7 +33,6 @@ from service import celery_config, instrumentation
 from service.app import create_app
 from service.settings import Role, Settings
 from tests.support.api import ApiUser
-from tests.support.events import envelope
 from tests.support.waiting import eventually
 from workflows.names import workflow_id
 
@@ -184,7 +183,7 @@ async def test_the_hand_off_to_celery_ends_its_publish_span(
     app = celery_config.celery(settings)
     try:
         with traced.provider.get_tracer(__name__).start_as_current_span("consume"):
-            await CeleryDispatch(app).submit(envelope(new_order_event()))
+            await CeleryDispatch(app).submit(new_order_event())
     finally:
         app.close()
     spans = traced.spans()

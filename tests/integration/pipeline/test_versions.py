@@ -317,12 +317,12 @@ async def test_the_runs_of_unversioned_workers_move_to_the_first_versioned_one(
 
 async def _start_as_v4(client: Client, settings: Settings, placed: PlacedOrder) -> None:
     """A run as the v1-v4 starter began it: an input without the v5 revision."""
-    event = NewOrderEvent.for_order(placed.event_id, placed.order)
+    event = NewOrderEvent.for_order(placed.order)
     order = {  # v1-v4's OrderWorkflowInput: the event's fields, no revision
         "order_id": str(placed.id),
         "user_id": placed.order.user_id,
         "event_id": str(placed.event_id),
-        "event_json": encode_event(event).decode(),
+        "event_json": encode_event(placed.event_id, placed.id, event).decode(),
         "created_at": placed.order.created_at.isoformat(),
         "payment_timeout_seconds": settings.payment_timeout.total_seconds(),
         "processing_timeout_seconds": settings.processing_timeout.total_seconds(),

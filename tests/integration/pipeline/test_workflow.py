@@ -24,7 +24,7 @@ from temporalio.worker import Worker
 from activities.names import ACTIVITY_EXPIRE_ORDER
 from activities.order import EventPublisher, OrderActivities
 from activities.types import ExpireResult
-from core.events import NEW_ORDER, ORDER_PROCESSED, STATUS_CHANGED, NewOrderEvent
+from core.events import NEW_ORDER, ORDER_PROCESSED, STATUS_CHANGED, NewOrderEvent, event_dict
 from core.lifecycle import OrderStatus
 from messaging.publisher import Publisher
 from messaging.topology import Topology
@@ -61,7 +61,10 @@ async def start(
     correlation_id: str = "",
 ) -> WorkflowHandle[OrderWorkflow, LifecycleView]:
     event = envelope(
-        NewOrderEvent.for_order(placed.event_id, placed.order), correlation_id=correlation_id
+        NewOrderEvent.for_order(placed.order),
+        event_id=placed.event_id,
+        order_id=placed.id,
+        correlation_id=correlation_id,
     )
     event = dataclasses.replace(
         event,
@@ -285,9 +288,8 @@ async def test_publishing_retries_until_the_broker_answers(
     message = await _get_message(topology.new_order_queue)
     assert message.message_id == str(placed.event_id)
     assert message.delivery_mode == aio_pika.DeliveryMode.PERSISTENT
-    assert (
-        orjson.loads(message.body)
-        == NewOrderEvent.for_order(placed.event_id, placed.order).to_dict()
+    assert orjson.loads(message.body) == event_dict(
+        placed.event_id, placed.id, NewOrderEvent.for_order(placed.order)
     )
 
 
