@@ -19,6 +19,16 @@ from uuid import UUID
 
 import orjson
 
+# The codec's error and its JSON reader, as its users import them (the fields' home).
+from core.event_fields import InvalidEvent as InvalidEvent
+from core.event_fields import (
+    expect_type,
+    int_field,
+    list_field,
+    timestamp_field,
+    uuid_field,
+)
+from core.event_fields import json_object as json_object
 from core.lifecycle import OrderStatus
 from core.money import quantize, to_json_number
 from core.order import Order, OrderItem
@@ -26,10 +36,6 @@ from core.order import Order, OrderItem
 NEW_ORDER: Final = "new_order"
 STATUS_CHANGED: Final = "order_status_changed"
 ORDER_PROCESSED: Final = "order_processed"
-
-
-class InvalidEvent(ValueError):
-    """A message that cannot be parsed or does not have the event's shape."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,50 +122,6 @@ def encode_event(event_id: UUID, order_id: UUID, event: Event) -> bytes:
     return orjson.dumps(event_dict(event_id, order_id, event))
 
 
-def json_object(raw: bytes | str) -> Mapping[str, Any]:
-    """The JSON object `raw` holds; InvalidEvent when it holds none."""
-    try:
-        data = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise InvalidEvent(f"not JSON: {exc}") from exc
-    if not isinstance(data, dict):
-        raise InvalidEvent("not a JSON object")
-    return data
-
-
-def _expect_type(data: Mapping[str, Any], event_type: str) -> None:
-    if data.get("event_type") != event_type:
-        raise InvalidEvent(f"event_type is {data.get('event_type')!r}, not {event_type!r}")
-
-
-def _int(value: Any, name: str) -> int:
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise InvalidEvent(f"{name} is not an integer")
-    return value
-
-
-def _list(value: Any, name: str) -> list[Any]:
-    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-        raise InvalidEvent(f"{name} is not a list of objects")
-    return value
-
-
-def _uuid(value: Any, name: str) -> UUID:
-    # UUID() of a number raises AttributeError, not ValueError: check the type first.
-    if not isinstance(value, str):
-        raise InvalidEvent(f"{name} is not a string")
-    return UUID(value)
-
-
-def _timestamp(value: Any, name: str) -> datetime:
-    if not isinstance(value, str):
-        raise InvalidEvent(f"{name} is not a string")
-    at = datetime.fromisoformat(value)
-    if at.tzinfo is None:
-        raise InvalidEvent(f"{name} has no UTC offset")
-    return at
-
-
 def decode_new_order(raw: bytes) -> NewOrderEvent:
     """Parse and validate a `new_order` message; InvalidEvent says why it is not one."""
     return parse_new_order(json_object(raw))
@@ -167,20 +129,20 @@ def decode_new_order(raw: bytes) -> NewOrderEvent:
 
 def _ids(data: Mapping[str, Any]) -> None:
     """The event's ids are the envelope's; here they are only checked to be UUIDs."""
-    _uuid(data["event_id"], "event_id")
-    _uuid(data["order_id"], "order_id")
+    uuid_field(data["event_id"], "event_id")
+    uuid_field(data["order_id"], "order_id")
 
 
 def parse_new_order(data: Mapping[str, Any]) -> NewOrderEvent:
     """The payload of a `new_order` event's JSON object, its ids checked."""
-    _expect_type(data, NEW_ORDER)
+    expect_type(data, NEW_ORDER)
     try:
         _ids(data)
         return NewOrderEvent(
-            user_id=_int(data["user_id"], "user_id"),
-            items=tuple(OrderItem.from_dict(i) for i in _list(data["items"], "items")),
+            user_id=int_field(data["user_id"], "user_id"),
+            items=tuple(OrderItem.from_dict(i) for i in list_field(data["items"], "items")),
             total_price=quantize(Decimal(str(data["total_price"]))),
-            created_at=_timestamp(data["created_at"], "created_at"),
+            created_at=timestamp_field(data["created_at"], "created_at"),
         )
     except InvalidEvent:
         raise  # already says which field
@@ -189,14 +151,14 @@ def parse_new_order(data: Mapping[str, Any]) -> NewOrderEvent:
 
 
 def parse_status_changed(data: Mapping[str, Any]) -> StatusChangedEvent:
-    _expect_type(data, STATUS_CHANGED)
+    expect_type(data, STATUS_CHANGED)
     try:
         _ids(data)
         return StatusChangedEvent(
-            user_id=_int(data["user_id"], "user_id"),
+            user_id=int_field(data["user_id"], "user_id"),
             old_status=OrderStatus(data["old_status"]),
             new_status=OrderStatus(data["new_status"]),
-            changed_at=_timestamp(data["changed_at"], "changed_at"),
+            changed_at=timestamp_field(data["changed_at"], "changed_at"),
         )
     except InvalidEvent:
         raise  # already says which field
@@ -205,11 +167,11 @@ def parse_status_changed(data: Mapping[str, Any]) -> StatusChangedEvent:
 
 
 def parse_order_processed(data: Mapping[str, Any]) -> OrderProcessedEvent:
-    _expect_type(data, ORDER_PROCESSED)
+    expect_type(data, ORDER_PROCESSED)
     try:
         _ids(data)
         return OrderProcessedEvent(
-            processed_at=_timestamp(data["processed_at"], "processed_at"),
+            processed_at=timestamp_field(data["processed_at"], "processed_at"),
         )
     except InvalidEvent:
         raise  # already says which field

@@ -20,8 +20,9 @@ from service.settings import Settings
 from store.cache import OrderCache
 from tests.support.events import envelope
 from tests.support.waiting import eventually
-from workflows.history import LOCAL_ACTIVITY_MARKER, WorkflowTimeline
+from workflows.history import WorkflowTimeline
 from workflows.order import OrderWorkflow
+from workflows.timeline import LOCAL_ACTIVITY_MARKER
 
 from .orders import RecordingPublisher, outbox_rows, place_order
 from .test_workflow import start, worker
