@@ -35,11 +35,26 @@ from activities.types import (
     PublishResult,
 )
 from core import correlation
+from core.envelope import EventEnvelope
+from core.events import InvalidEvent
+from core.registry import event_type as registered
 from usecases.orders import Orders
 from usecases.outbox import Outbox
 
 INVALID_INPUT = "InvalidInput"  # the ApplicationError type of a poison input
 BROKER_DOWN = "BrokerDown"  # RabbitMQ still away after the gate's wait: retried soon
+
+
+def _publishable(event_type: str) -> None:
+    """An event type the registry publishes; a non-retryable failure otherwise."""
+    try:
+        kind = registered(event_type)
+    except InvalidEvent as exc:
+        raise ApplicationError(str(exc), type=INVALID_INPUT, non_retryable=True) from exc
+    if not kind.published:
+        raise ApplicationError(
+            f"{event_type} events are never published", type=INVALID_INPUT, non_retryable=True
+        )
 
 
 def _uuid(value: str, name: str) -> UUID:
@@ -54,9 +69,7 @@ def _uuid(value: str, name: str) -> UUID:
 class EventPublisher(Protocol):
     """Puts one event on the broker; returns only once the broker confirmed it."""
 
-    async def publish(
-        self, event_type: str, body: bytes, event_id: str, correlation_id: str | None = None
-    ) -> None: ...
+    async def publish(self, event: EventEnvelope) -> None: ...
 
 
 class ProcessingProbe(Protocol):
@@ -88,15 +101,17 @@ class OrderActivities:
         self._gate = gate
 
     @activity.defn(name=ACTIVITY_PUBLISH_EVENT)
-    async def publish_event(self, event: PublishInput) -> PublishResult:
+    async def publish_event(self, publish: PublishInput) -> PublishResult:
+        event = publish.event
         correlation.correlation_id.set(event.correlation_id or correlation.NONE)
-        _uuid(event.order_id, "order_id")
+        _uuid(event.aggregate_id, "order_id")
         event_id = _uuid(event.event_id, "event_id")
+        _publishable(event.event_type)
         info = activity.info()
         attempt = info.attempt
         activity.logger.debug(
             "publishing order_id=%s event_id=%s event_type=%s attempt=%d",
-            event.order_id,
+            event.aggregate_id,
             event.event_id,
             event.event_type,
             attempt,
@@ -105,26 +120,24 @@ class OrderActivities:
             raise ApplicationError(
                 "RabbitMQ is unreachable", type=BROKER_DOWN, next_retry_delay=RETRY_AFTER
             )
-        await self._publisher.publish(
-            event.event_type, event.body.encode(), event.event_id, event.correlation_id or None
-        )
+        await self._publisher.publish(event)
         published_at = await self._outbox.record_published(event_id)
         if published_at is None:
             activity.logger.warning(
                 "published event has no outbox row order_id=%s event_id=%s",
-                event.order_id,
+                event.aggregate_id,
                 event.event_id,
             )
             published_at = datetime.now(UTC)
         activity.logger.info(
             "event published order_id=%s event_id=%s event_type=%s attempt=%d%s",
-            event.order_id,
+            event.aggregate_id,
             event.event_id,
             event.event_type,
             attempt,
-            f" reason={event.reason}" if event.reason else "",
+            f" reason={publish.reason}" if publish.reason else "",
         )
-        return PublishResult(published_at, event.event_id, event.event_type, event.reason)
+        return PublishResult(published_at, event.event_id, event.event_type, publish.reason)
 
     @activity.defn(name=ACTIVITY_EXPIRE_ORDER)
     async def expire_order(self, order: ExpireInput) -> ExpireResult:

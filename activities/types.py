@@ -9,14 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from core.envelope import EventEnvelope
+
 
 @dataclass(frozen=True)
 class PublishInput:
-    order_id: str
-    event_id: str
-    event_type: str  # also the routing key
-    body: str
-    correlation_id: str = ""  # becomes the message's AMQP correlation_id
+    event: EventEnvelope  # its payload is the message body; the rest its AMQP properties
     reason: str = ""  # why it is published again, when it is (the timeline shows it)
 
 

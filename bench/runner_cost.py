@@ -39,10 +39,12 @@ from temporalio.worker import WorkflowRunner
 from temporalio.worker._workflow_instance import WorkflowInstanceDetails
 from temporalio.worker.workflow_sandbox._runner import _fake_info
 
+from core.envelope import EventEnvelope
+from core.events import NEW_ORDER, ORDER_PROCESSED
 from workflows.names import SIGNAL_PROCESSED, WORKFLOW_NAME
 from workflows.order import OrderWorkflow
 from workflows.sandbox import workflow_runner
-from workflows.types import OrderWorkflowInput, Processed
+from workflows.types import OrderWorkflowInput
 
 RUNNERS = {"sandboxed": True, "unsandboxed": False}
 CONVERTER = temporalio.converter.DataConverter.default
@@ -109,8 +111,9 @@ class Costs:
 def _round(runner: WorkflowRunner, runs: int, first: int, executor: ThreadPoolExecutor) -> Costs:
     """`runs` runs; CPU milliseconds per run of each step."""
     now = datetime.now(UTC)
-    order = _payload(OrderWorkflowInput("o", 1, "e", "{}", now, 86400.0))
-    processed = _payload(Processed("p", now))
+    new_order = EventEnvelope("e", NEW_ORDER, "o", now, "{}")
+    order = _payload(OrderWorkflowInput(new_order, 1, 86400.0))
+    processed = _payload(EventEnvelope("p", ORDER_PROCESSED, "o", now, "{}"))
     costs = Costs()
     for run in range(first, first + runs):
         t0 = time.process_time()

@@ -1,8 +1,11 @@
-"""Event shapes and their one codec each.
+"""Event payloads and their one codec each.
 
 `new_order` is the contract's message on RabbitMQ; `order_status_changed` follows each
 status change; `order_processed` is written by the Celery task and tells the order's
-workflow that processing happened. Every writer and reader uses these functions.
+workflow that processing happened. A payload class holds what happened; the event's id
+and its order's are the envelope's (core.envelope), written beside the payload's fields
+in the event's JSON (`encode_event`), as the contract's message has them. Every writer
+and reader uses these functions; core.registry says where each type goes.
 """
 
 from __future__ import annotations
@@ -11,11 +14,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 from uuid import UUID
 
 import orjson
 
+# The codec's error and its JSON reader, as its users import them (the fields' home).
+from core.event_fields import InvalidEvent as InvalidEvent
+from core.event_fields import (
+    expect_type,
+    int_field,
+    list_field,
+    timestamp_field,
+    uuid_field,
+)
+from core.event_fields import json_object as json_object
 from core.lifecycle import OrderStatus
 from core.money import quantize, to_json_number
 from core.order import Order, OrderItem
@@ -25,30 +38,26 @@ STATUS_CHANGED: Final = "order_status_changed"
 ORDER_PROCESSED: Final = "order_processed"
 
 
-class InvalidEvent(ValueError):
-    """A message that cannot be parsed or does not have the event's shape."""
-
-
 @dataclass(frozen=True, slots=True)
 class NewOrderEvent:
-    event_id: UUID
-    order_id: UUID
+    """The payload of a `new_order` event: the order as it was created."""
+
+    EVENT_TYPE: ClassVar[str] = NEW_ORDER
     user_id: int
     items: tuple[OrderItem, ...]
     total_price: Decimal
     created_at: datetime
 
     @classmethod
-    def for_order(cls, event_id: UUID, order: Order) -> NewOrderEvent:
-        return cls(
-            event_id, order.id, order.user_id, order.items, order.total_price, order.created_at
-        )
+    def for_order(cls, order: Order) -> NewOrderEvent:
+        return cls(order.user_id, order.items, order.total_price, order.created_at)
 
-    def to_dict(self) -> dict[str, Any]:
+    @property
+    def occurred_at(self) -> datetime:
+        return self.created_at
+
+    def fields(self) -> dict[str, Any]:
         return {
-            "event_id": str(self.event_id),
-            "event_type": NEW_ORDER,
-            "order_id": str(self.order_id),
             "user_id": self.user_id,
             "items": [i.to_dict() for i in self.items],
             "total_price": to_json_number(self.total_price),
@@ -58,18 +67,20 @@ class NewOrderEvent:
 
 @dataclass(frozen=True, slots=True)
 class StatusChangedEvent:
-    event_id: UUID
-    order_id: UUID
+    """The payload of an `order_status_changed` event."""
+
+    EVENT_TYPE: ClassVar[str] = STATUS_CHANGED
     user_id: int
     old_status: OrderStatus
     new_status: OrderStatus
     changed_at: datetime
 
-    def to_dict(self) -> dict[str, Any]:
+    @property
+    def occurred_at(self) -> datetime:
+        return self.changed_at
+
+    def fields(self) -> dict[str, Any]:
         return {
-            "event_id": str(self.event_id),
-            "event_type": STATUS_CHANGED,
-            "order_id": str(self.order_id),
             "user_id": self.user_id,
             "old_status": self.old_status.value,
             "new_status": self.new_status.value,
@@ -79,68 +90,36 @@ class StatusChangedEvent:
 
 @dataclass(frozen=True, slots=True)
 class OrderProcessedEvent:
-    event_id: UUID
-    order_id: UUID
+    """The payload of an `order_processed` event."""
+
+    EVENT_TYPE: ClassVar[str] = ORDER_PROCESSED
     processed_at: datetime
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "event_id": str(self.event_id),
-            "event_type": ORDER_PROCESSED,
-            "order_id": str(self.order_id),
-            "processed_at": self.processed_at.isoformat(),
-        }
+    @property
+    def occurred_at(self) -> datetime:
+        return self.processed_at
+
+    def fields(self) -> dict[str, Any]:
+        return {"processed_at": self.processed_at.isoformat()}
 
 
 Event = NewOrderEvent | StatusChangedEvent | OrderProcessedEvent
 
 
-def encode_event(event: Event) -> bytes:
-    return orjson.dumps(event.to_dict())
+def event_dict(event_id: UUID, order_id: UUID, event: Event) -> dict[str, Any]:
+    """An event as its JSON object: its ids and type (the envelope's), then its payload's
+    fields, in the order the contract's message has them."""
+    return {
+        "event_id": str(event_id),
+        "event_type": event.EVENT_TYPE,
+        "order_id": str(order_id),
+        **event.fields(),
+    }
 
 
-def json_object(raw: bytes | str) -> Mapping[str, Any]:
-    """The JSON object `raw` holds; InvalidEvent when it holds none."""
-    try:
-        data = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise InvalidEvent(f"not JSON: {exc}") from exc
-    if not isinstance(data, dict):
-        raise InvalidEvent("not a JSON object")
-    return data
-
-
-def _expect_type(data: Mapping[str, Any], event_type: str) -> None:
-    if data.get("event_type") != event_type:
-        raise InvalidEvent(f"event_type is {data.get('event_type')!r}, not {event_type!r}")
-
-
-def _int(value: Any, name: str) -> int:
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise InvalidEvent(f"{name} is not an integer")
-    return value
-
-
-def _list(value: Any, name: str) -> list[Any]:
-    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-        raise InvalidEvent(f"{name} is not a list of objects")
-    return value
-
-
-def _uuid(value: Any, name: str) -> UUID:
-    # UUID() of a number raises AttributeError, not ValueError: check the type first.
-    if not isinstance(value, str):
-        raise InvalidEvent(f"{name} is not a string")
-    return UUID(value)
-
-
-def _timestamp(value: Any, name: str) -> datetime:
-    if not isinstance(value, str):
-        raise InvalidEvent(f"{name} is not a string")
-    at = datetime.fromisoformat(value)
-    if at.tzinfo is None:
-        raise InvalidEvent(f"{name} has no UTC offset")
-    return at
+def encode_event(event_id: UUID, order_id: UUID, event: Event) -> bytes:
+    """The event's JSON text: the outbox row's payload, RabbitMQ's message body."""
+    return orjson.dumps(event_dict(event_id, order_id, event))
 
 
 def decode_new_order(raw: bytes) -> NewOrderEvent:
@@ -148,16 +127,22 @@ def decode_new_order(raw: bytes) -> NewOrderEvent:
     return parse_new_order(json_object(raw))
 
 
+def _ids(data: Mapping[str, Any]) -> None:
+    """The event's ids are the envelope's; here they are only checked to be UUIDs."""
+    uuid_field(data["event_id"], "event_id")
+    uuid_field(data["order_id"], "order_id")
+
+
 def parse_new_order(data: Mapping[str, Any]) -> NewOrderEvent:
-    _expect_type(data, NEW_ORDER)
+    """The payload of a `new_order` event's JSON object, its ids checked."""
+    expect_type(data, NEW_ORDER)
     try:
+        _ids(data)
         return NewOrderEvent(
-            event_id=_uuid(data["event_id"], "event_id"),
-            order_id=_uuid(data["order_id"], "order_id"),
-            user_id=_int(data["user_id"], "user_id"),
-            items=tuple(OrderItem.from_dict(i) for i in _list(data["items"], "items")),
+            user_id=int_field(data["user_id"], "user_id"),
+            items=tuple(OrderItem.from_dict(i) for i in list_field(data["items"], "items")),
             total_price=quantize(Decimal(str(data["total_price"]))),
-            created_at=_timestamp(data["created_at"], "created_at"),
+            created_at=timestamp_field(data["created_at"], "created_at"),
         )
     except InvalidEvent:
         raise  # already says which field
@@ -166,15 +151,14 @@ def parse_new_order(data: Mapping[str, Any]) -> NewOrderEvent:
 
 
 def parse_status_changed(data: Mapping[str, Any]) -> StatusChangedEvent:
-    _expect_type(data, STATUS_CHANGED)
+    expect_type(data, STATUS_CHANGED)
     try:
+        _ids(data)
         return StatusChangedEvent(
-            event_id=_uuid(data["event_id"], "event_id"),
-            order_id=_uuid(data["order_id"], "order_id"),
-            user_id=_int(data["user_id"], "user_id"),
+            user_id=int_field(data["user_id"], "user_id"),
             old_status=OrderStatus(data["old_status"]),
             new_status=OrderStatus(data["new_status"]),
-            changed_at=_timestamp(data["changed_at"], "changed_at"),
+            changed_at=timestamp_field(data["changed_at"], "changed_at"),
         )
     except InvalidEvent:
         raise  # already says which field
@@ -183,12 +167,11 @@ def parse_status_changed(data: Mapping[str, Any]) -> StatusChangedEvent:
 
 
 def parse_order_processed(data: Mapping[str, Any]) -> OrderProcessedEvent:
-    _expect_type(data, ORDER_PROCESSED)
+    expect_type(data, ORDER_PROCESSED)
     try:
+        _ids(data)
         return OrderProcessedEvent(
-            event_id=_uuid(data["event_id"], "event_id"),
-            order_id=_uuid(data["order_id"], "order_id"),
-            processed_at=_timestamp(data["processed_at"], "processed_at"),
+            processed_at=timestamp_field(data["processed_at"], "processed_at"),
         )
     except InvalidEvent:
         raise  # already says which field

@@ -8,17 +8,17 @@ are held with a growing delay and requeued: none is lost, none spins. No message
 unacked by an exception: one nobody expected is logged with its traceback and the message
 dead-lettered with it as the reason; a DLQ that cannot be reached requeues it after a
 backoff. `run()` can be called again after it failed (the role's supervisor does).
+Reading a message's envelope (its body checked): messaging.envelope; the dead letters:
+messaging.deadletter.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass
 from typing import Final, Protocol
 
-import aio_pika
 from aio_pika.abc import (
     AbstractChannel,
     AbstractIncomingMessage,
@@ -28,24 +28,28 @@ from aio_pika.abc import (
 
 from core import correlation
 from core.backoff import Backoff
-from core.events import InvalidEvent, NewOrderEvent, decode_new_order
+from core.envelope import EventEnvelope
+from core.events import InvalidEvent
+from messaging.deadletter import AMQP_ERRORS as _AMQP_ERRORS
+from messaging.deadletter import DLQ_REASON_HEADER, DeadLetters
+from messaging.envelope import new_order_envelope
 from messaging.metrics import DELIVERIES
 from messaging.topology import Topology, closed_on_failure, declare_topology, open_robust
 
 log = logging.getLogger(__name__)
 
-DLQ_REASON_HEADER: Final = "x-dlq-reason"
+__all__ = ["DLQ_REASON_HEADER", "ConsumerConfig", "EventConsumer", "ProcessingQueue"]
+
 # On shutdown, in-flight hand-offs get this long to finish and ack; the rest are requeued.
 SHUTDOWN_GRACE_SECONDS: Final = 5.0
 # A processing queue that cannot take a task raises one of these (a connection error).
 _HANDOFF_ERRORS = (OSError, TimeoutError)
-_AMQP_ERRORS = (aio_pika.exceptions.AMQPError, OSError, TimeoutError)
 
 
 class ProcessingQueue(Protocol):
     """Takes a new order for processing (`processing.dispatch.CeleryDispatch`)."""
 
-    async def submit(self, event: NewOrderEvent, correlation_id: str | None) -> None:
+    async def submit(self, event: EventEnvelope) -> None:
         """Returns once the task is queued; OSError or TimeoutError when it could not be."""
         ...
 
@@ -65,7 +69,6 @@ class EventConsumer:
         self._processing = processing
         self._topology = config.topology
         self._broker_backoff = Backoff()
-        self._dlq_backoff = Backoff()
         self._connection: AbstractRobustConnection | None = None
         self._channel: AbstractChannel | None = None
         self._queue: AbstractQueue | None = None
@@ -74,6 +77,9 @@ class EventConsumer:
         self._idle = asyncio.Event()
         self._idle.set()
         self._stopping = asyncio.Event()
+        self._dead = DeadLetters(
+            config.topology.dlq, timeout_seconds=config.timeout_seconds, stopping=self._stopping
+        )
         self.ready = asyncio.Event()  # set once consuming
         self.handed_off = 0
 
@@ -156,66 +162,30 @@ class EventConsumer:
     async def _handle(self, message: AbstractIncomingMessage) -> None:
         correlation.correlation_id.set(message.correlation_id or correlation.NONE)
         try:
-            event = decode_new_order(message.body)
+            event = new_order_envelope(message)
         except InvalidEvent as exc:
             await self._reject(message, str(exc))
             return
         try:
-            await self._processing.submit(event, message.correlation_id)
+            await self._processing.submit(event)
         except _HANDOFF_ERRORS as exc:
             delay = self._broker_backoff.next()
             if self._broker_backoff.failures == 1:
                 log.warning(
                     "celery broker unreachable, holding messages order_id=%s error=%r",
-                    event.order_id,
+                    event.aggregate_id,
                     exc,
                 )
-            await self._requeue_after(message, delay)  # no redelivery loop while Redis is down
+            await self._dead.requeue_after(message, delay)  # no redelivery loop while Redis is down
             DELIVERIES.labels("requeued").inc()
             return
         if self._broker_backoff.failures:
-            log.info("celery broker reachable again order_id=%s", event.order_id)
+            log.info("celery broker reachable again order_id=%s", event.aggregate_id)
         self._broker_backoff.reset()
         await message.ack()
         DELIVERIES.labels("acked").inc()
         self.handed_off += 1
 
-    async def _requeue_after(self, message: AbstractIncomingMessage, delay: float) -> None:
-        """Hold the message for `delay` (less when shutting down), then put it back."""
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(delay):
-                await self._stopping.wait()
-        await message.nack(requeue=True)
-
     async def _reject(self, message: AbstractIncomingMessage, reason: str) -> None:
-        """To the DLQ with its reason; if even that fails, back on its queue after a backoff."""
-        try:
-            await self._dead_letter(message, reason)
-            self._dlq_backoff.reset()
-        except _AMQP_ERRORS as error:
-            log.warning("dead-lettering failed message_id=%s error=%r", message.message_id, error)
-            with contextlib.suppress(*_AMQP_ERRORS):  # a lost channel redelivers it anyway
-                await self._requeue_after(message, self._dlq_backoff.next())
-
-    async def _dead_letter(self, message: AbstractIncomingMessage, reason: str) -> None:
-        """Park an unparseable message in the DLQ with its reason, then ack the original."""
         assert self._channel is not None
-        parked = aio_pika.Message(
-            message.body,
-            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-            content_type=message.content_type,
-            message_id=message.message_id,
-            headers={**(message.headers or {}), DLQ_REASON_HEADER: reason[:500]},
-        )
-        async with asyncio.timeout(self._config.timeout_seconds):
-            await self._channel.default_exchange.publish(
-                parked, routing_key=self._topology.dlq, mandatory=True
-            )
-        await message.ack()
-        DELIVERIES.labels("dead_lettered").inc()
-        log.warning(
-            "message dead-lettered queue=%s message_id=%s reason=%s",
-            self._topology.dlq,
-            message.message_id,
-            reason,
-        )
+        await self._dead.reject(self._channel, message, reason)

@@ -27,7 +27,7 @@ from aio_pika.abc import AbstractIncomingMessage
 
 from core import audit
 from core.events import NEW_ORDER
-from messaging.consumer import DLQ_REASON_HEADER
+from messaging.deadletter import DLQ_REASON_HEADER
 from messaging.topology import Topology, declare_topology, open_robust
 
 REPLAYED_HEADER = "x-replayed"  # how many times replays sent the message back, in all

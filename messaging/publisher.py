@@ -8,6 +8,10 @@ import logging
 import aio_pika
 from aio_pika.abc import AbstractExchange, AbstractRobustChannel, AbstractRobustConnection
 
+from core.envelope import EventEnvelope
+from core.events import InvalidEvent
+from core.registry import event_type as registered
+from messaging.envelope import event_message
 from messaging.metrics import PUBLISH_FAILURES, PUBLISHED
 from messaging.topology import Topology, closed_on_failure, declare_topology, open_robust
 
@@ -17,17 +21,8 @@ log = logging.getLogger(__name__)
 PUBLISH_ERRORS = (aio_pika.exceptions.AMQPError, OSError, TimeoutError)
 
 
-def event_message(
-    body: bytes, *, event_id: str, event_type: str, correlation_id: str | None = None
-) -> aio_pika.Message:
-    return aio_pika.Message(
-        body,
-        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-        content_type="application/json",
-        message_id=event_id,
-        type=event_type,
-        correlation_id=correlation_id or None,
-    )
+class UnpublishedEventType(InvalidEvent):
+    """An event whose type the registry never publishes: a bug, not an outage."""
 
 
 class Publisher:
@@ -112,20 +107,21 @@ class Publisher:
                 log.debug("rabbitmq publisher cannot connect yet error=%r", exc)
             await asyncio.sleep(self._reconnect_interval)
 
-    async def publish(
-        self, event_type: str, body: bytes, event_id: str, correlation_id: str | None = None
-    ) -> None:
-        message = event_message(
-            body, event_id=event_id, event_type=event_type, correlation_id=correlation_id
-        )
+    async def publish(self, event: EventEnvelope) -> None:
+        """Publish under its type's routing key (core.registry); InvalidEvent for a type
+        that is never published."""
+        routing_key = registered(event.event_type).routing_key
+        if routing_key is None:
+            raise UnpublishedEventType(f"{event.event_type} events are never published")
+        message = event_message(event)
         try:
             exchange = await self.connect()
             async with asyncio.timeout(self._timeout):
-                await exchange.publish(message, routing_key=event_type, mandatory=True)
+                await exchange.publish(message, routing_key=routing_key, mandatory=True)
         except PUBLISH_ERRORS:
-            PUBLISH_FAILURES.labels(event_type).inc()
+            PUBLISH_FAILURES.labels(event.event_type).inc()
             raise
-        PUBLISHED.labels(event_type).inc()
+        PUBLISHED.labels(event.event_type).inc()
 
     async def ping(self) -> bool:
         """True when connected to RabbitMQ, connecting first if not yet (readiness)."""

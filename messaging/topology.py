@@ -25,6 +25,7 @@ from aio_pika.abc import (
 from aio_pika.connection import make_url
 
 from core.events import NEW_ORDER, STATUS_CHANGED
+from core.registry import EVENT_TYPES
 
 log = logging.getLogger(__name__)
 
@@ -55,13 +56,20 @@ async def declare_topology(channel: AbstractChannel, topology: Topology) -> Abst
         topology.exchange, aio_pika.ExchangeType.TOPIC, durable=True
     )
     new_order = await _declare_queue(channel, topology, topology.new_order_queue)
-    await new_order.bind(exchange, routing_key=NEW_ORDER)
+    await new_order.bind(exchange, routing_key=_key(NEW_ORDER))
     status = await _declare_queue(
         channel, topology, topology.status_queue, {"x-max-length": STATUS_QUEUE_MAX_LENGTH}
     )
-    await status.bind(exchange, routing_key=STATUS_CHANGED)
+    await status.bind(exchange, routing_key=_key(STATUS_CHANGED))
     await _declare_queue(channel, topology, topology.dlq)
     return exchange
+
+
+def _key(event_type: str) -> str:
+    """The routing key the registry publishes the type with."""
+    key = EVENT_TYPES[event_type].routing_key
+    assert key is not None, f"{event_type} is never published"
+    return key
 
 
 async def _declare_queue(

@@ -9,7 +9,7 @@ from typing import Final
 from celery import Celery
 from kombu.exceptions import OperationalError as KombuOperationalError
 
-from core.events import NewOrderEvent
+from core.envelope import EventEnvelope
 from processing.names import PROCESS_ORDER
 
 log = logging.getLogger(__name__)
@@ -29,15 +29,16 @@ class CeleryDispatch:
         self._celery = celery
         self._timeout = timeout_seconds
 
-    async def submit(self, event: NewOrderEvent, correlation_id: str | None) -> None:
-        """Queue `process_order` (task id = event id); ConnectionError when Redis refuses."""
+    async def submit(self, event: EventEnvelope) -> None:
+        """Queue `process_order` with the order id (the contract's) and the event's envelope
+        (task id = event id); ConnectionError when Redis refuses."""
 
         def send() -> None:
             self._celery.send_task(
                 PROCESS_ORDER,
-                args=[str(event.order_id)],
-                kwargs={"correlation_id": correlation_id} if correlation_id else None,
-                task_id=str(event.event_id),
+                args=[event.aggregate_id],
+                kwargs={"event": event.to_dict()},
+                task_id=event.event_id,
                 retry=True,
                 retry_policy=SEND_RETRY_POLICY,
             )
@@ -47,4 +48,6 @@ class CeleryDispatch:
                 await asyncio.to_thread(send)  # kombu is synchronous
         except KombuOperationalError as exc:
             raise ConnectionError(f"celery broker: {exc}") from exc
-        log.info("order handed to celery order_id=%s event_id=%s", event.order_id, event.event_id)
+        log.info(
+            "order handed to celery order_id=%s event_id=%s", event.aggregate_id, event.event_id
+        )

@@ -9,6 +9,7 @@ by the workflow's republish.
 from __future__ import annotations
 
 import weakref
+from typing import Any
 
 import psycopg
 from celery import Celery, Task
@@ -53,8 +54,15 @@ def register_tasks(
         retry_jitter=True,
     )
     def process_order(
-        task: Task[[str, str | None], bool], order_id: str, correlation_id: str | None = None
+        task: Task[[str, str | None, dict[str, Any] | None], bool],
+        order_id: str,
+        correlation_id: str | None = None,
+        event: dict[str, Any] | None = None,
     ) -> bool:
+        # `event`: the envelope (core.envelope) the consumer sends; `correlation_id`: what
+        # a task queued before it did carried instead.
+        if event is not None:
+            correlation_id = str(event.get("correlation_id") or "") or None
         correlation.correlation_id.set(correlation_id or correlation.NONE)
         result = process(
             connection,

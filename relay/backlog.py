@@ -9,7 +9,7 @@ import logging
 import asyncpg
 
 from relay.metrics import OLDEST, ROWS
-from store import outbox
+from store import outbox_backlog
 from store.db import FAILURES as DB_FAILURES
 
 log = logging.getLogger(__name__)
@@ -20,8 +20,8 @@ class BacklogMonitor:
         self._pool = pool
         self._interval = interval_seconds
 
-    async def sample(self) -> outbox.Backlog:
-        backlog = await outbox.backlog(self._pool)
+    async def sample(self) -> outbox_backlog.Backlog:
+        backlog = await outbox_backlog.backlog(self._pool)
         ROWS.labels("unrelayed").set(backlog.unrelayed)
         ROWS.labels("unpublished").set(backlog.unpublished)
         ROWS.labels("parked").set(backlog.parked)

@@ -23,10 +23,10 @@ from uuid import UUID
 
 import asyncpg
 
-from store import outbox
+from store import outbox_marks
 from store.db import BUSY, UNAVAILABLE, Executor
 from store.db import FAILURES as DB_FAILURES
-from store.outbox import Failure, Parking
+from store.outbox_marks import Failure, Parking
 
 log = logging.getLogger(__name__)
 
@@ -142,9 +142,9 @@ def _writes(marks: list[Mark]) -> list[Write]:
     parkings = [m.outcome for m in marks if isinstance(m.outcome, Parking)]
     writes: list[Write] = []
     if relayed:
-        writes.append(lambda conn: outbox.mark_relayed(conn, ids=relayed))
+        writes.append(lambda conn: outbox_marks.mark_relayed(conn, ids=relayed))
     if failures:
-        writes.append(lambda conn: outbox.mark_failed(conn, failures=failures))
+        writes.append(lambda conn: outbox_marks.mark_failed(conn, failures=failures))
     if parkings:
-        writes.append(lambda conn: outbox.park(conn, parkings=parkings))
+        writes.append(lambda conn: outbox_marks.park(conn, parkings=parkings))
     return writes

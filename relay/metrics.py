@@ -18,3 +18,13 @@ HANDOFF_SECONDS = Histogram(
     "How long handing one outbox row to Temporal took (successful hand-offs)",
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
+
+
+def observe(window: int, latencies: list[float], failed: int, parked: int) -> None:
+    """A batch's outcomes: the window it left, each hand-off's latency, the counts."""
+    WINDOW.set(window)
+    for seconds in latencies:
+        HANDOFF_SECONDS.observe(seconds)
+    HANDOFFS.labels("relayed").inc(len(latencies))
+    HANDOFFS.labels("failed").inc(failed)
+    HANDOFFS.labels("parked").inc(parked)

@@ -14,7 +14,7 @@ from datetime import timedelta
 
 import asyncpg
 
-from store import outbox
+from store import outbox_backlog
 from store.db import FAILURES as DB_FAILURES
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ class OutboxRetention:
         if now < self._next:
             return 0
         try:
-            deleted = await outbox.delete_expired(
+            deleted = await outbox_backlog.delete_expired(
                 self._pool, older_than=self._keep, limit=self._batch_size
             )
         except DB_FAILURES as exc:

@@ -85,7 +85,7 @@ class TracedHandoff:
         return self.handoff.errors
 
     async def hand_over(self, row: OutboxRow) -> None:
-        token = otel_context.attach(context_from(row.traceparent))
+        token = otel_context.attach(context_from(row.envelope.traceparent))
         try:
             await self.handoff.hand_over(row)
         finally:

@@ -82,6 +82,7 @@ async def insert_order(
     conn: Executor,
     *,
     order: Order,
+    event_id: UUID,
     event: NewOrderEvent,
     correlation_id: str | None = None,
     traceparent: str | None = None,
@@ -97,8 +98,8 @@ async def insert_order(
         order.total_price,
         order.status.value,
         order.created_at,
-        event.event_id,
-        encode_event(event).decode(),
+        event_id,
+        encode_event(event_id, order.id, event).decode(),
         correlation_id,
         traceparent,
         max_pending,
@@ -126,6 +127,8 @@ async def lock_order(conn: Executor, *, order_id: UUID) -> Order | None:
 async def set_status(
     conn: Executor,
     *,
+    order_id: UUID,
+    event_id: UUID,
     event: StatusChangedEvent,
     correlation_id: str | None = None,
     traceparent: str | None = None,
@@ -133,12 +136,12 @@ async def set_status(
     """Apply `event` if the order still has `event.old_status`; None when it has not."""
     row = await conn.fetchrow(
         _SET_STATUS_WITH_EVENT,
-        event.order_id,
+        order_id,
         event.old_status.value,
         event.new_status.value,
         event.changed_at,
-        event.event_id,
-        encode_event(event).decode(),
+        event_id,
+        encode_event(event_id, order_id, event).decode(),
         correlation_id,
         traceparent,
     )

@@ -1,17 +1,17 @@
-"""SQL for the outbox: the relay's claims (leases), the marks left by relay and publisher,
-parking and re-driving, and the retention's deletes. The one INSERT every writer embeds is in
-`store.outbox_insert`."""
+"""SQL for the outbox, by purpose. Here: the relay's claims (leases) and giving them back.
+The marks the relay and the publisher leave: `store.outbox_marks`; parked rows and what an
+operator does with them: `store.outbox_parked`; what waits, and the retention's deletes:
+`store.outbox_backlog`. The one INSERT every writer embeds: `store.outbox_insert`."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from uuid import UUID
 
 import asyncpg
 
-from core.events import NEW_ORDER, ORDER_PROCESSED
+from core.envelope import EventEnvelope
 from store.db import Connection, Executor
 
 # Rows not yet handed to Temporal, nor parked, nor leased by a relay (a lease that ran out
@@ -31,168 +31,70 @@ ORDER BY seq
 LIMIT $1
 FOR UPDATE SKIP LOCKED
 """
+
 _LEASED = """RETURNING outbox.id, aggregate_id, event_type, payload::text AS payload, attempts,
-          correlation_id, traceparent"""
+          created_at, correlation_id, traceparent"""
+
 _CLAIM = f"""
 WITH claimable AS ({_CLAIMABLE})
 UPDATE outbox SET leased_until = now() + make_interval(secs => $2), lease_owner = $3
 FROM claimable WHERE outbox.id = claimable.id
 {_LEASED}
 """
+
 # The same claim a row at a time, for when PostgreSQL refuses to update one of them.
 _LEASE_ONE = f"""
 UPDATE outbox SET leased_until = now() + make_interval(secs => $2), lease_owner = $3
 WHERE id = $1
 {_LEASED}
 """
+
 # Each claim is planned for the outbox as it is now. A cached generic plan, made while the
 # table was small (a fresh deployment, or after a lull), may check each candidate's order
 # by scanning every waiting row: a claim then costs (rows claimed) x (rows waiting), and
 # nothing replaces that plan until an ANALYZE (tests/integration/store/test_outbox_claim.py).
 # Planning costs a fraction of a millisecond, once per batch.
 _PLAN_CLAIMS_AFRESH = "SET LOCAL plan_cache_mode = force_custom_plan"
-# Relayed is a fact whoever's lease the row is under: the first mark's time stays.
-_MARK_RELAYED = """
-UPDATE outbox SET relayed_at = coalesce(relayed_at, now()), leased_until = NULL,
-    lease_owner = NULL
-WHERE id = ANY($1::uuid[])
-"""
-# Each row its own error and delay (computed by the caller from core.backoff); only while
-# the failing claim still holds the row (a claim whose lease ran out was taken over).
-_MARK_FAILED = """
-UPDATE outbox SET attempts = attempts + 1, last_error = f.error,
-    next_attempt_at = now() + make_interval(secs => f.delay), leased_until = NULL,
-    lease_owner = NULL
-FROM unnest($1::uuid[], $2::text[], $3::float8[], $4::uuid[]) AS f(id, error, delay, lease)
-WHERE outbox.id = f.id AND outbox.lease_owner = f.lease AND outbox.relayed_at IS NULL
-"""
+
 # A stopping relay gives its rows back at once, instead of after the lease.
 _RELEASE = """
 UPDATE outbox SET leased_until = NULL, lease_owner = NULL
 FROM unnest($1::uuid[], $2::uuid[]) AS l(id, lease)
 WHERE outbox.id = l.id AND outbox.lease_owner = l.lease
 """
-# What waits: rows not yet handed to Temporal, and rows handed over but not yet confirmed
-# by RabbitMQ (order_processed rows are never published: they only signal the workflow).
-_BACKLOG = """
-SELECT
-    count(*) FILTER (WHERE relayed_at IS NULL AND parked_at IS NULL) AS unrelayed,
-    count(*) FILTER (WHERE published_at IS NULL AND event_type <> 'order_processed'
-                       AND parked_at IS NULL) AS unpublished,
-    count(*) FILTER (WHERE parked_at IS NOT NULL) AS parked,
-    coalesce(extract(epoch FROM now() - min(created_at)
-                     FILTER (WHERE relayed_at IS NULL AND parked_at IS NULL)), 0)
-        AS oldest_unrelayed_seconds
-FROM outbox
-WHERE relayed_at IS NULL
-   OR (published_at IS NULL AND event_type <> 'order_processed')
-"""
-_PARK = """
-UPDATE outbox SET attempts = attempts + 1, last_error = p.reason, parked_reason = p.reason,
-    parked_at = now(), leased_until = NULL, lease_owner = NULL
-FROM unnest($1::uuid[], $2::text[], $3::uuid[]) AS p(id, reason, lease)
-WHERE outbox.id = p.id AND outbox.lease_owner = p.lease AND outbox.relayed_at IS NULL
-"""
-# Parked rows back to the relay's work list, as if new (the last error is kept).
-_REDRIVE = """
-UPDATE outbox SET parked_at = NULL, parked_reason = NULL, attempts = 0, next_attempt_at = now()
-WHERE parked_at IS NOT NULL
-  AND ($1::uuid IS NULL OR aggregate_id = $1) AND ($2::uuid[] IS NULL OR id = ANY($2))
-RETURNING id
-"""
-# Parked rows thrown away for good (an operator's `orders outbox discard`): only parked
-# ones, never a row waiting or leased. The order's later rows are then claimable.
-_DISCARD = """
-DELETE FROM outbox
-WHERE parked_at IS NOT NULL
-  AND ($1::uuid IS NULL OR aggregate_id = $1) AND ($2::uuid[] IS NULL OR id = ANY($2))
-RETURNING id, aggregate_id, event_type, attempts, parked_at, parked_reason
-"""
-_PARKED = """
-SELECT id, aggregate_id, event_type, attempts, parked_at, parked_reason FROM outbox
-WHERE parked_at IS NOT NULL ORDER BY parked_at LIMIT $1
-"""
-_COUNT_PARKED = "SELECT count(*) FROM outbox WHERE parked_at IS NOT NULL"
-_MARK_PUBLISHED = """
-UPDATE outbox SET published_at = coalesce(published_at, now()) WHERE id = $1
-RETURNING published_at
-"""
-# Whether the order's `new_order` row was handed over (or deleted after the retention).
-_HANDED_OVER = f"""
-SELECT NOT EXISTS (
-    SELECT 1 FROM outbox
-    WHERE aggregate_id = $1 AND event_type = '{NEW_ORDER}' AND relayed_at IS NULL)
-"""
-# Done with: relayed, and published (an `order_processed` event is only ever relayed, as
-# a signal), both longer ago than the retention. Never a row still waiting or parked.
-_DELETE_EXPIRED = f"""
-DELETE FROM outbox WHERE id IN (
-    SELECT id FROM outbox
-    WHERE relayed_at < now() - $1::interval AND parked_at IS NULL
-      AND (published_at < now() - $1::interval OR event_type = '{ORDER_PROCESSED}')
-    LIMIT $2
-    FOR UPDATE SKIP LOCKED)
-"""
 
 
 @dataclass(frozen=True, slots=True)
 class OutboxRow:
-    id: UUID
-    aggregate_id: UUID  # the order's id
-    event_type: str
-    payload: str  # the event's JSON text, as stored
+    """A claimed row: its event, as every later hop carries it, and its relay attempts."""
+
+    envelope: EventEnvelope
     attempts: int
-    correlation_id: str | None = None
-    traceparent: str | None = None  # the writer's trace context (W3C), when traced
 
+    @property
+    def id(self) -> UUID:
+        return UUID(self.envelope.event_id)
 
-@dataclass(frozen=True, slots=True)
-class Backlog:
-    unrelayed: int  # not yet handed to Temporal
-    unpublished: int  # not yet confirmed by RabbitMQ
-    parked: int  # given up on, with a reason: waiting for an operator
-    oldest_unrelayed_seconds: float  # age of the oldest row still waiting for the relay
+    @property
+    def aggregate_id(self) -> UUID:
+        return UUID(self.envelope.aggregate_id)
 
-
-@dataclass(frozen=True, slots=True)
-class Failure:
-    """A row that could not be relayed this time: why, and how long until its next try."""
-
-    id: UUID
-    error: str
-    delay_seconds: float
-    lease: UUID  # the claim that tried it: the mark applies only while that claim holds it
-
-
-@dataclass(frozen=True, slots=True)
-class Parking:
-    """A row the relay stops trying: why."""
-
-    id: UUID
-    reason: str
-    lease: UUID  # the claim that tried it: the mark applies only while that claim holds it
-
-
-@dataclass(frozen=True, slots=True)
-class ParkedRow:
-    id: UUID
-    aggregate_id: UUID
-    event_type: str
-    attempts: int
-    parked_at: datetime
-    reason: str
+    @property
+    def event_type(self) -> str:
+        return self.envelope.event_type
 
 
 def _row(r: asyncpg.Record) -> OutboxRow:
-    return OutboxRow(
-        r["id"],
-        r["aggregate_id"],
-        r["event_type"],
-        r["payload"],
-        r["attempts"],
-        r["correlation_id"],
-        r["traceparent"],
+    envelope = EventEnvelope(
+        event_id=str(r["id"]),
+        event_type=r["event_type"],
+        aggregate_id=str(r["aggregate_id"]),
+        occurred_at=r["created_at"],
+        payload=r["payload"],
+        correlation_id=r["correlation_id"] or "",
+        traceparent=r["traceparent"] or "",
     )
+    return OutboxRow(envelope, r["attempts"])
 
 
 async def claim_batch(
@@ -240,97 +142,7 @@ def refusal(exc: asyncpg.PostgresError) -> bool:
     )
 
 
-async def mark_relayed(conn: Executor, *, ids: Sequence[UUID]) -> None:
-    if ids:
-        await conn.execute(_MARK_RELAYED, list(ids))
-
-
-async def mark_failed(conn: Executor, *, failures: Sequence[Failure]) -> None:
-    if failures:
-        await conn.execute(
-            _MARK_FAILED,
-            [f.id for f in failures],
-            [f.error[:1000] for f in failures],
-            [f.delay_seconds for f in failures],
-            [f.lease for f in failures],
-        )
-
-
-async def park(conn: Executor, *, parkings: Sequence[Parking]) -> None:
-    if parkings:
-        await conn.execute(
-            _PARK,
-            [p.id for p in parkings],
-            [p.reason[:1000] for p in parkings],
-            [p.lease for p in parkings],
-        )
-
-
 async def release(conn: Executor, *, leases: Sequence[tuple[UUID, UUID]]) -> None:
     """Give (row id, lease) pairs back, claimable at once, where that lease still holds."""
     if leases:
         await conn.execute(_RELEASE, [row for row, _ in leases], [lease for _, lease in leases])
-
-
-async def redrive(
-    conn: Executor, *, order_id: UUID | None = None, event_ids: Sequence[UUID] | None = None
-) -> list[UUID]:
-    """Un-park rows (all, an order's, or the given ones); returns their ids."""
-    rows = await conn.fetch(_REDRIVE, order_id, list(event_ids) if event_ids is not None else None)
-    return [r["id"] for r in rows]
-
-
-def _parked_row(r: asyncpg.Record) -> ParkedRow:
-    return ParkedRow(
-        r["id"],
-        r["aggregate_id"],
-        r["event_type"],
-        r["attempts"],
-        r["parked_at"],
-        r["parked_reason"],
-    )
-
-
-async def parked(conn: Executor, *, limit: int = 100) -> list[ParkedRow]:
-    return [_parked_row(r) for r in await conn.fetch(_PARKED, limit)]
-
-
-async def discard(
-    conn: Executor, *, order_id: UUID | None = None, event_ids: Sequence[UUID] | None = None
-) -> list[ParkedRow]:
-    """Delete parked rows (all, an order's, or the given ones); returns what they were."""
-    ids = list(event_ids) if event_ids is not None else None
-    return [_parked_row(r) for r in await conn.fetch(_DISCARD, order_id, ids)]
-
-
-async def count_parked(conn: Executor) -> int:
-    n: int = await conn.fetchval(_COUNT_PARKED)
-    return n
-
-
-async def mark_published(conn: Executor, *, event_id: UUID) -> datetime | None:
-    """Record RabbitMQ's confirm; None when no such row exists."""
-    value = await conn.fetchval(_MARK_PUBLISHED, event_id)
-    return value if isinstance(value, datetime) else None
-
-
-async def backlog(conn: Executor) -> Backlog:
-    row = await conn.fetchrow(_BACKLOG)
-    assert row is not None  # an aggregate always returns one row
-    return Backlog(
-        row["unrelayed"],
-        row["unpublished"],
-        row["parked"],
-        float(row["oldest_unrelayed_seconds"]),
-    )
-
-
-async def handed_over(conn: Executor, *, order_id: UUID) -> bool:
-    """True once the order's `new_order` row was relayed (or deleted after the retention)."""
-    return bool(await conn.fetchval(_HANDED_OVER, order_id))
-
-
-async def delete_expired(conn: Executor, *, older_than: timedelta, limit: int) -> int:
-    """Delete up to `limit` rows done with for longer than `older_than`; how many went."""
-    status = await conn.execute(_DELETE_EXPIRED, older_than, limit)
-    return int(status.split()[-1])

@@ -116,7 +116,7 @@ def record_processed(
     traceparent: str | None = None,
 ) -> bool:
     """True when this call recorded the effect; False when it was recorded before."""
-    event = OrderProcessedEvent(event_id=event_id, order_id=order_id, processed_at=processed_at)
+    event = OrderProcessedEvent(processed_at=processed_at)
     with conn.transaction():
         cur = conn.execute(
             _RECORD,
@@ -124,7 +124,7 @@ def record_processed(
                 "order_id": order_id,
                 "event_id": event_id,
                 "processed_at": processed_at,
-                "payload": encode_event(event).decode(),
+                "payload": encode_event(event_id, order_id, event).decode(),
                 "correlation_id": correlation_id,
                 "traceparent": traceparent,
             },
@@ -147,13 +147,13 @@ def tell_again(
     event_id, processed_at, in_outbox = found
     if in_outbox or not isinstance(event_id, UUID) or not isinstance(processed_at, datetime):
         return False
-    event = OrderProcessedEvent(event_id=event_id, order_id=order_id, processed_at=processed_at)
+    event = OrderProcessedEvent(processed_at=processed_at)
     cur = conn.execute(
         _TELL_AGAIN,
         {
             "event_id": event_id,
             "order_id": order_id,
-            "payload": encode_event(event).decode(),
+            "payload": encode_event(event_id, order_id, event).decode(),
             "correlation_id": correlation_id,
             "traceparent": traceparent,
         },

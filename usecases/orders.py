@@ -44,7 +44,7 @@ def new_order(user_id: int, items: tuple[OrderItem, ...]) -> tuple[Order, NewOrd
         created_at=now,
         updated_at=now,
     )
-    return order, NewOrderEvent.for_order(uuid4(), order)
+    return order, NewOrderEvent.for_order(order)
 
 
 async def insert_new(
@@ -52,10 +52,12 @@ async def insert_new(
 ) -> None:
     """Write the order and its event; a user that no longer exists is UserGone (401), one
     with `max_pending` PENDING orders already is TooManyPendingOrders (0: no cap)."""
+    event_id = uuid4()
     try:
         written = await orders.insert_order(
             conn,
             order=order,
+            event_id=event_id,
             event=event,
             correlation_id=correlation.current(),
             traceparent=current_traceparent(),
@@ -70,7 +72,7 @@ async def insert_new(
         order.id,
         order.user_id,
         order.total_price,
-        event.event_id,
+        event_id,
     )
 
 
@@ -152,9 +154,11 @@ class Orders:
                 raise PreconditionFailed(order.version)
             if not check_transition(order.status, new):
                 return view_of(order)
-            event = _status_event(order_id, user_id, order.status, new)
+            event = _status_event(user_id, order.status, new)
             updated = await orders.set_status(
                 conn,
+                order_id=order_id,
+                event_id=uuid4(),
                 event=event,
                 correlation_id=correlation.current(),
                 traceparent=current_traceparent(),
@@ -169,10 +173,12 @@ class Orders:
     @database_guarded
     async def expire(self, *, order_id: UUID, user_id: int) -> Order | None:
         """Cancel an order still PENDING; None when it is no longer PENDING (a PAID wins)."""
-        event = _status_event(order_id, user_id, OrderStatus.PENDING, OrderStatus.CANCELED)
+        event = _status_event(user_id, OrderStatus.PENDING, OrderStatus.CANCELED)
         async with self._connection() as conn:
             updated = await orders.set_status(
                 conn,
+                order_id=order_id,
+                event_id=uuid4(),
                 event=event,
                 correlation_id=correlation.current(),
                 traceparent=current_traceparent(),
@@ -203,12 +209,8 @@ class Orders:
             )
 
 
-def _status_event(
-    order_id: UUID, user_id: int, old: OrderStatus, new: OrderStatus
-) -> StatusChangedEvent:
+def _status_event(user_id: int, old: OrderStatus, new: OrderStatus) -> StatusChangedEvent:
     return StatusChangedEvent(
-        event_id=uuid4(),
-        order_id=order_id,
         user_id=user_id,
         old_status=old,
         new_status=new,

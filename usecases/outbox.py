@@ -13,8 +13,8 @@ from uuid import UUID
 import asyncpg
 
 from core import audit
-from store import outbox
-from store.outbox import ParkedRow
+from store import outbox_backlog, outbox_marks, outbox_parked
+from store.outbox_parked import ParkedRow
 from usecases.guard import database_guarded
 
 log = logging.getLogger(__name__)
@@ -26,29 +26,29 @@ class Outbox:
 
     async def record_published(self, event_id: UUID) -> datetime | None:
         """When RabbitMQ confirmed the event (first confirm wins); None for an unknown id."""
-        return await outbox.mark_published(self._pool, event_id=event_id)
+        return await outbox_marks.mark_published(self._pool, event_id=event_id)
 
-    async def backlog(self) -> outbox.Backlog:
+    async def backlog(self) -> outbox_backlog.Backlog:
         """What waits in the outbox: for the relay, for RabbitMQ; the oldest waiting row's age."""
-        return await outbox.backlog(self._pool)
+        return await outbox_backlog.backlog(self._pool)
 
     @database_guarded
     async def handed_over(self, order_id: UUID) -> bool:
         """True once the order's `new_order` event was handed to Temporal."""
-        return await outbox.handed_over(self._pool, order_id=order_id)
+        return await outbox_backlog.handed_over(self._pool, order_id=order_id)
 
     async def parked_count(self) -> int:
-        return await outbox.count_parked(self._pool)
+        return await outbox_parked.count_parked(self._pool)
 
     async def parked(self, *, limit: int = 100) -> list[ParkedRow]:
         """The parked rows, oldest first, with the reason each was parked."""
-        return await outbox.parked(self._pool, limit=limit)
+        return await outbox_parked.parked(self._pool, limit=limit)
 
     async def redrive(
         self, *, order_id: UUID | None = None, event_ids: Sequence[UUID] | None = None
     ) -> list[UUID]:
         """Give parked rows (all, an order's, or the given ones) back to the relay, as new."""
-        ids = await outbox.redrive(self._pool, order_id=order_id, event_ids=event_ids)
+        ids = await outbox_parked.redrive(self._pool, order_id=order_id, event_ids=event_ids)
         for event_id in ids:
             log.info("outbox row re-driven event_id=%s", event_id)
         return ids
@@ -63,7 +63,7 @@ class Outbox:
     ) -> list[ParkedRow]:
         """Throw away parked rows (all, an order's, or the given ones) for good, each with an
         audit line naming the operator `by` and their `reason`; never a row still waiting."""
-        rows = await outbox.discard(self._pool, order_id=order_id, event_ids=event_ids)
+        rows = await outbox_parked.discard(self._pool, order_id=order_id, event_ids=event_ids)
         for row in rows:
             audit.record(
                 "outbox_discarded",

@@ -6,10 +6,8 @@ deploys"), and it must replay their histories, so it keeps their code here, unch
 with its patches (`PATCH_*`: each history takes the branch it took when recorded). Such a
 run continues as new, as a version-5 run, at its first workflow task on a versioned
 worker, whatever it was doing: the step in flight is done again, idempotently, by the new
-run. So this code runs each inherited run for one task, and goes in version 6 (the runs
-still on it: `orders workflows versions`, "unversioned").
-
-No `from __future__ import annotations`, as in order.py.
+run. So this code runs each inherited run for one task (the runs still on it: `orders
+workflows versions`, "unversioned"). No `from __future__ import annotations`, as order.py.
 """
 
 import asyncio
@@ -19,14 +17,14 @@ from typing import Any
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 
-from workflows.lifecycle import continue_as_new  # workflow code: sandboxed
+from workflows.handover import continue_as_new  # workflow code: sandboxed
 from workflows.steps import poison
 
 with workflow.unsafe.imports_passed_through():
     from activities.order import OrderActivities
     from activities.types import ExpireInput, PublishInput, PublishResult
     from core.backoff import BackoffPolicy
-    from core.events import NEW_ORDER, STATUS_CHANGED
+    from core.envelope import EventEnvelope
     from core.lifecycle import OrderStatus
     from core.timeline import TimelineKind
     from workflows.log import WorkflowLog
@@ -44,7 +42,7 @@ with workflow.unsafe.imports_passed_through():
         RETRY_FOREVER,
     )
     from workflows.state import RunState
-    from workflows.types import LifecycleView, OrderWorkflowInput
+    from workflows.types import LifecycleView
 
 
 def inherited_by_versioned_worker() -> bool:
@@ -59,7 +57,7 @@ def plan_checks(state: RunState) -> None:
     """The version-5 run this one continues as starts a fresh round of processing checks
     if `new_order` went out and no `processed` came (v1-v4 counted their republishes in a
     local variable, not in the state)."""
-    if state.order.event_id in state.published and not state.processed:
+    if state.event.event_id in state.published and not state.processed:
         state.processing_due = workflow.now() + timedelta(seconds=state.waits.delay(0))
 
 
@@ -70,10 +68,10 @@ class LegacyRun:
 
     async def run(self) -> LifecycleView:
         state = self._state
-        order = state.order
-        duties = [self._publish_all(order), self._watch_payment(order)]
+        order_id = state.order_id
+        duties = [self._publish_all(), self._watch_payment()]
         if workflow.patched(PATCH_RECONCILE):
-            duties.append(self._reconcile_processing(order))
+            duties.append(self._reconcile_processing())
         # Created after the duties, so their commands keep the order v1-v4 recorded.
         done = asyncio.gather(*duties)
         leave = asyncio.ensure_future(workflow.wait_condition(inherited_by_versioned_worker))
@@ -83,7 +81,7 @@ class LegacyRun:
             if not done.done():
                 self._log.info(
                     "order workflow of version 1-4 continues on this version order_id=%s",
-                    order.order_id,
+                    order_id,
                 )
                 plan_checks(state)
                 continue_as_new(state)
@@ -94,64 +92,42 @@ class LegacyRun:
             if reason is None or not workflow.patched(PATCH_PARK):
                 raise
             state.note(TimelineKind.PARKED, workflow.now(), reason)
-            self._log.error("order parked order_id=%s reason=%s", order.order_id, reason)
+            self._log.error("order parked order_id=%s reason=%s", order_id, reason)
             raise ApplicationError(f"order parked: {reason}", non_retryable=True) from exc
         self._log.info(
             "order workflow complete order_id=%s status=%s processed=%s",
-            order.order_id,
+            order_id,
             state.status,
             state.processed,
         )
         return state.view()
 
-    async def _publish_all(self, order: OrderWorkflowInput) -> None:
+    async def _publish_all(self) -> None:
         state = self._state
-        await self._publish(
-            order.event_id,
-            NEW_ORDER,
-            order.event_json,
-            order.correlation_id,
-            local_first=workflow.patched(PATCH_LOCAL_PUBLISH),
-        )
+        await self._publish(state.event, local_first=workflow.patched(PATCH_LOCAL_PUBLISH))
         while True:
             await workflow.wait_condition(lambda: bool(state.pending) or state.over())
             if not state.pending:
                 return
-            change = state.pending[0]
-            await self._publish(
-                change.event_id,
-                STATUS_CHANGED,
-                change.event_json,
-                change.correlation_id,
-                local_first=workflow.patched(PATCH_LOCAL_STATUS),
-            )
+            await self._publish(state.pending[0], local_first=workflow.patched(PATCH_LOCAL_STATUS))
             state.pending.pop(0)
 
     async def _publish(
-        self,
-        event_id: str,
-        event_type: str,
-        body: str,
-        correlation_id: str,
-        reason: str = "",
-        *,
-        local_first: bool = False,
+        self, event: EventEnvelope, reason: str = "", *, local_first: bool = False
     ) -> None:
-        event = PublishInput(
-            self._state.order.order_id, event_id, event_type, body, correlation_id, reason
-        )
+        publish = PublishInput(event, reason)
         result = None
         if local_first:
-            result = await self._publish_locally(event)
+            result = await self._publish_locally(publish)
         if result is None:
             result = await workflow.execute_activity_method(
                 OrderActivities.publish_event,
-                event,
+                publish,
                 start_to_close_timeout=ACTIVITY_TIMEOUT,
                 retry_policy=RETRY_FOREVER,
             )
-        detail = f"{event_type} {event_id}" + (f" ({reason})" if reason else "")
-        self._state.note_published(event_id, result.published_at, detail)
+        detail = f"{event.event_type} {event.event_id}" + (f" ({reason})" if reason else "")
+        self._state.note_published(event.event_id, result.published_at, detail)
 
     async def _publish_locally(self, event: PublishInput) -> PublishResult | None:
         try:
@@ -164,17 +140,19 @@ class LegacyRun:
         except FailureError as exc:
             self._log.warning(
                 "local publish failed, retrying as an activity order_id=%s event_id=%s error=%s",
-                event.order_id,
-                event.event_id,
+                event.event.aggregate_id,
+                event.event.event_id,
                 exc,
             )
             return None
 
-    async def _reconcile_processing(self, order: OrderWorkflowInput) -> None:
+    async def _reconcile_processing(self) -> None:
         state = self._state
-        timeout = order.processing_timeout_seconds
+        timeout = state.order.processing_timeout_seconds
         waits = BackoffPolicy(initial=timeout, maximum=max(timeout, MAX_PROCESSING_WAIT_SECONDS))
-        await workflow.wait_condition(lambda: order.event_id in state.published or state.over())
+        await workflow.wait_condition(
+            lambda: state.event.event_id in state.published or state.over()
+        )
         republished = 0
         while True:
             try:
@@ -189,15 +167,13 @@ class LegacyRun:
                 "order not processed %.0f s after publishing, publishing new_order again"
                 " order_id=%s republished=%d",
                 waited,
-                order.order_id,
+                state.order_id,
                 republished,
             )
             reason = f"not processed after {waited:.0f} s, republish {republished}"
-            await self._publish(
-                order.event_id, NEW_ORDER, order.event_json, order.correlation_id, reason
-            )
+            await self._publish(state.event, reason)
 
-    async def _watch_payment(self, order: OrderWorkflowInput) -> None:
+    async def _watch_payment(self) -> None:
         state = self._state
         remaining = (state.payment_deadline - workflow.now()).total_seconds()
         if remaining > 0:
@@ -212,7 +188,7 @@ class LegacyRun:
             return
         result = await workflow.execute_activity_method(
             OrderActivities.expire_order,
-            ExpireInput(order.order_id, order.user_id, order.correlation_id),
+            ExpireInput(state.order_id, state.order.user_id, state.correlation_id),
             start_to_close_timeout=ACTIVITY_TIMEOUT,
             retry_policy=RETRY_FOREVER,
         )
@@ -220,5 +196,5 @@ class LegacyRun:
         if result.canceled:
             state.note(TimelineKind.EXPIRED, workflow.now())
         self._log.info(
-            "payment timeout reached order_id=%s canceled=%s", order.order_id, result.canceled
+            "payment timeout reached order_id=%s canceled=%s", state.order_id, result.canceled
         )

@@ -1,61 +1,41 @@
-"""An order's life, from version 5 on: what OrderWorkflow.run does for a run it began.
-
-Three things go on at once. The publisher puts `new_order` on RabbitMQ, then each status
-event in the order it arrived. The run's loop keeps ONE timer, for the nearest deadline
-(the next processing check, the payment timeout), and starts the step that falls due:
+"""An order's life from version 5 on, for a run it began. The publisher (workflows.publishing)
+puts `new_order` on RabbitMQ, then each status event in the order it arrived; meanwhile the
+run's loop keeps ONE timer (workflows.alarm), for the nearest deadline, and starts the step
+that falls due:
 - a processing check: no `processed` came in time, so ask PostgreSQL (and the queues):
   processed after all, it completes that step; still waiting in a backlog, it waits
   again; neither, it publishes `new_order` again (same event id: the effect happens
   once); after PROCESSING_CHECKS of them the order is stuck, and waits for `processed`
   or an operator's `retry_processing` signal, with no timer (bounded history);
-- the payment timeout: an order still PENDING is canceled (a conditional update).
-And between two of them, when a newer version became current (or the history grew long),
-the run continues as new, on that version, with everything it knows.
-
-No `from __future__ import annotations`, as in order.py.
+- the payment timeout: an order still PENDING is canceled (a conditional update);
+between two of them, a newer current version (or a long history) makes the run continue
+as new (workflows.handover). No `from __future__ import annotations`, as in order.py.
 """
 
 import asyncio
-import contextlib
-import dataclasses
 from collections.abc import Coroutine
 from datetime import datetime
 from typing import Any
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
-from temporalio.workflow import ContinueAsNewVersioningBehavior
 
-from workflows.steps import poison, run_step  # workflow code: sandboxed
+# Workflow code: sandboxed.
+from workflows.alarm import Alarm
+from workflows.handover import continue_as_new, upsert_phase
+from workflows.publishing import Publishing
+from workflows.steps import poison, run_step
 
 with workflow.unsafe.imports_passed_through():
     from activities.order import OrderActivities
-    from activities.types import CheckInput, ExpireInput, PublishInput
-    from core.events import NEW_ORDER, STATUS_CHANGED
+    from activities.types import CheckInput, ExpireInput
     from core.lifecycle import OrderStatus
     from core.timeline import TimelineKind
     from workflows.log import WorkflowLog
-    from workflows.names import ORDER_PHASE, ORDER_REPUBLISHES, OrderPhase
+    from workflows.names import OrderPhase
     from workflows.policies import HISTORY_LIMIT
     from workflows.state import RunState
     from workflows.types import REVISION, LifecycleView
-
-
-def continue_as_new(state: RunState) -> None:
-    """Carry on as a new run, on the current version, with everything the state knows and
-    the search attributes as they stand; a step in flight is done again by the new run."""
-    workflow.continue_as_new(
-        dataclasses.replace(state.order, revision=REVISION, state=state.handover()),
-        search_attributes=workflow.info().typed_search_attributes,
-        initial_versioning_behavior=ContinueAsNewVersioningBehavior.AUTO_UPGRADE,
-    )
-
-
-def upsert_phase(state: RunState) -> None:
-    """The OrderPhase and OrderRepublishes search attributes, as the state has them."""
-    workflow.upsert_search_attributes(
-        [ORDER_PHASE.value_set(state.phase), ORDER_REPUBLISHES.value_set(state.republishes)]
-    )
 
 
 class Lifecycle:
@@ -64,21 +44,21 @@ class Lifecycle:
         self._log = log
         self._checking = False
         self._expiring = False
-        self._settled = False  # new_order's first publish attempt is over (or not needed)
         self._running: list[asyncio.Task[None]] = []
-        self._due: datetime | None = None  # the deadline the loop's timer waits for
+        self._publishing = Publishing(state, log)
+        self._alarm = Alarm(keeps_later_timer=state.order.revision >= REVISION)
 
     async def run(self) -> LifecycleView:
         state = self._state
-        publisher = self._start(self._publish_all())
-        await workflow.wait_condition(lambda: self._settled or publisher.done())
+        publisher = self._start(self._publishing.run())
+        await workflow.wait_condition(lambda: self._publishing.settled or publisher.done())
         while True:
             self._reap()
             if publisher.done() and not self._running:
                 break
             if state.retry_requested and state.retry(workflow.now()):
                 # The check it starts now sets the phase.
-                self._log.info("order retries processing order_id=%s", state.order.order_id)
+                self._log.info("order retries processing order_id=%s", state.order_id)
             if self._should_continue_as_new():
                 self._continue_as_new()
             due = self._nearest()
@@ -87,14 +67,10 @@ class Lifecycle:
                 self._start_due(now)
                 continue
             workflow.set_current_details(state.summary())
-            self._due = due
-            with contextlib.suppress(TimeoutError):
-                await workflow.wait_condition(
-                    self._wake, timeout=(due - now) if due is not None else None
-                )
+            await self._alarm.wait(self._nearest, self._wake, now)
         self._log.info(
             "order workflow complete order_id=%s status=%s processed=%s",
-            state.order.order_id,
+            state.order_id,
             state.status,
             state.processed,
         )
@@ -105,12 +81,11 @@ class Lifecycle:
         return min(deadlines, default=None)
 
     def _wake(self) -> bool:
-        """Something the loop must act on: the nearest deadline moved, a step ended or
-        failed, an operator's retry, a newer version."""
+        """Something the loop must act on besides a deadline (the alarm's): a step ended
+        or failed, an operator's retry, a newer version."""
         state = self._state
         return (
-            self._nearest() != self._due
-            or any(task.done() for task in self._running)
+            any(task.done() for task in self._running)
             or (state.retry_requested and not self._checking)
             or (state.over() and not state.pending)
             or self._should_continue_as_new()
@@ -126,7 +101,7 @@ class Lifecycle:
     def _continue_as_new(self) -> None:
         self._log.info(
             "order workflow continues as new order_id=%s history_length=%d",
-            self._state.order.order_id,
+            self._state.order_id,
             workflow.info().get_current_history_length(),
         )
         continue_as_new(self._state)
@@ -163,62 +138,29 @@ class Lifecycle:
         state.note(TimelineKind.PARKED, workflow.now(), reason)
         state.phase = OrderPhase.PARKED
         upsert_phase(state)
-        self._log.error("order parked order_id=%s reason=%s", state.order.order_id, reason)
+        self._log.error("order parked order_id=%s reason=%s", state.order_id, reason)
         raise ApplicationError(f"order parked: {reason}", non_retryable=True) from failure
-
-    async def _publish_all(self) -> None:
-        """`new_order` (unless a run before this one published it), then each status event."""
-        state = self._state
-        order = state.order
-        if order.event_id not in state.published:
-            await self._publish(order.event_id, NEW_ORDER, order.event_json, order.correlation_id)
-            state.schedule_check(workflow.now())
-        self._settled = True
-        while True:
-            await workflow.wait_condition(lambda: bool(state.pending) or state.over())
-            if not state.pending:
-                return
-            change = state.pending[0]
-            await self._publish(
-                change.event_id, STATUS_CHANGED, change.event_json, change.correlation_id
-            )
-            state.pending.pop(0)
-
-    async def _publish(
-        self, event_id: str, event_type: str, body: str, correlation_id: str, reason: str = ""
-    ) -> None:
-        state = self._state
-        order_id = state.order.order_id
-        event = PublishInput(order_id, event_id, event_type, body, correlation_id, reason)
-        result = await run_step(
-            OrderActivities.publish_event, event, self._log, on_local_failure=self._settle
-        )
-        detail = f"{event_type} {event_id}" + (f" ({reason})" if reason else "")
-        state.note_published(event_id, result.published_at, detail)
-
-    def _settle(self) -> None:
-        self._settled = True
 
     async def _check(self) -> None:
         """The processing deadline passed with no `processed`: ask, then act on the answer."""
         state = self._state
-        order = state.order
+        order_id = state.order_id
         try:
             waited = state.waits.delay(state.checks)
-            check = CheckInput(order.order_id, order.correlation_id)
+            check = CheckInput(order_id, state.correlation_id)
             result = await run_step(OrderActivities.check_processing, check, self._log)
             phase = state.phase
             step = state.after_check(result)
             if step is None:
                 if state.phase != phase:
                     upsert_phase(state)
-                self._log.info("order found processed order_id=%s", order.order_id)
+                self._log.info("order found processed order_id=%s", order_id)
                 return
             self._log.warning(
                 "order not processed %.0f s after publishing order_id=%s waiting=%s"
                 " republishes=%d checks=%d",
                 waited,
-                order.order_id,
+                order_id,
                 result.waiting,
                 state.republishes,
                 state.checks,
@@ -226,16 +168,14 @@ class Lifecycle:
             upsert_phase(state)
             if step.republish:
                 reason = f"not processed after {waited:.0f} s, republish {state.republishes}"
-                await self._publish(
-                    order.event_id, NEW_ORDER, order.event_json, order.correlation_id, reason
-                )
+                await self._publishing.publish(state.event, reason)
             if step.stuck:
                 self._log.error(
                     "order stuck: not processed after %d checks, waiting for an operator"
                     " order_id=%s (orders workflows retry %s)",
                     state.checks,
-                    order.order_id,
-                    order.order_id,
+                    order_id,
+                    order_id,
                 )
             else:
                 state.schedule_check(workflow.now())
@@ -246,15 +186,15 @@ class Lifecycle:
         """The payment timeout: cancel the order if it is still PENDING in PostgreSQL (a
         concurrent PAID wins; either way the change comes back as a status signal)."""
         state = self._state
-        order = state.order
+        order_id = state.order_id
         try:
-            expire = ExpireInput(order.order_id, order.user_id, order.correlation_id)
+            expire = ExpireInput(order_id, state.order.user_id, state.correlation_id)
             result = await run_step(OrderActivities.expire_order, expire, self._log)
             state.expiry_done = True
             if result.canceled:
                 state.note(TimelineKind.EXPIRED, workflow.now())
             self._log.info(
-                "payment timeout reached order_id=%s canceled=%s", order.order_id, result.canceled
+                "payment timeout reached order_id=%s canceled=%s", order_id, result.canceled
             )
         finally:
             self._expiring = False

@@ -7,6 +7,9 @@ from typing import Any, Final
 
 from temporalio.common import SearchAttributeKey
 
+from core.events import ORDER_PROCESSED, STATUS_CHANGED
+from core.registry import EVENT_TYPES
+
 WORKFLOW_NAME: Final = "OrderWorkflow"
 WORKFLOW_ID_PREFIX: Final = "order-"
 PUBLISH_WORKFLOW_NAME: Final = "PublishEventWorkflow"
@@ -16,10 +19,11 @@ PUBLISH_WORKFLOW_NAME: Final = "PublishEventWorkflow"
 # workflow does is a new Worker Deployment Version and its runs stay pinned to the code
 # that started them (docs/architecture.md "Versions and deploys"). Bump it with every such
 # change and record its histories (`python -m tests.histories.record`).
-WORKFLOW_VERSION: Final = 5
+WORKFLOW_VERSION: Final = 6
 # The oldest version whose histories this code still replays (tests/histories/v<N>/): the
 # versions before it are retired, their folders deleted (docs/operations.md "Retiring old
-# code"). v5 inherits every run that unversioned workers (v1-v4) started, so it keeps them.
+# code"). v5 inherited every run that unversioned workers (v1-v4) started, and v6 keeps
+# their code and v5's (workflows/legacy.py, the v5 alarm of workflows/alarm.py).
 OLDEST_REPLAYED_VERSION: Final = 1
 
 # Patches of OrderWorkflow's v1-v4 code (`workflow.patched`), kept in workflows/legacy.py
@@ -29,8 +33,9 @@ PATCH_PARK: Final = "park-on-poison-input"  # v2: an input that can never work p
 PATCH_LOCAL_PUBLISH: Final = "local-first-publish"  # v3: new_order first as a local activity
 PATCH_LOCAL_STATUS: Final = "local-status-publish"  # v4: status events first as local ones too
 
-SIGNAL_STATUS_CHANGED: Final = "status_changed"
-SIGNAL_PROCESSED: Final = "processed"
+# The signals events arrive as: their registry rows' (core.registry).
+SIGNAL_STATUS_CHANGED: Final = EVENT_TYPES[STATUS_CHANGED].signal
+SIGNAL_PROCESSED: Final = EVENT_TYPES[ORDER_PROCESSED].signal
 # An operator's: a stuck order checks and republishes again (`orders workflows retry`).
 SIGNAL_RETRY_PROCESSING: Final = "retry_processing"
 # A wake-up with nothing in it: the run checks whether a newer version is current and, if

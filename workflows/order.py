@@ -22,15 +22,22 @@ and `workflow.defn` reads the handlers' type hints, which would be strings to co
 resolve on every run (docs/architecture.md "The workflow sandbox").
 """
 
+from typing import Any
+
 from temporalio import workflow
+
+from workflows.handover import upsert_phase
 
 # Workflow code, run in the sandbox like this module (when it runs in one).
 from workflows.legacy import LegacyRun
-from workflows.lifecycle import Lifecycle, upsert_phase
+from workflows.lifecycle import Lifecycle
 
 # Loaded once, outside the sandbox: deterministic modules, and the payload types must
 # be the real classes (with the real datetime) for the data converter.
 with workflow.unsafe.imports_passed_through():
+    from core.envelope import EventEnvelope
+    from core.events import InvalidEvent
+    from workflows import inputs
     from workflows.log import WorkflowLog
     from workflows.names import (
         ORDER_STATUS,
@@ -43,50 +50,51 @@ with workflow.unsafe.imports_passed_through():
         WORKFLOW_NAME,
     )
     from workflows.state import RunState
-    from workflows.types import (
-        REVISION,
-        LifecycleView,
-        OrderWorkflowInput,
-        Processed,
-        StatusChanged,
-    )
+    from workflows.types import V5_REVISION, LifecycleView, OrderWorkflowInput
 
 
 @workflow.defn(name=WORKFLOW_NAME)
 class OrderWorkflow:
+    # The input and signals are this version's (an envelope), or a JSON object that
+    # versions 1-5 sent (recorded histories, a v5 relay during a deploy): workflows.inputs.
     @workflow.init
-    def __init__(self, order: OrderWorkflowInput) -> None:
-        self._state = RunState(order)
-        self._log = WorkflowLog(order.correlation_id)
+    def __init__(self, order: OrderWorkflowInput | dict[str, Any]) -> None:
+        self._state = RunState(inputs.order_input(order))
+        self._log = WorkflowLog(self._state.correlation_id)
 
     @workflow.run
-    async def run(self, order: OrderWorkflowInput) -> LifecycleView:
-        if begun_by_legacy_code(order):
+    async def run(self, order: OrderWorkflowInput | dict[str, Any]) -> LifecycleView:
+        if begun_by_legacy_code(self._state.order):
             return await LegacyRun(self._state, self._log).run()
         return await Lifecycle(self._state, self._log).run()
 
     @workflow.signal(name=SIGNAL_STATUS_CHANGED)
-    def status_changed(self, change: StatusChanged) -> None:
+    def status_changed(self, event: EventEnvelope | dict[str, Any]) -> None:
+        try:
+            change = inputs.status_change(event, self._state.order_id)
+        except InvalidEvent as exc:  # written by our own code: a bug, logged, not retried
+            self._log.error("status event ignored order_id=%s error=%s", self._state.order_id, exc)
+            return
         if not self._state.take_status_change(change):
             return
         workflow.upsert_search_attributes([ORDER_STATUS.value_set(change.new_status)])
         workflow.set_current_details(self._state.summary())
         self._log.info(
             "order status changed order_id=%s %s->%s",
-            self._state.order.order_id,
+            self._state.order_id,
             change.old_status,
             change.new_status,
         )
 
     @workflow.signal(name=SIGNAL_PROCESSED)
-    def processed(self, done: Processed) -> None:
+    def processed(self, event: EventEnvelope | dict[str, Any]) -> None:
         phase = self._state.phase
-        if not self._state.take_processed_signal(done):
+        if not self._state.take_processed(*inputs.processed(event)):
             return
         if self._state.phase != phase:  # it had been republishing or stuck
             upsert_phase(self._state)
         workflow.set_current_details(self._state.summary())
-        self._log.info("order processed order_id=%s", self._state.order.order_id)
+        self._log.info("order processed order_id=%s", self._state.order_id)
 
     @workflow.signal(name=SIGNAL_RETRY_PROCESSING)
     def retry_processing(self) -> None:
@@ -106,12 +114,15 @@ class OrderWorkflow:
 def begun_by_legacy_code(order: OrderWorkflowInput) -> bool:
     """Whether code of versions 1-4 began this run, so its history replays only through it.
 
-    An input without REVISION comes from their starter. One with it may still have had
+    An input without a revision comes from their starter. One of v5's may still have had
     its first task run by an unversioned v4 worker: a v5 relay started it before v5 was
     current. Then that task recorded v4's first patch marker, which `patched` finds while
     the history replays. On a live first task (nothing recorded yet) this code begins the
-    run itself, so it never asks there, and so records no marker of its own.
+    run itself, so it never asks there, and so records no marker of its own; nor for a
+    run of v6's, which no unversioned worker ever ran.
     """
-    if order.revision < REVISION:
+    if order.revision < V5_REVISION:
         return True
+    if order.revision > V5_REVISION:
+        return False
     return workflow.unsafe.is_replaying() and workflow.patched(PATCH_RECONCILE)

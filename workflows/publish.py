@@ -7,11 +7,14 @@ reaches RabbitMQ, is marked published in the outbox, and its start is idempotent
 No `from __future__ import annotations`, as in order.py.
 """
 
+from typing import Any
+
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.order import OrderActivities
     from activities.types import PublishInput, PublishResult
+    from workflows import inputs
     from workflows.log import WorkflowLog
     from workflows.names import PUBLISH_WORKFLOW_NAME
     from workflows.policies import ACTIVITY_TIMEOUT, RETRY_FOREVER
@@ -20,17 +23,19 @@ with workflow.unsafe.imports_passed_through():
 @workflow.defn(name=PUBLISH_WORKFLOW_NAME)
 class PublishEventWorkflow:
     @workflow.run
-    async def run(self, event: PublishInput) -> PublishResult:
+    async def run(self, publish: PublishInput | dict[str, Any]) -> PublishResult:
+        publish = inputs.publish_input(publish, workflow.now())  # v1-v5's: a JSON object
         result = await workflow.execute_activity_method(
             OrderActivities.publish_event,
-            event,
+            publish,
             start_to_close_timeout=ACTIVITY_TIMEOUT,
             retry_policy=RETRY_FOREVER,
         )
+        event = publish.event
         WorkflowLog(event.correlation_id).info(
             "event published without its order's workflow order_id=%s event_id=%s reason=%s",
-            event.order_id,
+            event.aggregate_id,
             event.event_id,
-            event.reason,
+            publish.reason,
         )
         return result

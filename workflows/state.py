@@ -21,8 +21,7 @@ from workflows.types import (
     LifecycleView,
     OrderState,
     OrderWorkflowInput,
-    Processed,
-    StatusChanged,
+    StatusChange,
 )
 
 
@@ -37,9 +36,13 @@ class CheckStep:
 class RunState:
     def __init__(self, order: OrderWorkflowInput) -> None:
         self.order = order
+        self.event = order.event  # the order's `new_order` event
+        self.order_id = order.event.aggregate_id
         carried = order.state
         if carried is None:
-            created = LifecycleEntry(TimelineKind.CREATED.value, order.created_at, order.event_id)
+            created = LifecycleEntry(
+                TimelineKind.CREATED.value, self.created_at, self.event.event_id
+            )
             carried = OrderState(status=INITIAL_STATUS.value, processed=False, timeline=(created,))
         self.status = OrderStatus(carried.status)
         self.processed = carried.processed
@@ -55,20 +58,28 @@ class RunState:
         self.retry_requested = False  # an operator's `retry_processing` signal, not yet acted on
 
     @property
+    def created_at(self) -> datetime:
+        return self.event.occurred_at
+
+    @property
+    def correlation_id(self) -> str:
+        return self.event.correlation_id
+
+    @property
     def payment_deadline(self) -> datetime:
-        return self.order.created_at + timedelta(seconds=self.order.payment_timeout_seconds)
+        return self.created_at + timedelta(seconds=self.order.payment_timeout_seconds)
 
     def over(self) -> bool:
         """Final and processed, or canceled (before or after processing)."""
         return is_final(self.status) and (self.processed or self.status is OrderStatus.CANCELED)
 
-    def take_status_change(self, change: StatusChanged) -> bool:
+    def take_status_change(self, change: StatusChange) -> bool:
         """Record a status change; False for one already taken."""
-        if change.event_id in self.seen:
+        if change.event.event_id in self.seen:
             return False
-        self.seen.add(change.event_id)
+        self.seen.add(change.event.event_id)
         self.status = OrderStatus(change.new_status)
-        self.pending.append(change)
+        self.pending.append(change.event)
         detail = f"{change.old_status}->{change.new_status}"
         self.note(TimelineKind.STATUS_CHANGED, change.changed_at, detail)
         return True
@@ -83,9 +94,6 @@ class RunState:
             self.phase = OrderPhase.PROCESSED
         self.note(TimelineKind.PROCESSED, at, event_id)
         return True
-
-    def take_processed_signal(self, done: Processed) -> bool:
-        return self.take_processed(done.event_id, done.processed_at)
 
     def note_published(self, event_id: str, at: datetime, detail: str) -> None:
         if event_id not in self.published:
@@ -145,7 +153,7 @@ class RunState:
 
     def view(self) -> LifecycleView:
         return LifecycleView(
-            order_id=self.order.order_id,
+            order_id=self.order_id,
             status=self.status.value,
             processed=self.processed,
             published_event_ids=tuple(self.published),

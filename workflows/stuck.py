@@ -13,7 +13,7 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Final
+from typing import Any, Final
 
 from prometheus_client import Gauge
 from temporalio.api.enums.v1 import EventType
@@ -21,6 +21,7 @@ from temporalio.client import Client, WorkflowExecution
 from temporalio.converter import DataConverter
 from temporalio.service import RPCError
 
+from workflows import inputs
 from workflows.names import ORDER_PHASE, ORDER_REPUBLISHES, WORKFLOW_ID_PREFIX, OrderPhase
 from workflows.types import OrderWorkflowInput
 from workflows.versions import OPEN_ORDERS
@@ -78,10 +79,11 @@ async def _order_created_at(client: Client, execution: WorkflowExecution) -> dat
     async for event in handle.fetch_history_events(page_size=1):
         if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
             payloads = event.workflow_execution_started_event_attributes.input.payloads
-            order = DataConverter.default.payload_converter.from_payloads(
-                payloads, [OrderWorkflowInput]
+            raw = DataConverter.default.payload_converter.from_payloads(
+                payloads,
+                [OrderWorkflowInput | dict[str, Any]],  # type: ignore[list-item]
             )[0]
-            return order.created_at  # type: ignore[no-any-return]
+            return inputs.order_input(raw).event.occurred_at
         break
     return execution.start_time
 

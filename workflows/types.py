@@ -1,9 +1,11 @@
-"""The workflow's payloads: its input, its signals, its query's answer (activities' are in
-`activities.types`).
+"""The workflow's payloads: its input, its state handed over, its query's answer
+(activities' are in `activities.types`). Its signals carry the event's envelope
+(core.envelope) as it is.
 
 They travel through Temporal's JSON converter, so they carry str, int, float, bool,
 datetime and tuples only (no Decimal: amounts stay inside the event's JSON text).
-A field added later must get a default, so recorded histories still decode.
+A field added later must get a default, so recorded histories still decode. What versions
+1-5 sent (another input shape, other signal shapes) is read by `workflows.inputs`.
 """
 
 from __future__ import annotations
@@ -12,24 +14,24 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
-# OrderWorkflowInput.revision: 1 (the default, so the inputs of v1-v4 runs decode as it)
-# for a run that v1-v4 code may have begun; 2 from v5's starter and continue-as-new on.
+from core.envelope import EventEnvelope
+
+# OrderWorkflowInput.revision: which version's code began the run. 1 (v1-v4's inputs had
+# none) for a run v1-v4 code may have begun; 2 from v5's starter and continue-as-new; 3
+# from v6's. Each run keeps the code of its revision (workflows/order.py).
 LEGACY_REVISION: Final = 1
-REVISION: Final = 2
+V5_REVISION: Final = 2
+REVISION: Final = 3
 
 
 @dataclass(frozen=True)
 class OrderWorkflowInput:
-    order_id: str
+    event: EventEnvelope  # the order's `new_order` event: the contract's message body
     user_id: int
-    event_id: str
-    event_json: str  # the `new_order` event, the contract's message body
-    created_at: datetime
     payment_timeout_seconds: float
-    correlation_id: str = ""  # of the request that created the order
-    # Not processed this long after `new_order` was published: publish it again.
+    # Not processed this long after `new_order` was published: check, publish it again.
     processing_timeout_seconds: float = 300.0
-    revision: int = LEGACY_REVISION  # REVISION from v5's starter on (workflows/order.py)
+    revision: int = REVISION
     state: OrderState | None = None  # what the run it continues handed over; None: a new order
 
 
@@ -44,7 +46,7 @@ class OrderState:
     processed: bool
     seen: tuple[str, ...] = ()  # signal event ids already taken (the relay may repeat one)
     published: tuple[str, ...] = ()  # event ids RabbitMQ confirmed
-    pending: tuple[StatusChanged, ...] = ()  # status events received, not yet published
+    pending: tuple[EventEnvelope, ...] = ()  # status events received, not yet published
     timeline: tuple[LifecycleEntry, ...] = ()
     republishes: int = 0  # `new_order` published again, in all
     checks: int = 0  # processing checks since the last `processed`-less round began
@@ -54,23 +56,13 @@ class OrderState:
 
 
 @dataclass(frozen=True)
-class StatusChanged:
-    """Signal: the order's status changed in PostgreSQL (its `order_status_changed` event)."""
+class StatusChange:
+    """What a `status_changed` signal tells the run: the event to publish, and the change."""
 
-    event_id: str
+    event: EventEnvelope
     old_status: str
     new_status: str
     changed_at: datetime
-    event_json: str
-    correlation_id: str = ""  # of the request (or expiry) that changed it
-
-
-@dataclass(frozen=True)
-class Processed:
-    """Signal: Celery's `process_order` recorded its effect."""
-
-    event_id: str
-    processed_at: datetime
 
 
 @dataclass(frozen=True)

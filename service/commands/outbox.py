@@ -17,7 +17,7 @@ from service.commands.output import add_json_flag, emit
 from service.settings import Settings
 
 if TYPE_CHECKING:  # imported when the command runs: `orders celery` loads no asyncpg
-    from store.outbox import Backlog
+    from store.outbox_backlog import Backlog
     from usecases.outbox import Outbox
 
 T = TypeVar("T")

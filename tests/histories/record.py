@@ -48,13 +48,22 @@ from activities.types import (
     PublishInput,
     PublishResult,
 )
+from core.envelope import EventEnvelope
+from core.events import (
+    ORDER_PROCESSED,
+    STATUS_CHANGED,
+    OrderProcessedEvent,
+    StatusChangedEvent,
+    encode_event,
+)
+from core.lifecycle import OrderStatus
 from tests.histories.corpus import folder, retire
 from tests.support.temporal import start_time_skipping_server
 from workflows.names import publish_workflow_id, workflow_id
 from workflows.order import OrderWorkflow
 from workflows.publish import PublishEventWorkflow
 from workflows.sandbox import workflow_runner
-from workflows.types import REVISION, OrderWorkflowInput, Processed, StatusChanged
+from workflows.types import OrderWorkflowInput
 
 TIMEOUT = timedelta(hours=24)
 log = logging.getLogger("record")
@@ -89,12 +98,13 @@ class StandIns:
         self.waiting = waiting  # the backlog check_processing reports
 
     @activity.defn(name=ACTIVITY_PUBLISH_EVENT)
-    async def publish_event(self, event: PublishInput) -> PublishResult:
+    async def publish_event(self, publish: PublishInput) -> PublishResult:
         if self.poison:
             raise ApplicationError("event_id is not a UUID: 'x'", non_retryable=True)
         if activity.info().attempt <= self.publish_failures:
             raise ConnectionError("broker down")
-        return PublishResult(datetime.now(UTC), event.event_id, event.event_type, event.reason)
+        event = publish.event
+        return PublishResult(datetime.now(UTC), event.event_id, event.event_type, publish.reason)
 
     @activity.defn(name=ACTIVITY_EXPIRE_ORDER)
     async def expire_order(self, order: ExpireInput) -> ExpireResult:
@@ -107,13 +117,20 @@ class StandIns:
         return CheckResult(None, self.waiting)
 
 
-def change(old: str, new: str) -> StatusChanged:
-    event_id = str(uuid.uuid4())
-    return StatusChanged(event_id, old, new, datetime.now(UTC), f'{{"event_id": "{event_id}"}}')
+ORDER_ID = uuid.UUID(int=7)  # the order of every scenario (each runs on a server of its own)
 
 
-def processed() -> Processed:
-    return Processed(str(uuid.uuid4()), datetime.now(UTC))
+def change(old: str, new: str) -> EventEnvelope:
+    event_id, at = uuid.uuid4(), datetime.now(UTC)
+    event = StatusChangedEvent(7, OrderStatus(old), OrderStatus(new), at)
+    payload = encode_event(event_id, ORDER_ID, event).decode()
+    return EventEnvelope(str(event_id), STATUS_CHANGED, str(ORDER_ID), at, payload)
+
+
+def processed() -> EventEnvelope:
+    event_id, at = uuid.uuid4(), datetime.now(UTC)
+    payload = encode_event(event_id, ORDER_ID, OrderProcessedEvent(at)).decode()
+    return EventEnvelope(str(event_id), ORDER_PROCESSED, str(ORDER_ID), at, payload)
 
 
 async def shipped(env: WorkflowEnvironment, handle: Handle) -> None:
@@ -194,30 +211,34 @@ SCENARIOS: dict[str, Scenario] = {
 
 
 async def start(env: WorkflowEnvironment, scenario: Scenario, queue: str) -> Handle:
-    order_id = uuid.uuid4()
+    order_id = ORDER_ID
     if scenario.publish_alone:
-        event_id = str(uuid.uuid4())
-        event = PublishInput(
-            str(order_id), event_id, "order_status_changed", "{}", reason="order workflow gone"
-        )
+        event = change("PAID", "SHIPPED")
         return await env.client.start_workflow(
             PublishEventWorkflow.run,
-            event,
-            id=publish_workflow_id(order_id, event_id),
+            PublishInput(event, reason="order workflow gone"),
+            id=publish_workflow_id(order_id, event.event_id),
             task_queue=queue,
         )
+    event_id = str(uuid.uuid4())
     order = OrderWorkflowInput(
-        order_id=str(order_id),
+        event=EventEnvelope(
+            event_id=event_id,
+            event_type="new_order",
+            aggregate_id=str(order_id),
+            occurred_at=await env.get_current_time(),
+            payload=f'{{"event_id": "{event_id}", "event_type": "new_order",'
+            f' "order_id": "{order_id}", "user_id": 7}}',
+        ),
         user_id=7,
-        event_id=str(uuid.uuid4()),
-        event_json=f'{{"event_type": "new_order", "order_id": "{order_id}"}}',
-        created_at=await env.get_current_time(),
         payment_timeout_seconds=TIMEOUT.total_seconds(),
         processing_timeout_seconds=scenario.processing_timeout.total_seconds(),
-        revision=REVISION,
     )
     return await env.client.start_workflow(
-        OrderWorkflow.run, order, id=workflow_id(order_id), task_queue=queue
+        OrderWorkflow.run,
+        order,
+        id=workflow_id(order_id),
+        task_queue=queue,
     )
 
 

@@ -26,23 +26,27 @@ NOW = datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=UTC)
 ITEMS = (OrderItem(1, 3, Decimal("19.99")), OrderItem(2, 1, Decimal("0.01")))
 
 
+EVENT_ID, ORDER_ID = uuid.uuid4(), uuid.uuid4()
+
+
 def _new_order() -> NewOrderEvent:
-    order = Order(uuid.uuid4(), 7, ITEMS, total_of(ITEMS), OrderStatus.PENDING, NOW, NOW)
-    return NewOrderEvent.for_order(uuid.uuid4(), order)
+    order = Order(ORDER_ID, 7, ITEMS, total_of(ITEMS), OrderStatus.PENDING, NOW, NOW)
+    return NewOrderEvent.for_order(order)
 
 
 def test_new_order_round_trips() -> None:
     event = _new_order()
-    assert decode_new_order(encode_event(event)) == event
+    assert decode_new_order(encode_event(EVENT_ID, ORDER_ID, event)) == event
 
 
 def test_new_order_has_the_contracts_fields() -> None:
-    event = _new_order()
-    data = orjson.loads(encode_event(event))
+    """The envelope's ids, then the payload's fields: the contract's message, unchanged."""
+    data = orjson.loads(encode_event(EVENT_ID, ORDER_ID, _new_order()))
+    assert list(data)[:3] == ["event_id", "event_type", "order_id"]
     assert data == {
-        "event_id": str(event.event_id),
+        "event_id": str(EVENT_ID),
         "event_type": "new_order",
-        "order_id": str(event.order_id),
+        "order_id": str(ORDER_ID),
         "user_id": 7,
         "items": [
             {"product_id": 1, "quantity": 3, "price": 19.99},
@@ -54,28 +58,26 @@ def test_new_order_has_the_contracts_fields() -> None:
 
 
 def test_status_changed_shape() -> None:
-    event = StatusChangedEvent(
-        uuid.uuid4(), uuid.uuid4(), 7, OrderStatus.PENDING, OrderStatus.PAID, NOW
-    )
-    data = orjson.loads(encode_event(event))
+    event = StatusChangedEvent(7, OrderStatus.PENDING, OrderStatus.PAID, NOW)
+    data = orjson.loads(encode_event(EVENT_ID, ORDER_ID, event))
     assert data["event_type"] == "order_status_changed"
     assert (data["old_status"], data["new_status"]) == ("PENDING", "PAID")
-    assert data["order_id"] == str(event.order_id)
+    assert data["order_id"] == str(ORDER_ID)
     assert data["changed_at"] == NOW.isoformat()
 
 
 def test_order_processed_shape() -> None:
-    event = OrderProcessedEvent(uuid.uuid4(), uuid.uuid4(), NOW)
-    assert orjson.loads(encode_event(event)) == {
-        "event_id": str(event.event_id),
+    event = OrderProcessedEvent(NOW)
+    assert orjson.loads(encode_event(EVENT_ID, ORDER_ID, event)) == {
+        "event_id": str(EVENT_ID),
         "event_type": "order_processed",
-        "order_id": str(event.order_id),
+        "order_id": str(ORDER_ID),
         "processed_at": NOW.isoformat(),
     }
 
 
 def _valid() -> dict[str, object]:
-    data: dict[str, object] = orjson.loads(encode_event(_new_order()))
+    data: dict[str, object] = orjson.loads(encode_event(EVENT_ID, ORDER_ID, _new_order()))
     return data
 
 
@@ -122,12 +124,10 @@ def test_bad_messages_are_invalid_events(raw: bytes) -> None:
 
 
 def test_status_changed_and_processed_round_trip() -> None:
-    changed = StatusChangedEvent(
-        uuid.uuid4(), uuid.uuid4(), 7, OrderStatus.PAID, OrderStatus.SHIPPED, NOW
-    )
-    assert parse_status_changed(orjson.loads(encode_event(changed))) == changed
-    done = OrderProcessedEvent(uuid.uuid4(), uuid.uuid4(), NOW)
-    assert parse_order_processed(orjson.loads(encode_event(done))) == done
+    changed = StatusChangedEvent(7, OrderStatus.PAID, OrderStatus.SHIPPED, NOW)
+    assert parse_status_changed(orjson.loads(encode_event(EVENT_ID, ORDER_ID, changed))) == changed
+    done = OrderProcessedEvent(NOW)
+    assert parse_order_processed(orjson.loads(encode_event(EVENT_ID, ORDER_ID, done))) == done
 
 
 @pytest.mark.parametrize(
@@ -143,22 +143,20 @@ def test_status_changed_and_processed_round_trip() -> None:
     ],
 )
 def test_bad_status_changed_is_an_invalid_event(field: str, value: object) -> None:
-    changed = StatusChangedEvent(
-        uuid.uuid4(), uuid.uuid4(), 7, OrderStatus.PENDING, OrderStatus.PAID, NOW
-    )
-    data = {**orjson.loads(encode_event(changed)), field: value}
+    changed = StatusChangedEvent(7, OrderStatus.PENDING, OrderStatus.PAID, NOW)
+    data = {**orjson.loads(encode_event(EVENT_ID, ORDER_ID, changed)), field: value}
     with pytest.raises(InvalidEvent):
         parse_status_changed(data)
 
 
 def test_processed_with_a_numeric_event_id_is_an_invalid_event() -> None:
-    data = orjson.loads(encode_event(OrderProcessedEvent(uuid.uuid4(), uuid.uuid4(), NOW)))
+    data = orjson.loads(encode_event(EVENT_ID, ORDER_ID, OrderProcessedEvent(NOW)))
     with pytest.raises(InvalidEvent):
         parse_order_processed({**data, "event_id": 1})
 
 
 def test_processed_without_a_time_is_an_invalid_event() -> None:
-    data = orjson.loads(encode_event(OrderProcessedEvent(uuid.uuid4(), uuid.uuid4(), NOW)))
+    data = orjson.loads(encode_event(EVENT_ID, ORDER_ID, OrderProcessedEvent(NOW)))
     del data["processed_at"]
     with pytest.raises(InvalidEvent):
         parse_order_processed(data)

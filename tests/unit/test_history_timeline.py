@@ -7,7 +7,7 @@ from pathlib import Path
 from temporalio.client import WorkflowHistory
 
 from core.timeline import TimelineEntry
-from workflows.history import timeline
+from workflows.timeline import timeline
 
 HISTORIES = Path(__file__).parents[1] / "histories"
 

@@ -7,30 +7,28 @@ import dataclasses
 from datetime import UTC, datetime, timedelta
 
 from activities.types import CheckResult
+from core.envelope import EventEnvelope
 from core.timeline import TimelineKind
 from workflows.names import OrderPhase
 from workflows.policies import PROCESSING_CHECKS
 from workflows.state import CheckStep, RunState
-from workflows.types import REVISION, OrderWorkflowInput, Processed, StatusChanged
+from workflows.types import OrderWorkflowInput, StatusChange
 
 NOW = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
 
 
 def order() -> OrderWorkflowInput:
     return OrderWorkflowInput(
-        order_id="o-1",
+        event=EventEnvelope("e-1", "new_order", "o-1", NOW, "{}"),
         user_id=7,
-        event_id="e-1",
-        event_json="{}",
-        created_at=NOW,
         payment_timeout_seconds=3600,
         processing_timeout_seconds=60,
-        revision=REVISION,
     )
 
 
-def change(old: str, new: str, event_id: str = "s-1") -> StatusChanged:
-    return StatusChanged(event_id, old, new, NOW, "{}")
+def change(old: str, new: str, event_id: str = "s-1") -> StatusChange:
+    event = EventEnvelope(event_id, "order_status_changed", "o-1", NOW, "{}")
+    return StatusChange(event, old, new, NOW)
 
 
 def test_a_check_that_finds_it_processed_ends_the_checks() -> None:
@@ -98,7 +96,7 @@ def test_the_run_waits_only_for_the_deadlines_that_still_matter() -> None:
     assert state.deadlines(checking=True, expiring=True) == []
     state.take_status_change(change("PENDING", "PAID"))
     assert state.deadlines(checking=False, expiring=False) == [due]
-    state.take_processed_signal(Processed("p-1", NOW))
+    state.take_processed("p-1", NOW)
     assert state.deadlines(checking=False, expiring=False) == []
 
 
@@ -106,9 +104,9 @@ def test_a_signal_delivered_twice_counts_once() -> None:
     state = RunState(order())
     assert state.take_status_change(change("PENDING", "PAID"))
     assert not state.take_status_change(change("PENDING", "PAID"))
-    assert [c.new_status for c in state.pending] == ["PAID"]
-    assert state.take_processed_signal(Processed("p-1", NOW))
-    assert not state.take_processed_signal(Processed("p-2", NOW))
+    assert [e.event_id for e in state.pending] == ["s-1"]
+    assert state.take_processed("p-1", NOW)
+    assert not state.take_processed("p-2", NOW)
 
 
 def test_the_next_run_starts_where_this_one_stands() -> None:

@@ -17,11 +17,14 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from tests.histories.corpus import HERE, folder, histories, kept_versions
 from tests.histories.record import SCENARIOS, save
+from workflows.alarm import Alarm
+from workflows.handover import continue_as_new, upsert_phase
 from workflows.legacy import LegacyRun
 from workflows.lifecycle import Lifecycle
 from workflows.names import OLDEST_REPLAYED_VERSION, WORKFLOW_VERSION
 from workflows.order import OrderWorkflow
 from workflows.publish import PublishEventWorkflow
+from workflows.publishing import Publishing
 from workflows.replay import WORKFLOWS
 from workflows.sandbox import workflow_runner
 from workflows.steps import poison, run_step
@@ -59,9 +62,9 @@ def test_replays_run_sandboxed_unless_told_otherwise() -> None:
 
 def test_the_workflows_type_hints_are_classes_not_strings_to_resolve_each_run() -> None:
     """A sandboxed run executes the workflow module again and `workflow.defn` reads these."""
-    functions = [poison, run_step] + [
+    functions = [poison, run_step, continue_as_new, upsert_phase] + [
         member
-        for cls in (OrderWorkflow, PublishEventWorkflow, Lifecycle, LegacyRun)
+        for cls in (OrderWorkflow, PublishEventWorkflow, Lifecycle, LegacyRun, Publishing, Alarm)
         for member in vars(cls).values()
         if callable(member)
     ]

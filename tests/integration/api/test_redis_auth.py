@@ -19,6 +19,7 @@ from processing.dispatch import CeleryDispatch
 from service import celery_config
 from tests.conftest import make_settings
 from tests.integration.api.conftest import MakeClient, create_order, register
+from tests.support.events import envelope
 from tests.support.redis_server import PrivateRedis, private_redis
 from tests.support.tls import make_certificates
 
@@ -107,10 +108,10 @@ async def test_celery_sends_tasks_to_a_broker_with_a_password_over_tls(
     queue = f"orders.test.{uuid.uuid4().hex[:12]}"
     settings = make_settings(**_settings(tls_redis), celery_queue=queue)
     assert settings.broker_url.startswith("rediss://")  # no CELERY_BROKER_URL: the cache's Redis
-    event = NewOrderEvent(uuid.uuid4(), uuid.uuid4(), 7, (), Decimal("1.00"), datetime.now(tz=UTC))
+    event = NewOrderEvent(7, (), Decimal("1.00"), datetime.now(tz=UTC))
     celery = celery_config.celery(settings, tasks=False)
     try:
-        await CeleryDispatch(celery, timeout_seconds=10).submit(event, None)
+        await CeleryDispatch(celery, timeout_seconds=10).submit(envelope(event))
     finally:
         celery.close()
     assert await direct.llen(queue) == 1

@@ -4,6 +4,7 @@ fail with a non-determinism error; a run it begins (or continues) runs as usual.
 module, so the sandbox can import it cheaply."""
 
 from datetime import timedelta
+from typing import Any
 
 from temporalio import workflow
 
@@ -16,6 +17,6 @@ with workflow.unsafe.imports_passed_through():
 @workflow.defn(name=WORKFLOW_NAME)
 class NextOrderWorkflow(OrderWorkflow):
     @workflow.run
-    async def run(self, order: OrderWorkflowInput) -> LifecycleView:
+    async def run(self, order: OrderWorkflowInput | dict[str, Any]) -> LifecycleView:
         await workflow.sleep(timedelta(milliseconds=1))
         return await super().run(order)

@@ -9,6 +9,7 @@ from typing import TypeVar
 
 import asyncpg
 
+from core.envelope import EventEnvelope
 from core.order import Order, OrderItem
 from relay.outbox import OutboxRelay
 from store import orders, users
@@ -99,14 +100,12 @@ class RecordingPublisher:
     published: list[tuple[str, bytes, str]] = field(default_factory=list)
     correlation_ids: dict[str, str | None] = field(default_factory=dict)  # by event id
 
-    async def publish(
-        self, event_type: str, body: bytes, event_id: str, correlation_id: str | None = None
-    ) -> None:
+    async def publish(self, event: EventEnvelope) -> None:
         self.calls += 1
         if self.calls <= self.fail_first:
             raise ConnectionError(f"broker down (call {self.calls})")
-        self.published.append((event_type, body, event_id))
-        self.correlation_ids[event_id] = correlation_id
+        self.published.append((event.event_type, event.payload.encode(), event.event_id))
+        self.correlation_ids[event.event_id] = event.correlation_id or None
 
     def event_ids(self) -> list[str]:
         return [event_id for _, _, event_id in self.published]

@@ -6,7 +6,6 @@ import asyncio
 import base64
 import contextlib
 import time
-import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -17,13 +16,15 @@ import orjson
 import pytest
 import redis.asyncio as aioredis
 
-from core.events import NewOrderEvent, encode_event
+from core.envelope import EventEnvelope
+from core.events import NewOrderEvent
 from core.order import OrderItem
 from messaging.consumer import DLQ_REASON_HEADER, ConsumerConfig, EventConsumer
 from messaging.topology import Topology
 from processing.names import PROCESS_ORDER
 from service import celery_config, pipeline
 from service.settings import Settings
+from tests.support.events import envelope
 from tests.support.faults import free_port
 from tests.support.waiting import eventually
 
@@ -31,14 +32,15 @@ from .conftest import RABBITMQ_URL
 from .test_publisher import count, take
 
 
-def new_order_event() -> NewOrderEvent:
-    return NewOrderEvent(
-        event_id=uuid.uuid4(),
-        order_id=uuid.uuid4(),
-        user_id=42,
-        items=(OrderItem(1, 2, Decimal("9.99")),),
-        total_price=Decimal("19.98"),
-        created_at=datetime.now(UTC),
+def new_order_event() -> EventEnvelope:
+    """A `new_order` event as the relay would carry it: its payload is the message body."""
+    return envelope(
+        NewOrderEvent(
+            user_id=42,
+            items=(OrderItem(1, 2, Decimal("9.99")),),
+            total_price=Decimal("19.98"),
+            created_at=datetime.now(UTC),
+        )
     )
 
 
@@ -84,16 +86,22 @@ async def test_a_valid_event_becomes_a_celery_task_with_the_event_id(
 ) -> None:
     event = new_order_event()
     async with consuming(settings, topology) as consumer:
-        await send(topology.new_order_queue, encode_event(event), correlation_id="req-42")
+        await send(topology.new_order_queue, event.payload.encode(), correlation_id="req-42")
 
         async def queued() -> list[dict[str, Any]]:
             return await celery_tasks(celery_redis, settings.celery_queue)
 
         [task] = await eventually(queued, what="the task in Celery's queue")
         assert task["task"] == PROCESS_ORDER
-        assert task["id"] == str(event.event_id)
-        assert task["args"] == [str(event.order_id)]
-        assert task["kwargs"] == {"correlation_id": "req-42"}
+        assert task["id"] == event.event_id
+        assert task["args"] == [event.aggregate_id]
+        carried = EventEnvelope.from_dict(task["kwargs"]["event"])  # the envelope
+        assert (carried.event_id, carried.aggregate_id) == (
+            event.event_id,
+            event.aggregate_id,
+        )
+        assert (carried.event_type, carried.correlation_id) == ("new_order", "req-42")
+        assert carried.payload.encode() == event.payload.encode()
         assert await eventually(
             lambda: _value(consumer.handed_off == 1), what="the hand-off to be counted"
         )
@@ -104,7 +112,7 @@ async def test_a_valid_event_becomes_a_celery_task_with_the_event_id(
 async def test_a_malformed_message_lands_in_the_dlq_with_its_reason(
     settings: Settings, topology: Topology, celery_redis: aioredis.Redis
 ) -> None:
-    no_type = orjson.dumps({**new_order_event().to_dict(), "event_type": None})
+    no_type = orjson.dumps({**orjson.loads(new_order_event().payload), "event_type": None})
     async with consuming(settings, topology):
         await send(topology.new_order_queue, b"{not json")
         first = await take(topology.dlq)
@@ -124,7 +132,7 @@ async def test_a_numeric_event_id_goes_to_the_dlq_and_is_never_left_unacked(
     settings: Settings, topology: Topology, celery_redis: aioredis.Redis
 ) -> None:
     """`UUID(1)` raised AttributeError, which left the message holding a prefetch slot."""
-    body = orjson.dumps({**new_order_event().to_dict(), "event_id": 1})
+    body = orjson.dumps({**orjson.loads(new_order_event().payload), "event_id": 1})
     async with consuming(settings, topology):
         await send(topology.new_order_queue, body)
         parked = await take(topology.dlq)
@@ -137,7 +145,7 @@ async def test_a_numeric_event_id_goes_to_the_dlq_and_is_never_left_unacked(
 class BrokenProcessing:
     """A processing queue with a bug: it raises what nobody expects."""
 
-    async def submit(self, event: NewOrderEvent, correlation_id: str | None) -> None:
+    async def submit(self, event: EventEnvelope) -> None:
         raise AttributeError("'NoneType' object has no attribute 'send_task'")
 
 
@@ -153,13 +161,13 @@ async def test_an_unexpected_exception_dead_letters_the_message_with_the_reason(
         await asyncio.wait_for(consumer.ready.wait(), timeout=10)
         events = [new_order_event() for _ in range(3)]
         for event in events:  # prefetch 1: a message left unacked would hold the rest back
-            await send(topology.new_order_queue, encode_event(event))
+            await send(topology.new_order_queue, event.payload.encode())
         parked = [await take(topology.dlq) for _ in events]
     finally:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
-    assert sorted(m.body for m in parked if m) == sorted(encode_event(e) for e in events)
+    assert sorted(m.body for m in parked if m) == sorted(e.payload.encode() for e in events)
     reasons = {str((m.headers or {})[DLQ_REASON_HEADER]) for m in parked if m}
     assert reasons == {"unexpected AttributeError: 'NoneType' object has no attribute 'send_task'"}
     assert await count(topology.new_order_queue) == 0
@@ -173,7 +181,7 @@ async def test_a_celery_broker_outage_holds_messages_and_loses_none(
     event = new_order_event()
     async with consuming(down, topology) as consumer:
         sent = time.monotonic()
-        await send(topology.new_order_queue, encode_event(event))
+        await send(topology.new_order_queue, event.payload.encode())
         await eventually(lambda: _value(consumer.broker_failures >= 1), what="a first failure")
         first = time.monotonic()
         await eventually(
@@ -197,7 +205,7 @@ async def test_a_celery_broker_outage_holds_messages_and_loses_none(
 
         [task] = await eventually(queued, what="the task once Redis answers")
         await eventually(lambda: _value(consumer.handed_off == 1), what="the ack")
-    assert task["id"] == str(event.event_id)
+    assert task["id"] == event.event_id
     assert await count(topology.new_order_queue) == 0
 
 

@@ -6,7 +6,6 @@ the publish once."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
 
 import asyncpg
@@ -15,12 +14,15 @@ from temporalio.api.history.v1 import HistoryEvent, MarkerRecordedEventAttribute
 from temporalio.testing import WorkflowEnvironment
 
 from activities.names import ACTIVITY_PUBLISH_EVENT
+from core.events import StatusChangedEvent
+from core.lifecycle import OrderStatus
 from service.settings import Settings
 from store.cache import OrderCache
+from tests.support.events import envelope
 from tests.support.waiting import eventually
-from workflows.history import LOCAL_ACTIVITY_MARKER, WorkflowTimeline
+from workflows.history import WorkflowTimeline
 from workflows.order import OrderWorkflow
-from workflows.types import StatusChanged
+from workflows.timeline import LOCAL_ACTIVITY_MARKER
 
 from .orders import RecordingPublisher, outbox_rows, place_order
 from .test_workflow import start, worker
@@ -119,7 +121,12 @@ async def test_a_status_event_is_published_locally_too(
     env = time_skipping_env
     placed = await place_order(pool, cache, relayed=True)
     publisher = RecordingPublisher()
-    paid = StatusChanged(str(uuid.uuid4()), "PENDING", "PAID", datetime.now(UTC), "{}")
+    paid = envelope(
+        StatusChangedEvent(
+            placed.order.user_id, OrderStatus.PENDING, OrderStatus.PAID, datetime.now(UTC)
+        ),
+        order_id=placed.id,
+    )
     async with worker(env, settings, pool, cache, publisher):
         handle = await start(env, settings, placed)
         await handle.signal(OrderWorkflow.status_changed, paid)

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import logging
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import aio_pika
 import pytest
 
+from core.envelope import EventEnvelope
 from core.events import NEW_ORDER
 from messaging.publisher import Publisher
 from messaging.topology import STATUS_QUEUE_MAX_LENGTH, Topology, declare_topology
@@ -56,7 +58,9 @@ async def test_the_queues_are_quorum_queues_when_asked(
     quorum_topology = pipeline.topology(quorum)
     publisher = Publisher(quorum.rabbitmq_url, quorum_topology, timeout=5.0)
     try:
-        await publisher.publish(NEW_ORDER, b"{}", str(uuid.uuid4()))
+        await publisher.publish(
+            EventEnvelope(str(uuid.uuid4()), NEW_ORDER, str(uuid.uuid4()), datetime.now(UTC), "{}")
+        )
     finally:
         await publisher.close()
     for name, arguments in queues(quorum_topology).items():

@@ -15,7 +15,8 @@ from temporalio.converter import DataConverter
 from temporalio.testing import WorkflowEnvironment
 
 from activities.types import PublishInput
-from core.events import NewOrderEvent
+from core.envelope import EventEnvelope
+from core.events import NewOrderEvent, event_dict
 from core.lifecycle import OrderStatus
 from processing.connection import WorkerConnection
 from processing.order import process, simulated_work
@@ -28,7 +29,7 @@ from tests.support.faults import free_port
 from tests.support.waiting import eventually
 from usecases.orders import Orders
 from workflows.names import CUSTOMER_ID, ORDER_STATUS, workflow_id
-from workflows.types import OrderWorkflowInput, Processed, StatusChanged
+from workflows.types import OrderWorkflowInput
 
 from .orders import outbox_rows, place_order, relay_all
 
@@ -66,10 +67,13 @@ async def test_a_new_order_row_starts_its_workflow_with_search_attributes(
     started = (await handle.fetch_history()).events[0]
     payloads = started.workflow_execution_started_event_attributes.input.payloads
     order = DataConverter.default.payload_converter.from_payloads(payloads, [OrderWorkflowInput])[0]
-    assert order.event_id == str(placed.event_id)
+    assert (order.event.event_id, order.event.aggregate_id) == (
+        str(placed.event_id),
+        str(placed.id),
+    )
     assert order.payment_timeout_seconds == settings.payment_timeout.total_seconds()
-    contract = NewOrderEvent.for_order(placed.event_id, placed.order).to_dict()
-    assert orjson.loads(order.event_json) == contract
+    contract = event_dict(placed.event_id, placed.id, NewOrderEvent.for_order(placed.order))
+    assert orjson.loads(order.event.payload) == contract
 
 
 async def test_relaying_a_row_again_never_makes_a_second_execution(
@@ -147,9 +151,13 @@ async def test_status_changes_and_processing_reach_the_workflow_as_signals(
     ]
     assert [s.signal_name for s in signals] == ["status_changed", "processed"]
     convert = DataConverter.default.payload_converter
-    change = convert.from_payloads(signals[0].input.payloads, [StatusChanged])[0]
-    assert (change.old_status, change.new_status) == ("PENDING", "PAID")
-    done = convert.from_payloads(signals[1].input.payloads, [Processed])[0]
+    change = convert.from_payloads(signals[0].input.payloads, [EventEnvelope])[0]
+    assert change.event_type == "order_status_changed"
+    assert (orjson.loads(change.payload)["old_status"], change.aggregate_id) == (
+        "PENDING",
+        str(placed.id),
+    )
+    done = convert.from_payloads(signals[1].input.payloads, [EventEnvelope])[0]
     processed_event = await pool.fetchval(
         "SELECT id FROM outbox WHERE aggregate_id = $1 AND event_type = 'order_processed'",
         placed.id,
@@ -186,8 +194,12 @@ async def test_a_status_event_for_a_terminated_workflow_gets_a_workflow_of_its_o
     )
     name, event = await started_input(temporal_env.client, f"order-{placed.id}-event-{event_id}")
     assert name == "PublishEventWorkflow"
-    assert (event.event_id, event.event_type) == (str(event_id), "order_status_changed")
-    assert orjson.loads(event.body)["new_status"] == "PAID"
+    assert (event.event.event_id, event.event.event_type) == (
+        str(event_id),
+        "order_status_changed",
+    )
+    assert event.event.aggregate_id == str(placed.id)
+    assert orjson.loads(event.event.payload)["new_status"] == "PAID"
     assert event.reason == "order workflow terminated"
 
 

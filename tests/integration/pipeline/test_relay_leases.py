@@ -20,9 +20,10 @@ import pytest
 from core.lifecycle import OrderStatus
 from relay.outbox import OutboxRelay, RelayConfig
 from service.settings import Settings
-from store import outbox
+from store import outbox, outbox_marks
 from store.cache import OrderCache
-from store.outbox import Failure, OutboxRow, Parking
+from store.outbox import OutboxRow
+from store.outbox_marks import Failure, Parking
 from tests.support.waiting import eventually
 from usecases.orders import Orders
 
@@ -97,7 +98,7 @@ async def test_a_claim_leases_its_rows_and_commits_holding_no_lock(
     assert row["lease_owner"] == lease
     # No lock held: the publish activity's mark goes through at once.
     async with asyncio.timeout(2):
-        assert await outbox.mark_published(pool, event_id=placed.event_id) is not None
+        assert await outbox_marks.mark_published(pool, event_id=placed.event_id) is not None
     _, again = await claim(pool, lease_seconds=30)
     assert placed.event_id not in again  # leased: no other claim takes it
 
@@ -158,13 +159,13 @@ async def test_a_claim_whose_lease_ran_out_never_overwrites_the_newer_claims_out
 
     new = await eventually(taken_over, what="another claim to take the row over")
     # The old claim's hand-off ends late, and failed: nothing of it is recorded.
-    await outbox.mark_failed(pool, failures=[Failure(placed.event_id, "late", 60.0, old)])
-    await outbox.park(pool, parkings=[Parking(placed.event_id, "late", old)])
+    await outbox_marks.mark_failed(pool, failures=[Failure(placed.event_id, "late", 60.0, old)])
+    await outbox_marks.park(pool, parkings=[Parking(placed.event_id, "late", old)])
     row = await lease_of(pool, placed.event_id)
     assert (row["lease_owner"], row["attempts"], row["parked_at"]) == (new, 0, None)
     # Relayed is a fact, whoever recorded it; the newer claim's failure then changes nothing.
-    await outbox.mark_relayed(pool, ids=[placed.event_id])
-    await outbox.mark_failed(pool, failures=[Failure(placed.event_id, "late", 60.0, new)])
+    await outbox_marks.mark_relayed(pool, ids=[placed.event_id])
+    await outbox_marks.mark_failed(pool, failures=[Failure(placed.event_id, "late", 60.0, new)])
     row = await lease_of(pool, placed.event_id)
     assert row["relayed_at"] is not None
     assert (row["lease_owner"], row["attempts"]) == (None, 0)
@@ -185,6 +186,6 @@ async def test_a_leased_row_holds_back_its_orders_later_rows(
     )
     _, second = await claim(pool, lease_seconds=30)
     assert status_event not in second  # its order's new_order is still being handed over
-    await outbox.mark_relayed(pool, ids=[placed.event_id])
+    await outbox_marks.mark_relayed(pool, ids=[placed.event_id])
     _, third = await claim(pool, lease_seconds=30)
     assert status_event in third

@@ -37,9 +37,9 @@ from store.outbox import OutboxRow
 from tests.support.waiting import eventually
 from usecases.orders import Orders
 from usecases.outbox import Outbox
-from workflows.history import LOCAL_ACTIVITY_MARKER
 from workflows.names import workflow_id
 from workflows.starter import TemporalHandoff
+from workflows.timeline import LOCAL_ACTIVITY_MARKER
 
 from .conftest import RABBITMQ_URL
 from .orders import PlacedOrder, outbox_rows, place_order

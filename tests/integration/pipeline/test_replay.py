@@ -18,6 +18,7 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.testing import WorkflowEnvironment
 
 from activities.order import OrderActivities
+from core.envelope import EventEnvelope
 from service import pipeline
 from service.settings import Settings
 from service.worker import build_worker
@@ -100,7 +101,8 @@ async def _start_unpolled(
     attributes = [SearchAttributePair(ORDER_STATUS, status)]
     if phase is not None:
         attributes.append(SearchAttributePair(ORDER_PHASE, phase))
-    arg = OrderWorkflowInput(order_id, 1, str(uuid.uuid4()), "{}", datetime.now(UTC), 60.0)
+    event = EventEnvelope(str(uuid.uuid4()), "new_order", order_id, datetime.now(UTC), "{}")
+    arg = OrderWorkflowInput(event, 1, 60.0)
     return await client.start_workflow(
         OrderWorkflow.run,
         arg,

@@ -80,7 +80,9 @@ async def test_an_order_travels_the_whole_pipeline(
 
     [task] = await eventually(handed_to_celery, what="outbox -> workflow -> RabbitMQ -> Celery")
     assert task["args"] == [str(placed.id)]
-    assert task["kwargs"] == {"correlation_id": "req-pipeline"}
+    kwargs = task["kwargs"]
+    assert isinstance(kwargs, dict)
+    assert kwargs["event"]["correlation_id"] == "req-pipeline"  # its envelope
 
     async def published() -> bool:  # confirmed by RabbitMQ first, then recorded
         return (await outbox_rows(pool, placed.id))[0].published

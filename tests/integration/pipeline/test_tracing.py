@@ -183,7 +183,7 @@ async def test_the_hand_off_to_celery_ends_its_publish_span(
     app = celery_config.celery(settings)
     try:
         with traced.provider.get_tracer(__name__).start_as_current_span("consume"):
-            await CeleryDispatch(app).submit(new_order_event(), None)
+            await CeleryDispatch(app).submit(new_order_event())
     finally:
         app.close()
     spans = traced.spans()

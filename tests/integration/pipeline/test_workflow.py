@@ -7,6 +7,7 @@ workflow, as in production; only the payment timeout's hours are skipped.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from datetime import timedelta
 
 import aio_pika
@@ -23,7 +24,7 @@ from temporalio.worker import Worker
 from activities.names import ACTIVITY_EXPIRE_ORDER
 from activities.order import EventPublisher, OrderActivities
 from activities.types import ExpireResult
-from core.events import NEW_ORDER, ORDER_PROCESSED, STATUS_CHANGED, NewOrderEvent, encode_event
+from core.events import NEW_ORDER, ORDER_PROCESSED, STATUS_CHANGED, NewOrderEvent, event_dict
 from core.lifecycle import OrderStatus
 from messaging.publisher import Publisher
 from messaging.topology import Topology
@@ -34,6 +35,7 @@ from service.settings import Settings
 from service.worker import build_worker
 from store import orders
 from store.cache import OrderCache
+from tests.support.events import envelope
 from tests.support.faults import tcp_proxy
 from tests.support.waiting import eventually
 from usecases.orders import Orders
@@ -41,7 +43,7 @@ from usecases.outbox import Outbox
 from workflows.history import WorkflowTimeline
 from workflows.names import ORDER_STATUS, workflow_id
 from workflows.order import OrderWorkflow
-from workflows.types import REVISION, LifecycleView, OrderWorkflowInput
+from workflows.types import LifecycleView, OrderWorkflowInput
 
 from .conftest import RABBITMQ_URL
 from .orders import PlacedOrder, RecordingPublisher, outbox_rows, place_order, relay_all
@@ -58,19 +60,24 @@ async def start(
     order_id: str | None = None,
     correlation_id: str = "",
 ) -> WorkflowHandle[OrderWorkflow, LifecycleView]:
-    event = NewOrderEvent.for_order(placed.event_id, placed.order)
+    event = envelope(
+        NewOrderEvent.for_order(placed.order),
+        event_id=placed.event_id,
+        order_id=placed.id,
+        correlation_id=correlation_id,
+    )
+    event = dataclasses.replace(
+        event,
+        aggregate_id=order_id or str(placed.id),
+        occurred_at=await env.get_current_time(),
+    )
     return await env.client.start_workflow(
         OrderWorkflow.run,
         OrderWorkflowInput(
-            order_id=order_id or str(placed.id),
+            event=event,
             user_id=placed.order.user_id,
-            event_id=str(placed.event_id),
-            event_json=encode_event(event).decode(),
-            created_at=await env.get_current_time(),
             payment_timeout_seconds=PAYMENT_TIMEOUT.total_seconds(),
             processing_timeout_seconds=processing_timeout.total_seconds(),
-            correlation_id=correlation_id,
-            revision=REVISION,
         ),
         id=workflow_id(placed.id),
         task_queue=settings.temporal_task_queue,
@@ -281,9 +288,8 @@ async def test_publishing_retries_until_the_broker_answers(
     message = await _get_message(topology.new_order_queue)
     assert message.message_id == str(placed.event_id)
     assert message.delivery_mode == aio_pika.DeliveryMode.PERSISTENT
-    assert (
-        orjson.loads(message.body)
-        == NewOrderEvent.for_order(placed.event_id, placed.order).to_dict()
+    assert orjson.loads(message.body) == event_dict(
+        placed.event_id, placed.id, NewOrderEvent.for_order(placed.order)
     )
 
 

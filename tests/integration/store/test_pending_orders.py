@@ -33,7 +33,9 @@ async def _user(conn: asyncpg.Connection | asyncpg.Pool) -> int:
 
 async def _place(pool: asyncpg.Pool, user_id: int, max_pending: int = 0) -> uuid.UUID | None:
     order, event = new_order(user_id, ITEMS)
-    written = await orders.insert_order(pool, order=order, event=event, max_pending=max_pending)
+    written = await orders.insert_order(
+        pool, order=order, event_id=uuid.uuid4(), event=event, max_pending=max_pending
+    )
     return order.id if written else None
 
 
@@ -49,11 +51,11 @@ async def test_the_count_follows_every_write(pool: asyncpg.Pool) -> None:
     assert first is not None
     assert second is not None
     assert third is not None
-    event = _status_event(first, user_id, OrderStatus.PENDING, OrderStatus.PAID)
-    assert await orders.set_status(pool, event=event) is not None
+    event = _status_event(user_id, OrderStatus.PENDING, OrderStatus.PAID)
+    assert await orders.set_status(pool, order_id=first, event_id=uuid.uuid4(), event=event)
     assert await _pending(pool, user_id) == 2
-    event = _status_event(first, user_id, OrderStatus.PAID, OrderStatus.SHIPPED)
-    assert await orders.set_status(pool, event=event) is not None
+    event = _status_event(user_id, OrderStatus.PAID, OrderStatus.SHIPPED)
+    assert await orders.set_status(pool, order_id=first, event_id=uuid.uuid4(), event=event)
     assert await _pending(pool, user_id) == 2, "PAID -> SHIPPED changes nothing"
     await pool.execute("UPDATE orders SET status = 'CANCELED' WHERE id = $1", second)
     assert await _pending(pool, user_id) == 1, "a write by hand is counted too"
