@@ -8,13 +8,11 @@ import logging
 import aio_pika
 from aio_pika.abc import AbstractExchange, AbstractRobustConnection
 
+from messaging.failures import AMQP_FAILURES
 from messaging.metrics import PUBLISH_FAILURES, PUBLISHED
 from messaging.topology import Topology, closed_on_failure, declare_topology, open_robust
 
 log = logging.getLogger(__name__)
-
-# Broker down, a nack or an unroutable message (aiormq's DeliveryError), no confirm in time.
-PUBLISH_ERRORS = (aio_pika.exceptions.AMQPError, OSError, TimeoutError)
 
 
 def event_message(
@@ -68,7 +66,7 @@ class Publisher:
             exchange = await self.connect()
             async with asyncio.timeout(self._timeout):
                 await exchange.publish(message, routing_key=event_type, mandatory=True)
-        except PUBLISH_ERRORS:
+        except AMQP_FAILURES:  # down, a nack, unroutable, no confirm in time
             PUBLISH_FAILURES.labels(event_type).inc()
             raise
         PUBLISHED.labels(event_type).inc()
@@ -77,7 +75,7 @@ class Publisher:
         """True when connected to RabbitMQ, connecting first if not yet (readiness)."""
         try:
             await self.connect()
-        except (aio_pika.exceptions.AMQPError, OSError, TimeoutError) as exc:
+        except AMQP_FAILURES as exc:
             log.warning("readiness: rabbitmq down error=%r", exc)
             return False
         return self._connection is not None and self._connection.connected.is_set()

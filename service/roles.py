@@ -22,13 +22,13 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
 from activities.order import OrderActivities
-from api.keys import READINESS
+from api.keys import ORDERS, READINESS
 from api.readiness import Probe
+from messaging.failures import AMQP_FAILURES
 from relay.backlog import BacklogMonitor
 from service import celery_config, pipeline
 from service.keys import (
     DB_POOL,
-    ORDER_USECASES,
     PUBLISHER,
     SETTINGS,
     SUPERVISOR,
@@ -84,7 +84,7 @@ async def publisher(app: web.Application) -> AsyncIterator[None]:
     app[PUBLISHER] = pipeline.publisher(app[SETTINGS])
     try:
         await app[PUBLISHER].connect()
-    except (OSError, TimeoutError) as exc:  # aio-pika's connection errors are OSErrors
+    except AMQP_FAILURES as exc:
         log.warning("RabbitMQ unreachable at start, publishing will retry error=%r", exc)
     app[READINESS].add(Probe("rabbitmq", app[PUBLISHER].ping, critical=_rabbitmq_critical(app)))
     yield
@@ -102,7 +102,7 @@ async def temporal_worker(app: web.Application) -> AsyncIterator[None]:
     )
     queues = pipeline.queue_lengths(settings, celery_redis)
     probe = pipeline.ProcessingProbe(app[DB_POOL], queues)
-    activities = OrderActivities(app[ORDER_USECASES], Outbox(app[DB_POOL]), app[PUBLISHER], probe)
+    activities = OrderActivities(app[ORDERS], Outbox(app[DB_POOL]), app[PUBLISHER], probe)
     deployment = None
     if settings.temporal_worker_versioning:
         build_id = settings.temporal_build_id or default_build_id()

@@ -27,7 +27,8 @@ from temporalio.service import RPCError
 from temporalio.worker import PollerBehaviorSimpleMaximum, Worker, WorkerDeploymentConfig
 
 from activities.order import OrderActivities
-from core.backoff import Backoff, BackoffPolicy
+from core.backoff import RECONNECT, Backoff
+from service.settings import setting_default
 from workflows import versions
 from workflows.client import TemporalConnection
 from workflows.replay import WORKFLOWS
@@ -37,19 +38,14 @@ from workflows.versions import Deployment
 log = logging.getLogger(__name__)
 
 GRACEFUL_SHUTDOWN: Final = timedelta(seconds=10)
-# Tuned for a 2-core machine. The cache (and its sticky queue) keeps an order's workflow
-# in memory between its tasks, so the next one (the `processed` signal, a status change)
-# replays no history. Each cached workflow holds about 0.1 MiB (docs/performance.md), and
-# an open order stays cached until evicted (it waits up to a day for payment), so the
-# cache is always full at steady state: its size is the worker's memory bound. 1000 is
-# more than the orders in flight between start and `processed` in a 600-order burst (no
-# eviction there); TEMPORAL_WORKFLOW_CACHE changes it. Few pollers: an idle long poll
+# Tuned for a 2-core machine (the cache's size: TEMPORAL_WORKFLOW_CACHE, whose default is
+# the one given here; service/settings/pipeline.py says why). Few pollers: an idle long poll
 # still costs the server; most publishes are local activities (no activity task).
-WORKFLOW_CACHE: Final = 1000
+WORKFLOW_CACHE: Final[int] = setting_default("temporal_workflow_cache")
+CONNECT_TIMEOUT: Final[float] = setting_default("temporal_timeout_seconds")
 WORKFLOW_POLLERS: Final = PollerBehaviorSimpleMaximum(4)
 ACTIVITY_POLLERS: Final = PollerBehaviorSimpleMaximum(2)
 MAX_ACTIVITIES: Final = 50  # publishes awaiting RabbitMQ's confirm, expiries
-RECONNECT: Final = BackoffPolicy(initial=1.0, maximum=30.0)
 # How often a versioned worker reads which version is current (for eager starts).
 VERSION_CHECK_SECONDS: Final = 10.0
 PROMOTE_TIMEOUT_SECONDS: Final = 120.0
@@ -97,7 +93,7 @@ class WorkerRunner:
         connection: TemporalConnection,
         task_queue: str,
         activities: OrderActivities,
-        connect_timeout: float = 10.0,
+        connect_timeout: float = CONNECT_TIMEOUT,
         sandboxed: bool = False,
         runtime: Runtime | None = None,
         workflow_cache: int = WORKFLOW_CACHE,

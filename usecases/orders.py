@@ -29,7 +29,6 @@ from usecases.trace_context import current_traceparent
 log = logging.getLogger(__name__)
 
 Position = tuple[datetime, UUID]  # a keyset cursor: (created_at, id) of a page's last order
-DEFAULT_ACQUIRE_TIMEOUT = 2.0
 
 
 def new_order(user_id: int, items: tuple[OrderItem, ...]) -> tuple[Order, NewOrderEvent]:
@@ -90,10 +89,12 @@ class Orders:
         pool: asyncpg.Pool,
         cache: OrderCache,
         *,
-        acquire_timeout: float = DEFAULT_ACQUIRE_TIMEOUT,
+        acquire_timeout: float | None = None,
         max_pending: int = 0,
     ) -> None:
-        """`max_pending`: the PENDING orders a user may have at once (0: no cap)."""
+        """`acquire_timeout`: how long to wait for a pooled connection (DB_ACQUIRE_TIMEOUT_SECONDS;
+        None: as long as it takes); `max_pending`: the PENDING orders a user may have at once
+        (MAX_PENDING_ORDERS_PER_USER; 0: no cap). The service passes both from its settings."""
         self._pool = pool
         self._cache = cache
         self._acquire_timeout = acquire_timeout
