@@ -20,6 +20,7 @@ import service.worker
 from api.ratelimit import RateLimitConfig
 from service.app import rate_limits
 from service.settings import Settings, setting_default
+from tests.support.settings import TEST_SECRET_KEY
 from usecases.accounts import Accounts
 from usecases.idempotency import IdempotentOrders
 from usecases.orders import Orders
@@ -54,7 +55,7 @@ def test_the_rate_limits_are_the_settings(monkeypatch: pytest.MonkeyPatch, tmp_p
     monkeypatch.setenv("RABBITMQ_PASSWORD", "guest")
     monkeypatch.setenv("RATE_LIMIT_CAPACITY", "7")
     monkeypatch.setenv("AUTH_FAILURE_RATE_LIMIT_REFILL_RATE", "0.5")
-    config = rate_limits(Settings(secret_key="kJ4x-Qm9_TzR2vLp8WnY3bHc6dFs0gAe7uXo1NiV5rMw"))
+    config = rate_limits(Settings(secret_key=TEST_SECRET_KEY))
     assert (config.default.capacity, config.default.refill_rate) == (7, 50.0)
     assert config.failures.refill_rate == 0.5
     assert config.create.capacity == setting_default("order_create_rate_limit_capacity")

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from service.settings import ConfigError, Role, Settings, load_settings
+from tests.support.settings import TEST_SECRET_KEY as SECRET
 
-SECRET = "kJ4x-Qm9_TzR2vLp8WnY3bHc6dFs0gAe7uXo1NiV5rMw-Ek3jUh_ZyT8qPaOl2Dx"
 ROOT = Path(__file__).resolve().parents[2]
 
 
