@@ -16,74 +16,29 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
-from datetime import timedelta
 from typing import Final
 
 from temporalio.client import Client
-from temporalio.common import WorkerDeploymentVersion
 from temporalio.runtime import Runtime
 from temporalio.service import RPCError
-from temporalio.worker import PollerBehaviorSimpleMaximum, Worker, WorkerDeploymentConfig
+from temporalio.worker import Worker
 
 from activities.order import OrderActivities
 from core.backoff import RECONNECT, Backoff
 from service.settings import setting_default
+from service.worker_build import WORKFLOW_CACHE, build_worker
 from workflows import versions
 from workflows.client import TemporalConnection
-from workflows.replay import WORKFLOWS
-from workflows.sandbox import workflow_runner
 from workflows.versions import Deployment
+
+__all__ = ["WorkerRunner", "build_worker"]  # build_worker: tests build workers with it
 
 log = logging.getLogger(__name__)
 
-GRACEFUL_SHUTDOWN: Final = timedelta(seconds=10)
-# Tuned for a 2-core machine (the cache's size: TEMPORAL_WORKFLOW_CACHE, whose default is
-# the one given here; service/settings/pipeline.py says why). Few pollers: an idle long poll
-# still costs the server; most publishes are local activities (no activity task).
-WORKFLOW_CACHE: Final[int] = setting_default("temporal_workflow_cache")
-CONNECT_TIMEOUT: Final[float] = setting_default("temporal_timeout_seconds")
-WORKFLOW_POLLERS: Final = PollerBehaviorSimpleMaximum(4)
-ACTIVITY_POLLERS: Final = PollerBehaviorSimpleMaximum(2)
-MAX_ACTIVITIES: Final = 50  # publishes awaiting RabbitMQ's confirm, expiries
 # How often a versioned worker reads which version is current (for eager starts).
 VERSION_CHECK_SECONDS: Final = 10.0
 PROMOTE_TIMEOUT_SECONDS: Final = 120.0
-
-
-def build_worker(
-    client: Client,
-    task_queue: str,
-    activities: OrderActivities,
-    *,
-    sandboxed: bool,
-    workflow_cache: int = WORKFLOW_CACHE,
-    deployment: Deployment | None = None,
-    workflows: Sequence[type] = WORKFLOWS,
-) -> Worker:
-    """`sandboxed`: run the workflows in the Temporal sandbox (workflows/sandbox.py);
-    `deployment`: the version this worker is (None: an unversioned worker); `workflows`:
-    another version's code (a deploy test)."""
-    config = None
-    if deployment is not None:
-        config = WorkerDeploymentConfig(
-            version=WorkerDeploymentVersion(deployment.name, deployment.build_id),
-            use_worker_versioning=True,
-            default_versioning_behavior=versions.BEHAVIOR,
-        )
-    return Worker(
-        client,
-        task_queue=task_queue,
-        workflows=list(workflows),
-        activities=[activities.publish_event, activities.expire_order, activities.check_processing],
-        deployment_config=config,
-        workflow_runner=workflow_runner(sandboxed=sandboxed),
-        graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
-        max_cached_workflows=workflow_cache,
-        workflow_task_poller_behavior=WORKFLOW_POLLERS,
-        activity_task_poller_behavior=ACTIVITY_POLLERS,
-        max_concurrent_activities=MAX_ACTIVITIES,
-    )
+CONNECT_TIMEOUT: Final[float] = setting_default("temporal_timeout_seconds")
 
 
 class WorkerRunner:

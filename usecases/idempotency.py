@@ -23,7 +23,7 @@ from store import idempotency
 from store.cache import OrderCache
 from store.idempotency import StoredResponse
 from usecases.guard import database_guarded
-from usecases.orders import insert_new, new_order
+from usecases.placing import insert_new, new_order
 
 KEY_TTL = timedelta(hours=24)
 CREATED = 201

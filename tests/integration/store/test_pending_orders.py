@@ -18,7 +18,8 @@ from store import orders, users
 from store.migrate import MIGRATIONS_DIR, apply_migrations
 from tests.support.databases import drop_database, with_database
 from tests.support.settings import TEST_DSN
-from usecases.orders import _status_event, new_order
+from usecases.orders import _status_event
+from usecases.placing import new_order
 
 ITEMS = (OrderItem(1, 1, Decimal("2.50")),)
 
