@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
 
@@ -25,6 +25,7 @@ from aiohttp.typedefs import Handler
 
 from api.auth import bearer_user
 from api.clients import FORWARDED_FOR, IPNetwork, client_identity
+from api.keys import THROTTLE
 from api.metrics import RATE_LIMITED
 from api.responses import error_response
 from core import audit
@@ -56,22 +57,20 @@ class Buckets(Protocol):
         ...
 
 
-DEFAULT_POLICY = Policy("default", 100, 50.0)
-CREATE_POLICY = Policy("create", 20, 5.0)
-CREDENTIALS_POLICY = Policy("credentials", 10, 0.2)
-FAILURES_POLICY = Policy("failures", 50, 0.2)
 KNOWN_CLIENT_TTL = timedelta(days=30)
 
 
 @dataclass(frozen=True, slots=True)
 class RateLimitConfig:
-    enabled: bool = True  # the general and the creation buckets
-    default: Policy = DEFAULT_POLICY  # per client
-    create: Policy = CREATE_POLICY  # per user, POST /orders/
-    credentials: Policy = CREDENTIALS_POLICY  # strict: /register/, /token/ per account+address
-    failures: Policy = FAILURES_POLICY  # looser: failed logins per account, per address
-    trusted_proxies: tuple[IPNetwork, ...] = field(default=())
-    ipv6_prefix: int = 64
+    """Built from the settings (`service.app.rate_limits`), which hold every default."""
+
+    enabled: bool  # the general and the creation buckets
+    default: Policy  # per client
+    create: Policy  # per user, POST /orders/
+    credentials: Policy  # strict: /register/, /token/ per account+address
+    failures: Policy  # looser: failed logins per account, per address
+    trusted_proxies: tuple[IPNetwork, ...]
+    ipv6_prefix: int
     known_client_ttl: timedelta = KNOWN_CLIENT_TTL  # an address an account logged in from
 
 
@@ -164,9 +163,6 @@ class Throttle:
         decisions = await self.buckets.take([claim])
         if refused(decisions):
             raise RateLimited(refuse(request, decisions, named, "register"))
-
-
-THROTTLE = web.AppKey("throttle", Throttle)
 
 
 @web.middleware

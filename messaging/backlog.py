@@ -11,10 +11,10 @@ from __future__ import annotations
 import asyncio
 import logging
 
-import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractRobustConnection
 from prometheus_client import Gauge
 
+from messaging.failures import AMQP_FAILURES
 from messaging.topology import open_robust
 
 log = logging.getLogger(__name__)
@@ -22,7 +22,6 @@ log = logging.getLogger(__name__)
 QUEUE_MESSAGES = Gauge(
     "orders_rabbitmq_queue_messages", "Messages ready in a RabbitMQ queue (sampled)", ["queue"]
 )
-_ERRORS = (aio_pika.exceptions.AMQPError, OSError, TimeoutError)
 
 
 class QueueDepth:
@@ -41,7 +40,7 @@ class QueueDepth:
             async with self._lock, asyncio.timeout(self._timeout):
                 channel = await self._open()
                 declared = await channel.declare_queue(self._queue, passive=True)
-        except _ERRORS as exc:
+        except AMQP_FAILURES as exc:
             self._channel = None  # a missing queue closes the channel: open another
             if not self._failing:
                 log.warning("queue depth unknown queue=%s error=%r", self._queue, exc)

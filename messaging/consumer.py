@@ -30,9 +30,9 @@ from core import correlation
 from core.backoff import Backoff
 from core.envelope import EventEnvelope
 from core.events import InvalidEvent
-from messaging.deadletter import AMQP_ERRORS as _AMQP_ERRORS
 from messaging.deadletter import DLQ_REASON_HEADER, DeadLetters
 from messaging.envelope import new_order_envelope
+from messaging.failures import AMQP_FAILURES
 from messaging.metrics import DELIVERIES
 from messaging.topology import Topology, closed_on_failure, declare_topology, open_robust
 
@@ -99,7 +99,7 @@ class EventConsumer:
         while self._connection is None:
             try:
                 await self._start()
-            except _AMQP_ERRORS as exc:
+            except AMQP_FAILURES as exc:
                 delay = backoff.next()
                 if backoff.failures == 1:
                     log.warning("consumer cannot reach RabbitMQ, retrying error=%r", exc)
@@ -120,7 +120,7 @@ class EventConsumer:
                 if self._queue is not None:
                     await self._queue.cancel(self._consumer_tag)
                 await self._idle.wait()
-        except _AMQP_ERRORS as exc:
+        except AMQP_FAILURES as exc:
             log.warning("consumer stopped before its in-flight messages finished error=%r", exc)
         finally:
             await connection.close()
@@ -146,7 +146,7 @@ class EventConsumer:
         self._idle.clear()
         try:
             await self._handle(message)
-        except _AMQP_ERRORS as exc:
+        except AMQP_FAILURES as exc:
             # The channel went away under us: the broker redelivers what we did not ack.
             log.warning(
                 "channel lost while handling message_id=%s error=%r", message.message_id, exc

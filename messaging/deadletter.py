@@ -13,12 +13,12 @@ import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage
 
 from core.backoff import Backoff
+from messaging.failures import AMQP_FAILURES
 from messaging.metrics import DELIVERIES
 
 log = logging.getLogger(__name__)
 
 DLQ_REASON_HEADER: Final = "x-dlq-reason"
-AMQP_ERRORS: Final = (aio_pika.exceptions.AMQPError, OSError, TimeoutError)
 
 
 class DeadLetters:
@@ -35,9 +35,9 @@ class DeadLetters:
         try:
             await self._dead_letter(channel, message, reason)
             self._backoff.reset()
-        except AMQP_ERRORS as error:
+        except AMQP_FAILURES as error:
             log.warning("dead-lettering failed message_id=%s error=%r", message.message_id, error)
-            with contextlib.suppress(*AMQP_ERRORS):  # a lost channel redelivers it anyway
+            with contextlib.suppress(*AMQP_FAILURES):  # a lost channel redelivers it anyway
                 await self.requeue_after(message, self._backoff.next())
 
     async def requeue_after(self, message: AbstractIncomingMessage, delay: float) -> None:

@@ -5,20 +5,17 @@ from __future__ import annotations
 import asyncio
 import logging
 
-import aio_pika
 from aio_pika.abc import AbstractExchange, AbstractRobustChannel, AbstractRobustConnection
 
 from core.envelope import EventEnvelope
 from core.events import InvalidEvent
 from core.registry import event_type as registered
 from messaging.envelope import event_message
+from messaging.failures import AMQP_FAILURES
 from messaging.metrics import PUBLISH_FAILURES, PUBLISHED
 from messaging.topology import Topology, closed_on_failure, declare_topology, open_robust
 
 log = logging.getLogger(__name__)
-
-# Broker down, a nack or an unroutable message (aiormq's DeliveryError), no confirm in time.
-PUBLISH_ERRORS = (aio_pika.exceptions.AMQPError, OSError, TimeoutError)
 
 
 class UnpublishedEventType(InvalidEvent):
@@ -68,7 +65,7 @@ class Publisher:
                         publisher_confirms=True, on_return_raises=True
                     )
                     self._exchange = await declare_topology(channel, self._topology)
-            except PUBLISH_ERRORS:
+            except AMQP_FAILURES:
                 self._connect_failed = True
                 raise
             self._connect_failed = False
@@ -103,7 +100,7 @@ class Publisher:
             try:
                 await self.connect()
                 return
-            except PUBLISH_ERRORS as exc:
+            except AMQP_FAILURES as exc:
                 log.debug("rabbitmq publisher cannot connect yet error=%r", exc)
             await asyncio.sleep(self._reconnect_interval)
 
@@ -118,7 +115,7 @@ class Publisher:
             exchange = await self.connect()
             async with asyncio.timeout(self._timeout):
                 await exchange.publish(message, routing_key=routing_key, mandatory=True)
-        except PUBLISH_ERRORS:
+        except AMQP_FAILURES:  # down, a nack, unroutable, no confirm in time
             PUBLISH_FAILURES.labels(event.event_type).inc()
             raise
         PUBLISHED.labels(event.event_type).inc()
@@ -127,7 +124,7 @@ class Publisher:
         """True when connected to RabbitMQ, connecting first if not yet (readiness)."""
         try:
             await self.connect()
-        except (aio_pika.exceptions.AMQPError, OSError, TimeoutError) as exc:
+        except AMQP_FAILURES as exc:
             log.warning("readiness: rabbitmq down error=%r", exc)
             return False
         return self._connection is not None and self._connection.connected.is_set()

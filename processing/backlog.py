@@ -14,7 +14,8 @@ from typing import Final
 
 import redis.asyncio as aioredis
 from prometheus_client import Gauge
-from redis.exceptions import RedisError
+
+from store.redis_failures import REDIS_FAILURES
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ class CeleryQueueLength:
                     for key in self._keys:
                         pipe.llen(key)
                     lengths = await pipe.execute()
-        except (RedisError, OSError, TimeoutError) as exc:
+        except REDIS_FAILURES as exc:
             if not self._failing:
                 log.warning("celery queue length unknown queue=%s error=%r", self._queue, exc)
             self._failing = True

@@ -19,9 +19,9 @@ from api.cors import CorsConfig
 from api.errors import error_middleware
 from api.headers import security_headers
 from api.health import setup_health
-from api.keys import ACCOUNTS, HISTORY, IDEMPOTENT_ORDERS, ORDERS, TOKENS
+from api.keys import ACCOUNTS, HISTORY, IDEMPOTENT_ORDERS, ORDERS, THROTTLE, TOKENS
 from api.metrics import MetricsConfig, MetricsExporter, metrics_middleware, setup_metrics
-from api.ratelimit import THROTTLE, RateLimitConfig, Throttle, rate_limit_middleware
+from api.ratelimit import RateLimitConfig, Throttle, rate_limit_middleware
 from api.request_id import request_id_middleware
 from api.routes import setup_api
 from api.tokens import Tokens
@@ -31,7 +31,6 @@ from service.keys import (
     DB_POOL,
     METRICS_EXPORTER,
     ORDER_CACHE,
-    ORDER_USECASES,
     REDIS,
     SETTINGS,
     TEMPORAL,
@@ -105,9 +104,8 @@ def cors(settings: Settings) -> CorsConfig:
 
 async def _api_usecases(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
-    orders = app[ORDER_USECASES]
+    orders = app[ORDERS]
     acquire_timeout = settings.db_acquire_timeout_seconds
-    app[ORDERS] = orders
     app[IDEMPOTENT_ORDERS] = IdempotentOrders(
         app[DB_POOL],
         app[ORDER_CACHE],

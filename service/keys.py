@@ -1,6 +1,7 @@
 """Typed keys for the resources the composition root opens and shares between roles.
 
-The API's own keys (its use cases, tokens, readiness) are in `api.keys`.
+The API's own keys (its use cases, tokens, readiness) are in `api.keys`; the order use
+cases every role shares are `api.keys.ORDERS`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from api.metrics import MetricsExporter
 from service.settings import Settings
 from service.supervision import Supervisor
 from store.cache import OrderCache
-from usecases.orders import Orders
 from workflows.client import TemporalConnection
 from workflows.setup_check import SetupCheck
 
@@ -34,7 +34,6 @@ TEMPORAL = web.AppKey("temporal_client", Client)
 TEMPORAL_CONNECTION = web.AppKey("temporal_connection", TemporalConnection)
 TEMPORAL_SETUP = web.AppKey("temporal_setup", SetupCheck)  # the namespace checked at start
 PUBLISHER: web.AppKey[Publisher] = web.AppKey("publisher")
-ORDER_USECASES = web.AppKey("order_usecases", Orders)
 TEMPORAL_METRICS_PORT = web.AppKey("temporal_metrics_port", int)  # the worker's SDK exporter
 # /metrics of this process, served by the public app and the operator listener alike.
 METRICS_EXPORTER = web.AppKey("metrics_exporter", MetricsExporter)

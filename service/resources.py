@@ -13,12 +13,11 @@ from aiohttp import web
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
-from api.keys import READINESS
+from api.keys import ORDERS, READINESS
 from api.readiness import Probe, Readiness
 from service.keys import (
     DB_POOL,
     ORDER_CACHE,
-    ORDER_USECASES,
     REDIS,
     SETTINGS,
     TEMPORAL,
@@ -102,7 +101,7 @@ async def usecases(app: web.Application) -> AsyncIterator[None]:
     """The order use cases every role shares, and the readiness probes of this process."""
     pool, order_cache, client = app[DB_POOL], app[ORDER_CACHE], app[TEMPORAL]
     settings = app[SETTINGS]
-    app[ORDER_USECASES] = Orders(
+    app[ORDERS] = Orders(
         pool,
         order_cache,
         acquire_timeout=settings.db_acquire_timeout_seconds,

@@ -23,13 +23,13 @@ from redis.backoff import NoBackoff
 
 from activities.broker_gate import BrokerGate
 from activities.order import OrderActivities
-from api.keys import READINESS
+from api.keys import ORDERS, READINESS
 from api.readiness import Probe
+from messaging.failures import AMQP_FAILURES
 from relay.backlog import BacklogMonitor
 from service import celery_config, pipeline
 from service.keys import (
     DB_POOL,
-    ORDER_USECASES,
     PUBLISHER,
     SETTINGS,
     SUPERVISOR,
@@ -85,7 +85,7 @@ async def publisher(app: web.Application) -> AsyncIterator[None]:
     app[PUBLISHER] = pipeline.publisher(app[SETTINGS])
     try:
         await app[PUBLISHER].connect()
-    except (OSError, TimeoutError) as exc:  # aio-pika's connection errors are OSErrors
+    except AMQP_FAILURES as exc:
         log.warning("RabbitMQ unreachable at start, publishing will retry error=%r", exc)
     app[READINESS].add(Probe("rabbitmq", app[PUBLISHER].ping, critical=_rabbitmq_critical(app)))
     yield
@@ -108,9 +108,7 @@ async def temporal_worker(app: web.Application) -> AsyncIterator[None]:
         wait_seconds=settings.publish_broker_wait.total_seconds(),
         max_waiting=settings.publish_max_waiting,
     )
-    activities = OrderActivities(
-        app[ORDER_USECASES], Outbox(app[DB_POOL]), app[PUBLISHER], probe, gate
-    )
+    activities = OrderActivities(app[ORDERS], Outbox(app[DB_POOL]), app[PUBLISHER], probe, gate)
     deployment = None
     if settings.temporal_worker_versioning:
         build_id = settings.temporal_build_id or default_build_id()

@@ -16,79 +16,29 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
-from datetime import timedelta
 from typing import Final
 
 from temporalio.client import Client
-from temporalio.common import WorkerDeploymentVersion
 from temporalio.runtime import Runtime
 from temporalio.service import RPCError
-from temporalio.worker import PollerBehaviorSimpleMaximum, Worker, WorkerDeploymentConfig
+from temporalio.worker import Worker
 
 from activities.order import OrderActivities
-from core.backoff import Backoff, BackoffPolicy
+from core.backoff import RECONNECT, Backoff
+from service.settings import setting_default
+from service.worker_build import MAX_ACTIVITIES, WORKFLOW_CACHE, build_worker
 from workflows import versions
 from workflows.client import TemporalConnection
-from workflows.replay import WORKFLOWS
-from workflows.sandbox import workflow_runner
 from workflows.versions import Deployment
+
+__all__ = ["WorkerRunner", "build_worker"]  # build_worker: tests build workers with it
 
 log = logging.getLogger(__name__)
 
-GRACEFUL_SHUTDOWN: Final = timedelta(seconds=10)
-# Tuned for a 2-core machine. The cache (and its sticky queue) keeps an order's workflow
-# in memory between its tasks, so the next one (the `processed` signal, a status change)
-# replays no history. Each cached workflow holds about 0.1 MiB (docs/performance.md), and
-# an open order stays cached until evicted (it waits up to a day for payment), so the
-# cache is always full at steady state: its size is the worker's memory bound. 1000 is
-# more than the orders in flight between start and `processed` in a 600-order burst (no
-# eviction there); TEMPORAL_WORKFLOW_CACHE changes it. Few pollers: an idle long poll
-# still costs the server; most publishes are local activities (no activity task).
-WORKFLOW_CACHE: Final = 1000
-WORKFLOW_POLLERS: Final = PollerBehaviorSimpleMaximum(4)
-ACTIVITY_POLLERS: Final = PollerBehaviorSimpleMaximum(2)
-RECONNECT: Final = BackoffPolicy(initial=1.0, maximum=30.0)
 # How often a versioned worker reads which version is current (for eager starts).
 VERSION_CHECK_SECONDS: Final = 10.0
 PROMOTE_TIMEOUT_SECONDS: Final = 120.0
-
-
-def build_worker(
-    client: Client,
-    task_queue: str,
-    activities: OrderActivities,
-    *,
-    sandboxed: bool,
-    workflow_cache: int = WORKFLOW_CACHE,
-    deployment: Deployment | None = None,
-    workflows: Sequence[type] = WORKFLOWS,
-    max_activities: int = 50,
-) -> Worker:
-    """`sandboxed`: run the workflows in the Temporal sandbox (workflows/sandbox.py);
-    `deployment`: the version this worker is (None: an unversioned worker); `workflows`:
-    another version's code (a deploy test); `max_activities`: activities run at once
-    (TEMPORAL_MAX_ACTIVITIES: publishes awaiting RabbitMQ, checks, expiries)."""
-    config = None
-    if deployment is not None:
-        config = WorkerDeploymentConfig(
-            version=WorkerDeploymentVersion(deployment.name, deployment.build_id),
-            use_worker_versioning=True,
-            default_versioning_behavior=versions.BEHAVIOR,
-        )
-    return Worker(
-        client,
-        task_queue=task_queue,
-        workflows=list(workflows),
-        activities=[activities.publish_event, activities.expire_order, activities.check_processing],
-        deployment_config=config,
-        workflow_runner=workflow_runner(sandboxed=sandboxed),
-        graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
-        max_cached_workflows=workflow_cache,
-        workflow_task_poller_behavior=WORKFLOW_POLLERS,
-        activity_task_poller_behavior=ACTIVITY_POLLERS,
-        max_concurrent_activities=max_activities,
-    )
+CONNECT_TIMEOUT: Final[float] = setting_default("temporal_timeout_seconds")
 
 
 class WorkerRunner:
@@ -98,13 +48,13 @@ class WorkerRunner:
         connection: TemporalConnection,
         task_queue: str,
         activities: OrderActivities,
-        connect_timeout: float = 10.0,
+        connect_timeout: float = CONNECT_TIMEOUT,
         sandboxed: bool = False,
         runtime: Runtime | None = None,
         workflow_cache: int = WORKFLOW_CACHE,
         deployment: Deployment | None = None,
         promote: bool = False,
-        max_activities: int = 50,
+        max_activities: int = MAX_ACTIVITIES,
     ) -> None:
         self._max_activities = max_activities
         self._deployment = deployment  # None: an unversioned worker

@@ -26,11 +26,10 @@ import redis.asyncio as aioredis
 from prometheus_client import Counter
 
 from core.order import OrderView, decode_cache_entry, encode_cache_entry
-from store.cache_repair import REDIS_FAILURES, StaleEntries
+from store.cache_repair import StaleEntries
+from store.redis_failures import REDIS_FAILURES
 
 log = logging.getLogger(__name__)
-
-_FAILURES = REDIS_FAILURES
 
 # result: hit, miss (read); stored (write); error (Redis failed: the caller falls back to
 # PostgreSQL); bypassed (Redis failed a moment ago: not even asked); stale (read: a write of
@@ -107,7 +106,7 @@ class OrderCache:
         try:
             async with asyncio.timeout(self.timeout):
                 raw = await self._client.get(cache_key(order_id))
-        except _FAILURES as exc:
+        except REDIS_FAILURES as exc:
             self.failed("get", order_id, exc)
             return None
         if raw is None:
@@ -129,7 +128,7 @@ class OrderCache:
         try:
             async with asyncio.timeout(self.timeout):
                 await self._client.delete(cache_key(order_id))
-        except _FAILURES as exc:
+        except REDIS_FAILURES as exc:
             self.failed("delete", order_id, exc)
 
     async def put(self, order: OrderView) -> None:
@@ -148,7 +147,7 @@ class OrderCache:
                     await self._client.set(key, entry, ex=self._ttl, nx=True)
                 else:
                     await self._put(keys=[key], args=[entry, order.version, self._ttl])
-        except _FAILURES as exc:
+        except REDIS_FAILURES as exc:
             self.failed("set", order.id, exc)
             self._missed(order)
             return
@@ -164,7 +163,7 @@ class OrderCache:
         try:
             async with asyncio.timeout(self.timeout):
                 return bool(await self._client.ping())
-        except _FAILURES:
+        except REDIS_FAILURES:
             return False
 
     async def close(self) -> None:

@@ -22,13 +22,10 @@ from typing import Protocol
 from uuid import UUID
 
 import redis.asyncio as aioredis
-from redis.exceptions import RedisError
+
+from store.redis_failures import REDIS_FAILURES
 
 log = logging.getLogger(__name__)
-
-# What a Redis call may raise when Redis is down, slow or refusing: the cache answers from
-# PostgreSQL then.
-REDIS_FAILURES = (RedisError, OSError, asyncio.TimeoutError)
 
 MAX_REMEMBERED = 100_000  # orders: about 15 MB at most
 BATCH = 500

@@ -19,15 +19,16 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
 import redis.asyncio as aioredis
-from redis.exceptions import RedisError
 
 from core.ratelimit import Claim, Decision, LocalBuckets, LocalMarks, Policy, decide
+from store.redis_failures import REDIS_FAILURES
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-_FAILURES = (RedisError, OSError, asyncio.TimeoutError, ValueError, IndexError)
+# Redis away, or a script's answer that cannot be read (ValueError, IndexError).
+_FAILURES: tuple[type[Exception], ...] = (*REDIS_FAILURES, ValueError, IndexError)
 
 # KEYS buckets; ARGV[1] cost (1 takes, -1 gives back), then each bucket's capacity and
 # refill rate. Every bucket pays the cost, or none does when one has too few tokens.

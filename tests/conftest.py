@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import AsyncIterator
-from typing import Any
 
 import asyncpg
 import pytest
@@ -14,44 +11,11 @@ from temporalio.testing import WorkflowEnvironment
 from service.settings import Settings
 from store.db import create_pool
 from store.migrate import apply_migrations
+from tests.support.settings import TEST_DSN, make_settings
 from tests.support.temporal import start_dev_server, start_time_skipping_server
 
-TEST_DSN = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/orders_test")
-
-
-def make_settings(**overrides: Any) -> Settings:
-    """Settings for tests: the real local servers, a test database, no .env file."""
-    values: dict[str, Any] = {
-        # Random, as start-up demands (service/settings/secret_key.py); for tests only.
-        "secret_key": "OceKt82cUR0pDAAdvZOHUbnmNWdqZdqoWi48IaWpwTrnxR9UHf6HpWvsCkycp-xJ",
-        "database_url": TEST_DSN,
-        "redis_host": "127.0.0.1",
-        "rabbitmq_host": "127.0.0.1",
-        "rabbitmq_password": "guest",
-        "temporal_address": "127.0.0.1:7233",
-        "process_order_seconds": 0,
-        "service_roles": "api",
-        # argon2id at its cheapest: tests register hundreds of users. Never in production
-        # (the defaults are OWASP's floor); the login timing test uses the real cost.
-        "password_hash_memory_kib": 8,
-        "password_hash_time_cost": 1,
-        # Tests make hundreds of requests from one address: rate limiting is off (the
-        # credentials buckets, always on, get room), and every app has buckets of its own.
-        # The rate-limit tests turn it back on.
-        "rate_limit_enabled": False,
-        "auth_rate_limit_capacity": 1_000_000,
-        "auth_rate_limit_refill_rate": 1_000_000,
-        "auth_failure_rate_limit_capacity": 1_000_000,
-        "auth_failure_rate_limit_refill_rate": 1_000_000,
-        # Tests make many orders per user; the cap's own tests set it.
-        "max_pending_orders_per_user": 0,
-        "rate_limit_key_prefix": f"ratelimit.test.{uuid.uuid4().hex}",
-        # No operator listener (HTTP_PORT + 1000 would be one port for every app): the
-        # tests that read it give it a free port.
-        "operator_port": 0,
-    }
-    values.update(overrides)
-    return Settings(_env_file=None, **values)
+# Imported from here by the pipeline tests until they import tests.support.settings.
+__all__ = ["TEST_DSN", "make_settings"]
 
 
 @pytest.fixture(scope="session")

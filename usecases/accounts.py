@@ -25,9 +25,7 @@ def account_name(raw: str) -> str:
 
 
 class Accounts:
-    def __init__(
-        self, pool: asyncpg.Pool, passwords: Passwords, *, acquire_timeout: float = 2.0
-    ) -> None:
+    def __init__(self, pool: asyncpg.Pool, passwords: Passwords, *, acquire_timeout: float) -> None:
         self._pool = pool
         self._passwords = passwords
         self._acquire_timeout = acquire_timeout

@@ -23,7 +23,7 @@ from store import idempotency
 from store.cache import OrderCache
 from store.idempotency import StoredResponse
 from usecases.guard import database_guarded
-from usecases.orders import DEFAULT_ACQUIRE_TIMEOUT, insert_new, new_order
+from usecases.placing import insert_new, new_order
 
 KEY_TTL = timedelta(hours=24)
 CREATED = 201
@@ -49,9 +49,9 @@ class IdempotentOrders:
         pool: asyncpg.Pool,
         cache: OrderCache,
         *,
+        acquire_timeout: float,
+        max_pending: int,
         ttl: timedelta = KEY_TTL,
-        acquire_timeout: float = DEFAULT_ACQUIRE_TIMEOUT,
-        max_pending: int = 0,
     ) -> None:
         self._pool = pool
         self._cache = cache

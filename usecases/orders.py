@@ -1,89 +1,33 @@
-"""Order use cases: create, read, change status, list, expire; ownership is checked here."""
+"""Order use cases: create, read, change status, list, expire; ownership is checked here.
+
+A new order is placed by `usecases.placing` (the order, its event, the pending cap)."""
 
 from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from typing import NoReturn
 from uuid import UUID, uuid4
 
 import asyncpg
 
-from core import audit, correlation
+from core import correlation
 from core.errors import (
     Forbidden,
     OrderNotFound,
     PreconditionFailed,
-    TooManyPendingOrders,
-    UserGone,
 )
-from core.events import NewOrderEvent, StatusChangedEvent
-from core.lifecycle import INITIAL_STATUS, OrderStatus, check_transition
-from core.order import Order, OrderItem, OrderPage, OrderView, total_of, view_of
+from core.events import StatusChangedEvent
+from core.lifecycle import OrderStatus, check_transition
+from core.order import Order, OrderItem, OrderPage, OrderView, view_of
 from store import orders
 from store.cache import OrderCache
-from store.db import Executor
 from usecases.guard import database_guarded
+from usecases.placing import insert_new, new_order
 from usecases.trace_context import current_traceparent
 
 log = logging.getLogger(__name__)
 
 Position = tuple[datetime, UUID]  # a keyset cursor: (created_at, id) of a page's last order
-DEFAULT_ACQUIRE_TIMEOUT = 2.0
-
-
-def new_order(user_id: int, items: tuple[OrderItem, ...]) -> tuple[Order, NewOrderEvent]:
-    """A new PENDING order, its total computed here, and its `new_order` event."""
-    now = datetime.now(UTC)
-    order = Order(
-        id=uuid4(),
-        user_id=user_id,
-        items=items,
-        total_price=total_of(items),
-        status=INITIAL_STATUS,
-        created_at=now,
-        updated_at=now,
-    )
-    return order, NewOrderEvent.for_order(order)
-
-
-async def insert_new(
-    conn: Executor, order: Order, event: NewOrderEvent, *, max_pending: int = 0
-) -> None:
-    """Write the order and its event; a user that no longer exists is UserGone (401), one
-    with `max_pending` PENDING orders already is TooManyPendingOrders (0: no cap)."""
-    event_id = uuid4()
-    try:
-        written = await orders.insert_order(
-            conn,
-            order=order,
-            event_id=event_id,
-            event=event,
-            correlation_id=correlation.current(),
-            traceparent=current_traceparent(),
-            max_pending=max_pending,
-        )
-    except asyncpg.ForeignKeyViolationError as exc:
-        raise UserGone("the token's user no longer exists") from exc
-    if not written:
-        _refused(await orders.pending_orders(conn, user_id=order.user_id), order, max_pending)
-    log.info(
-        "order created order_id=%s user_id=%s total_price=%s event_id=%s",
-        order.id,
-        order.user_id,
-        order.total_price,
-        event_id,
-    )
-
-
-def _refused(pending: int | None, order: Order, max_pending: int) -> NoReturn:
-    if pending is None:
-        raise UserGone("the token's user no longer exists")
-    client = f"user:{order.user_id}"
-    audit.rate_limited(
-        "pending", client, TooManyPendingOrders.retry_after, pending=pending, limit=max_pending
-    )
-    raise TooManyPendingOrders(max_pending)
 
 
 class Orders:
@@ -92,10 +36,12 @@ class Orders:
         pool: asyncpg.Pool,
         cache: OrderCache,
         *,
-        acquire_timeout: float = DEFAULT_ACQUIRE_TIMEOUT,
+        acquire_timeout: float | None = None,
         max_pending: int = 0,
     ) -> None:
-        """`max_pending`: the PENDING orders a user may have at once (0: no cap)."""
+        """`acquire_timeout`: how long to wait for a pooled connection (DB_ACQUIRE_TIMEOUT_SECONDS;
+        None: as long as it takes); `max_pending`: the PENDING orders a user may have at once
+        (MAX_PENDING_ORDERS_PER_USER; 0: no cap). The service passes both from its settings."""
         self._pool = pool
         self._cache = cache
         self._acquire_timeout = acquire_timeout

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from api.keys import ACCOUNTS, TOKENS
+from api.keys import ACCOUNTS, THROTTLE, TOKENS
 from api.login_limits import login_attempt
 from api.operations import Operation
-from api.ratelimit import THROTTLE
 from api.responses import json_response
 from api.schemas.accounts import RegisterIn, TokenForm, TokenOut, UserOut
 from api.validation import RequestValidationError, form_body, json_body

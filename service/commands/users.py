@@ -48,7 +48,10 @@ async def _create(settings: Settings, email: str, password: str) -> User:
 
     pool = await create_pool(settings.dsn, min_size=1, max_size=1)
     try:
-        return await Accounts(pool, passwords(settings)).register(email=email, password=password)
+        accounts = Accounts(
+            pool, passwords(settings), acquire_timeout=settings.db_acquire_timeout_seconds
+        )
+        return await accounts.register(email=email, password=password)
     finally:
         await pool.close()
 

@@ -10,7 +10,7 @@ command that needs only some of them (`orders temporal`) reads those alone
 
 from __future__ import annotations
 
-from typing import Self, TypeVar
+from typing import Any, Self, TypeVar
 
 from pydantic import ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -31,6 +31,7 @@ __all__ = [
     "TemporalAdminSettings",
     "load",
     "load_settings",
+    "setting_default",
 ]
 
 S = TypeVar("S", bound=BaseSettings)
@@ -99,6 +100,13 @@ class TemporalAdminSettings(TemporalSettings, ObservabilitySettings):
     model_config = SettingsConfigDict(
         env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True
     )
+
+
+def setting_default(name: str) -> Any:
+    """The default of the setting `name` (its field's name), for a parameter of the
+    composition root that falls back on it when a test builds the piece alone: each
+    default has one home, its setting."""
+    return Settings.model_fields[name].get_default(call_default_factory=True)
 
 
 def load_settings() -> Settings:

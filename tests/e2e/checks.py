@@ -73,3 +73,19 @@ async def create_many(user: ApiUser, n: int, concurrency: int = 10) -> list[str]
             return str((await user.create_order(n_items=1))["id"])
 
     return list(await asyncio.gather(*(one() for _ in range(n))))
+
+
+ONE_ORDER_DEADLINE_S = 60  # one order, from POST /orders/ to its log line
+
+
+def processed_lines(output: str, order_id: str) -> int:
+    return len(re.findall(rf"Order processed order_id={re.escape(order_id)}\b", output))
+
+
+async def processed_once(celery: Process, order_id: str) -> None:
+    """Wait for the worker's log line `Order processed order_id=<id>`."""
+    await eventually(
+        lambda: processed_lines(celery.output(), order_id) == 1,
+        deadline_s=ONE_ORDER_DEADLINE_S,
+        what=f"'Order processed order_id={order_id}'",
+    )

@@ -10,9 +10,9 @@ import signal
 from collections.abc import Sequence
 from pathlib import Path
 
-from tests.e2e.conftest import Stack
 from tests.support.faults import free_port
 from tests.support.processes import Process, wait_http_ok
+from tests.support.stack import Stack
 
 ROOT = Path(__file__).resolve().parents[2]
 PROGRAMS = ("temporal", "api", "pipeline", "celery")

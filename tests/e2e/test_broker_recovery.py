@@ -20,9 +20,9 @@ from temporalio.api.enums.v1 import PendingActivityState
 from temporalio.client import Client
 
 from tests.e2e.checks import DEADLINE_S, assert_processed_exactly_once, create_many, outbox_count
-from tests.e2e.conftest import Stack
 from tests.support.api import ApiUser
 from tests.support.faults import tcp_proxy
+from tests.support.stack import Stack
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.slow

@@ -7,8 +7,8 @@ from collections.abc import Callable
 import aiohttp
 import pytest
 
-from tests.e2e.conftest import Stack
 from tests.support.api import ApiUser
+from tests.support.stack import Stack
 
 pytestmark = pytest.mark.slow
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import aiohttp
 
-from tests.e2e.conftest import Stack
-from tests.e2e.test_order_flow import processed_once
+from tests.e2e.checks import processed_once
 from tests.support.api import ApiUser
+from tests.support.stack import Stack
 
 
 def children(pid: int) -> list[int]:

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import aiohttp
 
-from tests.e2e.conftest import Stack
 from tests.support.faults import free_port
 from tests.support.processes import Process, wait_http_ok
+from tests.support.stack import Stack
 
 ROOT = Path(__file__).resolve().parents[2]
 EXPORTED_ORIGIN = "http://example.com"

@@ -17,11 +17,11 @@ import aio_pika
 import asyncpg
 import pytest
 
-from tests.conftest import TEST_DSN
-from tests.e2e.conftest import RABBITMQ_URL, TemporalServer
 from tests.support.databases import create_database, drop_database
 from tests.support.doc_commands import ROOT, Documented, documented
 from tests.support.doc_synopsis import synopsis_to_run
+from tests.support.settings import TEST_DSN
+from tests.support.stack import RABBITMQ_URL, TemporalServer
 from tests.support.terminal import run_at_terminal
 
 PASSWORD = "a documented password"

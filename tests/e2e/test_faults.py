@@ -14,9 +14,9 @@ import asyncpg
 import pytest
 
 from tests.e2e.checks import DEADLINE_S, assert_processed_exactly_once, create_many, outbox_count
-from tests.e2e.conftest import Stack
 from tests.support.api import ApiUser
 from tests.support.faults import tcp_proxy
+from tests.support.stack import Stack
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.slow

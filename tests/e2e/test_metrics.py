@@ -6,11 +6,11 @@ from __future__ import annotations
 import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.e2e.conftest import Stack
-from tests.e2e.test_order_flow import DEADLINE_S, processed_once
+from tests.e2e.checks import ONE_ORDER_DEADLINE_S, processed_once
 from tests.support.api import ApiUser
 from tests.support.faults import free_port
 from tests.support.sockets import listening_hosts
+from tests.support.stack import Stack
 from tests.support.waiting import eventually
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
@@ -46,7 +46,9 @@ async def test_one_order_moves_every_series(stack: Stack, http: aiohttp.ClientSe
         done = value(samples, "orders_rabbitmq_published_total", event_type="new_order")
         return samples if done >= 1 else None
 
-    samples = await eventually(published, deadline_s=DEADLINE_S, what="the publish counted")
+    samples = await eventually(
+        published, deadline_s=ONE_ORDER_DEADLINE_S, what="the publish counted"
+    )
     post = {"route": "/orders/", "method": "POST", "status": "201"}
     assert value(samples, "orders_http_requests_total", **post) == 1
     assert (
@@ -66,7 +68,9 @@ async def test_one_order_moves_every_series(stack: Stack, http: aiohttp.ClientSe
         found = await scrape(http, f"http://127.0.0.1:{celery_port}/metrics")
         return found if value(found, "orders_process_order_total", outcome="processed") else None
 
-    worker = await eventually(celery_counted, deadline_s=DEADLINE_S, what="celery's metrics")
+    worker = await eventually(
+        celery_counted, deadline_s=ONE_ORDER_DEADLINE_S, what="celery's metrics"
+    )
     assert listening_hosts(celery_port) == {"127.0.0.1"}  # CELERY_METRICS_HOST's default
     assert value(worker, "orders_process_order_total", outcome="processed") == 1
     assert value(worker, "orders_process_order_duration_seconds_count") == 1

@@ -14,10 +14,10 @@ import orjson
 
 from messaging.consumer import DLQ_REASON_HEADER
 from messaging.dlq import REPLAYED_HEADER
-from tests.e2e.conftest import RABBITMQ_URL, Stack
 from tests.support.api import ApiUser
 from tests.support.faults import free_port
 from tests.support.processes import ORDERS
+from tests.support.stack import RABBITMQ_URL, Stack
 from tests.support.terminal import run_at_terminal
 
 

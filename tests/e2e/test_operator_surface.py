@@ -9,10 +9,10 @@ from typing import Any
 
 import aiohttp
 
-from tests.e2e.conftest import Stack
 from tests.support.faults import free_port
 from tests.support.processes import service, wait_http_ok
 from tests.support.sockets import listening_hosts
+from tests.support.stack import Stack
 from tests.support.waiting import eventually
 
 PIPELINE_ROLES = "worker,relay,consumer"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from typing import Any
 
@@ -11,26 +10,11 @@ import asyncpg
 import orjson
 from aio_pika import DeliveryMode, Message, connect_robust
 
-from tests.e2e.conftest import Stack
+from tests.e2e.checks import ONE_ORDER_DEADLINE_S, processed_lines, processed_once
 from tests.support.api import ApiUser
-from tests.support.processes import Process
+from tests.support.stack import Stack
 from tests.support.waiting import eventually
 from workflows.names import CUSTOMER_ID, ORDER_STATUS, WORKFLOW_NAME
-
-DEADLINE_S = 60
-
-
-def processed_lines(output: str, order_id: str) -> int:
-    return len(re.findall(rf"Order processed order_id={re.escape(order_id)}\b", output))
-
-
-async def processed_once(celery: Process, order_id: str) -> None:
-    """Wait for the worker's log line `Order processed order_id=<id>`."""
-    await eventually(
-        lambda: processed_lines(celery.output(), order_id) == 1,
-        deadline_s=DEADLINE_S,
-        what=f"'Order processed order_id={order_id}'",
-    )
 
 
 async def test_order_is_published_processed_and_has_a_history(
@@ -67,7 +51,7 @@ async def test_order_is_published_processed_and_has_a_history(
         assert status == 200, body
         return body if any(entry["kind"] == "processed" for entry in body) else None
 
-    history = await eventually(processed_history, deadline_s=DEADLINE_S, what="history")
+    history = await eventually(processed_history, deadline_s=ONE_ORDER_DEADLINE_S, what="history")
     # The steps come in the order they happened, each once.
     kinds = [entry["kind"] for entry in history]
     assert kinds[:2] == ["created", "published"], kinds
@@ -105,7 +89,7 @@ async def test_status_changes_reach_the_workflow_and_complete_it(
         desc = await handle.describe()
         return desc.status is not None and desc.status.name == "COMPLETED"
 
-    await eventually(completed, deadline_s=DEADLINE_S, what="workflow completion")
+    await eventually(completed, deadline_s=ONE_ORDER_DEADLINE_S, what="workflow completion")
     status, body = await user.get(f"/orders/{order_id}/history/")
     assert status == 200
     changes = [e for e in body if e["kind"] == "status_changed"]
@@ -148,11 +132,14 @@ async def test_duplicate_delivery_is_processed_once_and_garbage_goes_to_the_dlq(
             msg = await dlq.get(no_ack=True, fail=False)
             return msg.body if msg else None
 
-        assert await eventually(dead_lettered, deadline_s=DEADLINE_S, what="DLQ") == b"{not json"
+        assert (
+            await eventually(dead_lettered, deadline_s=ONE_ORDER_DEADLINE_S, what="DLQ")
+            == b"{not json"
+        )
 
     await eventually(
         lambda: "already processed" in celery.output(),
-        deadline_s=DEADLINE_S,
+        deadline_s=ONE_ORDER_DEADLINE_S,
         what="the duplicate to be seen and skipped",
     )
     assert processed_lines(celery.output(), order_id) == 1

@@ -12,9 +12,9 @@ import orjson
 import redis.asyncio as aioredis
 
 from tests.e2e.checks import assert_processed_exactly_once, create_many
-from tests.e2e.conftest import Stack
 from tests.support.api import ApiUser
 from tests.support.faults import free_port
+from tests.support.stack import Stack
 from tests.support.waiting import eventually
 
 GOOD_ORDERS_S = 30  # "within seconds": 150 orders take a few here

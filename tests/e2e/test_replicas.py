@@ -13,10 +13,10 @@ import asyncpg
 import pytest
 
 from tests.e2e.checks import PROCESSED, assert_processed_exactly_once
-from tests.e2e.conftest import Stack
 from tests.support.api import ApiUser
 from tests.support.faults import free_port
 from tests.support.processes import Process
+from tests.support.stack import Stack
 from tests.support.waiting import eventually
 
 # About 30 s here: the posting (10 s), then the lost task's PROCESSING_TIMEOUT, the claim

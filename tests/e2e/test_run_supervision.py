@@ -22,9 +22,9 @@ import asyncpg
 import pytest
 
 from tests.e2e.checks import assert_processed_exactly_once
-from tests.e2e.conftest import Stack
 from tests.e2e.run_layout import PROGRAMS, RunLayout, argv_of, descendants, stop_tree
 from tests.support.api import ApiUser
+from tests.support.stack import Stack
 from tests.support.waiting import eventually
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]

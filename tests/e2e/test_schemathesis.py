@@ -17,8 +17,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from tests.e2e.conftest import Stack
 from tests.support.api import ApiUser
+from tests.support.stack import Stack
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]

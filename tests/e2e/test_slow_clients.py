@@ -11,8 +11,8 @@ import time
 import aiohttp
 import pytest
 
-from tests.e2e.conftest import Stack
 from tests.support.raw_http import RawConnection, request
+from tests.support.stack import Stack
 
 HALF_HEADER = b"GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: "
 

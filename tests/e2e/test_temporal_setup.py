@@ -26,9 +26,9 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
-from tests.e2e.conftest import Stack, TemporalServer
 from tests.support.api import ApiUser
 from tests.support.processes import ORDERS
+from tests.support.stack import Stack, TemporalServer
 from tests.support.temporal import start_dev_server
 from tests.support.waiting import eventually
 from workflows.names import SEARCH_ATTRIBUTES, workflow_id

@@ -15,10 +15,10 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceResponse,
 )
 
-from tests.e2e.conftest import Stack
-from tests.e2e.test_order_flow import DEADLINE_S, processed_once
+from tests.e2e.checks import ONE_ORDER_DEADLINE_S, processed_once
 from tests.support.api import ApiUser
 from tests.support.faults import free_port
+from tests.support.stack import Stack
 from tests.support.waiting import eventually
 
 
@@ -87,7 +87,7 @@ async def test_the_processes_export_one_trace_per_order(
 
     await eventually(
         lambda: len(exported("run/process_order")) == 2,
-        deadline_s=DEADLINE_S,
+        deadline_s=ONE_ORDER_DEADLINE_S,
         what="both orders' process_order spans exported",
     )
     posts = exported("POST /orders/")

@@ -29,9 +29,9 @@ from service import celery_config, pipeline
 from service.commands import build_parser
 from service.settings import Settings
 from store.cache import cache_key
-from tests.conftest import TEST_DSN, make_settings
 from tests.support.databases import create_database, drop_database
 from tests.support.faults import free_port
+from tests.support.settings import TEST_DSN, make_settings
 
 REDIS_DB = 13  # no other test uses it: the cache's keys there are this test's alone
 

@@ -14,7 +14,7 @@ from kombu.utils.url import parse_url
 from yarl import URL
 
 from service.settings import ConfigError, Settings, load_settings
-from tests.unit.test_settings import SECRET
+from tests.support.settings import TEST_SECRET_KEY as SECRET
 
 
 @pytest.fixture(autouse=True)

@@ -11,7 +11,7 @@ import pytest
 
 from service.settings import ConfigError, Settings, load_settings
 from service.settings.secret_key import MAX_ESTIMATED_LENGTH, check_secret_key
-from tests.conftest import make_settings
+from tests.support.settings import make_settings
 
 GOOD_KEY_COMMAND = 'python -c "import secrets; print(secrets.token_urlsafe(48))"'
 

@@ -13,7 +13,7 @@ from aiohttp import web
 from service import http_server
 from service.commands import serve
 from service.settings import Settings
-from tests.unit.test_settings import SECRET
+from tests.support.settings import TEST_SECRET_KEY as SECRET
 
 
 @pytest.fixture

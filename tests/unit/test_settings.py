@@ -9,9 +9,9 @@ import pytest
 
 from service.settings import ConfigError, Role, Settings, load_settings
 from service.settings.pipeline import PUBLISH_ATTEMPT_SECONDS
+from tests.support.settings import TEST_SECRET_KEY as SECRET
 from workflows.policies import ACTIVITY_TIMEOUT
 
-SECRET = "kJ4x-Qm9_TzR2vLp8WnY3bHc6dFs0gAe7uXo1NiV5rMw-Ek3jUh_ZyT8qPaOl2Dx"
 ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -12,9 +12,9 @@ from temporalio.service import TLSConfig
 
 from service.settings import ConfigError, Settings, TemporalAdminSettings, load, load_settings
 from service.temporal import connection, requirements, tls_config
+from tests.support.settings import TEST_SECRET_KEY as SECRET
 from workflows.names import SEARCH_ATTRIBUTES
 
-SECRET = "kJ4x-Qm9_TzR2vLp8WnY3bHc6dFs0gAe7uXo1NiV5rMw-Ek3jUh_ZyT8qPaOl2Dx"
 API_KEY = "tcld-api-key-that-must-never-be-printed"
 
 

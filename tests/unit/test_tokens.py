@@ -14,7 +14,7 @@ import pytest
 from api.tokens import Tokens
 from core.errors import InvalidToken
 from service import app
-from tests.conftest import make_settings
+from tests.support.settings import make_settings
 
 SECRET = "unit-test-secret-that-is-long-enough-0123456789"
 TOKENS = Tokens(secret=SECRET, issuer="orders", audience="orders-api", ttl=timedelta(minutes=30))

@@ -14,7 +14,7 @@ from opentelemetry.trace import SpanKind
 from pydantic import ValidationError
 
 from service import instrumentation, tracing
-from tests.conftest import make_settings
+from tests.support.settings import make_settings
 
 
 @pytest.fixture(autouse=True)
@@ -32,7 +32,7 @@ from opentelemetry import trace
 from service import tracing
 from service.app import create_app
 from service.keys import TRACER_PROVIDER
-from tests.conftest import make_settings
+from tests.support.settings import make_settings
 
 settings = make_settings(service_roles="api,worker,relay,consumer")
 app = create_app(settings, tracer_provider=tracing.start_from(settings))

@@ -8,81 +8,21 @@ never depend on each other's rows.
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
 from typing import Any, cast
 
 import asyncpg
 import pytest
 import redis.asyncio as aioredis
-from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
-from aiohttp.web import Application, Request
+from aiohttp.test_utils import TestClient
+from aiohttp.web import Request
 from pytest_aiohttp import AiohttpClient
 from temporalio.testing import WorkflowEnvironment
 
-from service import http_server
 from service.app import create_app
 from service.settings import Settings
-from tests.conftest import make_settings
-
-Client = TestClient[Request, Application]
-PASSWORD = "correct horse battery staple"
-ITEMS = [
-    {"product_id": 1, "quantity": 3, "price": 19.99},
-    {"product_id": 2, "quantity": 1, "price": 0.01},
-]
-
-
-def random_email() -> str:
-    return f"api-{uuid.uuid4().hex[:12]}@example.com"
-
-
-@dataclass(frozen=True)
-class User:
-    id: int
-    email: str
-    token: str
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}"}
-
-
-async def register(client: Client, email: str | None = None) -> User:
-    email = email or random_email()
-    resp = await client.post("/register/", json={"email": email, "password": PASSWORD})
-    assert resp.status == 201, await resp.text()
-    user_id = (await resp.json())["id"]
-    resp = await client.post("/token/", data={"username": email, "password": PASSWORD})
-    assert resp.status == 200, await resp.text()
-    return User(user_id, email, (await resp.json())["access_token"])
-
-
-async def create_order(
-    client: Client, user: User, items: list[dict[str, Any]] | None = None
-) -> dict[str, Any]:
-    resp = await client.post("/orders/", json={"items": items or ITEMS}, headers=user.headers)
-    assert resp.status == 201, await resp.text()
-    body: dict[str, Any] = await resp.json()
-    return body
-
-
-MakeClient = Callable[..., Awaitable[Client]]
-
-
-class ServiceServer(TestServer):
-    """The test server, on the runner `orders serve` uses: its connection handler (read
-    deadline, malformed requests), its options, and no handler cancellation (aiohttp's
-    test server cancels a handler whose client is gone; the service lets it finish)."""
-
-    def __init__(self, app: Application, settings: Settings) -> None:
-        super().__init__(app)
-        self.settings = settings
-
-    async def _make_runner(self, **kwargs: Any) -> web.BaseRunner:
-        return http_server.runner(self.app, self.settings)
+from tests.support.api_client import Client, MakeClient, ServiceServer, User, create_order, register
+from tests.support.settings import make_settings
 
 
 @pytest.fixture(autouse=True)

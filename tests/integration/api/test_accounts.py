@@ -9,14 +9,14 @@ from typing import Any
 import pytest
 
 from service import app
-from tests.conftest import make_settings
-from tests.integration.api.conftest import (
+from tests.support.api_client import (
     PASSWORD,
     Client,
     MakeClient,
     random_email,
     register,
 )
+from tests.support.settings import make_settings
 
 
 async def test_register_returns_201_with_id_and_email(client: Client) -> None:

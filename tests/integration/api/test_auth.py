@@ -11,8 +11,8 @@ import orjson
 import pytest
 
 from api.tokens import Tokens
-from tests.conftest import make_settings
-from tests.integration.api.conftest import Client, User
+from tests.support.api_client import Client, User
+from tests.support.settings import make_settings
 
 SECRET = make_settings().secret_key.get_secret_value()
 

@@ -9,7 +9,7 @@ import asyncpg
 import pytest
 
 from api.routes import accounts, orders
-from tests.integration.api.conftest import ITEMS, Client, User, create_order
+from tests.support.api_client import ITEMS, Client, User, create_order
 
 ROUTES = [op for op in (*accounts.OPERATIONS, *orders.OPERATIONS) if op.auth]
 BODIES: dict[str, Any] = {

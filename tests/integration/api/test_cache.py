@@ -14,7 +14,7 @@ import redis.asyncio as aioredis
 
 from core.order import decode_cache_entry
 from store.cache import cache_key
-from tests.integration.api.conftest import ITEMS, MakeClient, User, create_order, register
+from tests.support.api_client import ITEMS, MakeClient, User, create_order, register
 from tests.support.faults import closed_port, hung_server
 
 TTL = 123

@@ -18,7 +18,7 @@ import redis.asyncio as aioredis
 
 from core.order import decode_cache_entry
 from store.cache import cache_key
-from tests.integration.api.conftest import Client, MakeClient, User, create_order, register
+from tests.support.api_client import Client, MakeClient, User, create_order, register
 from tests.support.faults import TcpProxy, tcp_proxy
 from tests.support.waiting import eventually
 

@@ -10,8 +10,7 @@ import ipaddress
 import random
 from typing import Any
 
-from tests.integration.api.conftest import PASSWORD, Client, MakeClient, random_email
-from tests.integration.api.test_rate_limit import limited
+from tests.support.api_client import PASSWORD, Client, MakeClient, limited, random_email
 
 PROXY = "127.0.0.1/32"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.integration.api.conftest import ITEMS, MakeClient, register
+from tests.support.api_client import ITEMS, MakeClient, register
 
 ORIGIN = "https://shop.example"
 PREFLIGHT = {

@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from api.schemas.orders import OrderOut
-from tests.integration.api.conftest import Client, User, create_order
+from tests.support.api_client import Client, User, create_order
 
 CONTRACT = {
     "/health": {"get"},

@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from tests.integration.api.conftest import PASSWORD, Client
+from tests.support.api_client import PASSWORD, Client
 
 
 def _tag() -> str:

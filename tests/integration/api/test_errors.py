@@ -11,7 +11,7 @@ from pytest_aiohttp import AiohttpClient
 
 from api.errors import error_middleware
 from store.ratelimit import RedisBuckets
-from tests.integration.api.conftest import Client, MakeClient, User
+from tests.support.api_client import Client, MakeClient, User
 
 
 async def test_unknown_route_is_json_404(client: Client) -> None:

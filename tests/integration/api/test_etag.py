@@ -6,7 +6,7 @@ from typing import Any
 
 import asyncpg
 
-from tests.integration.api.conftest import Client, User
+from tests.support.api_client import Client, User
 
 
 async def _patch(client: Client, user: User, order_id: str, status: str, **headers: str) -> Any:

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from prometheus_client import REGISTRY
 
-from tests.integration.api.conftest import ITEMS, Client, MakeClient, User
+from tests.support.api_client import ITEMS, Client, MakeClient, User
 from tests.support.raw_http import RawConnection, chunked, exchange, request
 from tests.support.waiting import eventually
 

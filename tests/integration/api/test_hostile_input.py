@@ -10,7 +10,7 @@ import asyncpg
 import pytest
 
 from service.keys import DB_POOL
-from tests.integration.api.conftest import ITEMS, Client, MakeClient, User, create_order, register
+from tests.support.api_client import ITEMS, Client, MakeClient, User, create_order, register
 
 ONE = {"product_id": 1, "quantity": 1, "price": 1.5}
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import asyncpg
 
-from tests.integration.api.conftest import ITEMS, Client, User
+from tests.support.api_client import ITEMS, Client, User
 
 OTHER_ITEMS = [{"product_id": 9, "quantity": 1, "price": 5}]
 

@@ -8,7 +8,7 @@ import logging
 
 import pytest
 
-from tests.integration.api.conftest import PASSWORD, Client, User
+from tests.support.api_client import PASSWORD, Client, User
 
 SECRET_GUESS = "hunter2-but-longer"
 

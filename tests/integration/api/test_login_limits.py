@@ -12,8 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.api.conftest import PASSWORD, Client, MakeClient, random_email
-from tests.integration.api.test_rate_limit import SLOW, limited
+from tests.support.api_client import PASSWORD, SLOW, Client, MakeClient, limited, random_email
 
 OWNER_ADDRESS = "203.0.113.5"
 ATTACKER = "198.51.100.66"

@@ -15,7 +15,7 @@ import pytest
 from api import metrics
 from api.readiness import CACHE_SECONDS
 from store import db
-from tests.integration.api.conftest import Client, MakeClient
+from tests.support.api_client import Client, MakeClient
 from tests.support.faults import free_port
 from tests.support.sockets import listening_hosts
 from tests.support.waiting import eventually

@@ -7,7 +7,7 @@ from typing import Any
 
 import asyncpg
 
-from tests.integration.api.conftest import Client, MakeClient, User, create_order, register
+from tests.support.api_client import Client, MakeClient, User, create_order, register
 from tests.support.faults import closed_port
 
 

@@ -12,8 +12,7 @@ import asyncpg
 import pytest
 
 from service.settings import Settings
-from tests.integration.api.conftest import ITEMS, Client, MakeClient, User, register
-from tests.integration.api.test_rate_limit import SLOW, limited
+from tests.support.api_client import ITEMS, SLOW, Client, MakeClient, User, limited, register
 
 ROOMY = {"rate_limit_capacity": 100_000, "rate_limit_refill_rate": 100_000.0}
 

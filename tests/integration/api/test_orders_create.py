@@ -9,7 +9,7 @@ import asyncpg
 import pytest
 
 from api.schemas.orders import OrderOut
-from tests.integration.api.conftest import ITEMS, Client, User, create_order
+from tests.support.api_client import ITEMS, Client, User, create_order
 
 ONE = {"product_id": 1, "quantity": 1, "price": 1.5}
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.api.conftest import Client, User, create_order
+from tests.support.api_client import Client, User, create_order
 
 
 async def _list(client: Client, user: User, path: str) -> tuple[int, Any, str | None]:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.api.conftest import Client, User
+from tests.support.api_client import Client, User
 
 
 async def test_get_returns_the_order(client: Client, user: User, order: dict[str, Any]) -> None:

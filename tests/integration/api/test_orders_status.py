@@ -9,7 +9,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from tests.integration.api.conftest import Client, User, create_order
+from tests.support.api_client import Client, User, create_order
 
 
 async def _patch(client: Client, user: User, order_id: str, status: object) -> tuple[int, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from tests.integration.api.conftest import PASSWORD, MakeClient, random_email
+from tests.support.api_client import PASSWORD, MakeClient, random_email
 
 
 async def test_a_full_hashing_queue_is_503_with_retry_after(make_client: MakeClient) -> None:

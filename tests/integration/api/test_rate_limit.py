@@ -3,25 +3,19 @@ stricter buckets for credentials, 429 with Retry-After and the IETF RateLimit he
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from service.settings import Settings
-from tests.integration.api.conftest import PASSWORD, Client, MakeClient, random_email, register
+from tests.support.api_client import (
+    PASSWORD,
+    SLOW,
+    Client,
+    MakeClient,
+    limited,
+    random_email,
+    register,
+)
 from tests.support.faults import closed_port
-
-SLOW = 0.001  # tokens a second: an emptied bucket stays empty for the test
-
-
-def limited(**overrides: Any) -> dict[str, Any]:
-    values: dict[str, Any] = {
-        "rate_limit_enabled": True,
-        "rate_limit_capacity": 5,
-        "rate_limit_refill_rate": SLOW,
-        "auth_rate_limit_refill_rate": SLOW,
-        "rate_limit_key_prefix": f"ratelimit.test.{uuid.uuid4().hex}",
-    }
-    return values | overrides
 
 
 async def _statuses(client: Client, n: int, path: str = "/orders/user/1/", **kw: Any) -> list[int]:

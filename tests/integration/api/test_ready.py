@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 from urllib.parse import urlsplit, urlunsplit
 
-from tests.conftest import TEST_DSN
-from tests.integration.api.conftest import ITEMS, Client, MakeClient, create_order, register
+from tests.support.api_client import ITEMS, Client, MakeClient, create_order, register
 from tests.support.faults import closed_port, hung_server, tcp_proxy
+from tests.support.settings import TEST_DSN
 from tests.support.waiting import eventually
 
 

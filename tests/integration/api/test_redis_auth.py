@@ -17,10 +17,10 @@ import redis.asyncio as aioredis
 from core.events import NewOrderEvent
 from processing.dispatch import CeleryDispatch
 from service import celery_config
-from tests.conftest import make_settings
-from tests.integration.api.conftest import MakeClient, create_order, register
+from tests.support.api_client import MakeClient, create_order, register
 from tests.support.events import envelope
 from tests.support.redis_server import PrivateRedis, private_redis
+from tests.support.settings import make_settings
 from tests.support.tls import make_certificates
 
 PASSWORD = "a-password-for-this-test-only"

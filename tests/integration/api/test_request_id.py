@@ -7,7 +7,7 @@ import uuid
 
 import asyncpg
 
-from tests.integration.api.conftest import ITEMS, Client, User
+from tests.support.api_client import ITEMS, Client, User
 
 
 async def test_every_response_carries_a_request_id(client: Client) -> None:

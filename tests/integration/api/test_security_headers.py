@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.integration.api.conftest import PASSWORD, Client, MakeClient, User, random_email
+from tests.support.api_client import PASSWORD, Client, MakeClient, User, random_email
 
 
 async def test_every_response_says_nosniff(client: Client, user: User) -> None:

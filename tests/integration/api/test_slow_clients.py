@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from api.keys import ORDERS
-from tests.integration.api.conftest import ITEMS, Client, MakeClient, User, register
+from tests.support.api_client import ITEMS, Client, MakeClient, User, register
 from tests.support.raw_http import RawConnection, RawResponse, request
 
 TIMEOUT = 0.5

@@ -9,8 +9,8 @@ from concurrent.futures import ProcessPoolExecutor
 import asyncpg
 
 from store.migrate import MIGRATIONS_DIR, apply_migrations
-from tests.conftest import TEST_DSN
 from tests.support.databases import drop_database, with_database
+from tests.support.settings import TEST_DSN
 
 
 async def test_concurrent_starts_apply_each_migration_once() -> None:

@@ -20,8 +20,8 @@ import pytest
 
 from store import outbox
 from store.db import create_pool
-from tests.conftest import TEST_DSN
 from tests.support.databases import create_database, drop_database
+from tests.support.settings import TEST_DSN
 
 WAITING = 20_000  # a burst's backlog (the bench's left about 8,000 after 10 s of POSTs)
 BATCH = 100  # the relay's largest window

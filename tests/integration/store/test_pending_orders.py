@@ -16,9 +16,10 @@ from core.lifecycle import OrderStatus
 from core.order import OrderItem
 from store import orders, users
 from store.migrate import MIGRATIONS_DIR, apply_migrations
-from tests.conftest import TEST_DSN
 from tests.support.databases import drop_database, with_database
-from usecases.orders import _status_event, new_order
+from tests.support.settings import TEST_DSN
+from usecases.orders import _status_event
+from usecases.placing import new_order
 
 ITEMS = (OrderItem(1, 1, Decimal("2.50")),)
 

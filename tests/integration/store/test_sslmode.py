@@ -10,7 +10,7 @@ import pytest
 from processing.connection import WorkerConnection
 from store.db import create_pool
 from store.migrate import apply_migrations
-from tests.conftest import TEST_DSN
+from tests.support.settings import TEST_DSN
 
 
 def _with(dsn: str, sslmode: str) -> str:

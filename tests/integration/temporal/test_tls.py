@@ -19,7 +19,7 @@ from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from service.settings import Settings
 from service.temporal import connection
-from tests.conftest import make_settings
+from tests.support.settings import make_settings
 from tests.support.tls import SERVER_NAME, Pems, TlsProxy, tls_proxy
 from workflows.probe import SetupProbe
 

@@ -1,0 +1,48 @@
+"""Settings for tests: the real local servers, a test database (TEST_DATABASE_URL), no .env
+file; and a secret key start-up accepts, for tests that build settings of their own."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from typing import Any
+
+from service.settings import Settings
+
+# Random, as start-up demands (service/settings/secret_key.py); for tests only.
+TEST_SECRET_KEY = "kJ4x-Qm9_TzR2vLp8WnY3bHc6dFs0gAe7uXo1NiV5rMw-Ek3jUh_ZyT8qPaOl2Dx"
+TEST_DSN = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/orders_test")
+
+
+def make_settings(**overrides: Any) -> Settings:
+    """Settings for tests: the real local servers, a test database, no .env file."""
+    values: dict[str, Any] = {
+        "secret_key": TEST_SECRET_KEY,
+        "database_url": TEST_DSN,
+        "redis_host": "127.0.0.1",
+        "rabbitmq_host": "127.0.0.1",
+        "rabbitmq_password": "guest",
+        "temporal_address": "127.0.0.1:7233",
+        "process_order_seconds": 0,
+        "service_roles": "api",
+        # argon2id at its cheapest: tests register hundreds of users. Never in production
+        # (the defaults are OWASP's floor); the login timing test uses the real cost.
+        "password_hash_memory_kib": 8,
+        "password_hash_time_cost": 1,
+        # Tests make hundreds of requests from one address: rate limiting is off (the
+        # credentials buckets, always on, get room), and every app has buckets of its own.
+        # The rate-limit tests turn it back on.
+        "rate_limit_enabled": False,
+        "auth_rate_limit_capacity": 1_000_000,
+        "auth_rate_limit_refill_rate": 1_000_000,
+        "auth_failure_rate_limit_capacity": 1_000_000,
+        "auth_failure_rate_limit_refill_rate": 1_000_000,
+        # Tests make many orders per user; the cap's own tests set it.
+        "max_pending_orders_per_user": 0,
+        "rate_limit_key_prefix": f"ratelimit.test.{uuid.uuid4().hex}",
+        # No operator listener (HTTP_PORT + 1000 would be one port for every app): the
+        # tests that read it give it a free port.
+        "operator_port": 0,
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)
