@@ -3,7 +3,8 @@
 Celery task's psycopg).
 
 A module of its own, free of any driver, so the Celery worker loads no asyncpg for it.
-The rest of the outbox's SQL, the relay's and the publisher's, is in `store.outbox`.
+The rest of the outbox's SQL is in `store.outbox` (the relay's claims), `store.outbox_marks`,
+`store.outbox_parked` and `store.outbox_backlog`.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 `load(cls)` (`load_settings()` for the service) is the only reader of the environment; a
 bad value refuses start-up with a message that names the variable. The variables are
-grouped by concern, one module each (`edge`, `stores`, `temporal`, `pipeline`,
+grouped by concern, one module each (`edge`, `stores`, `temporal`, `pipeline`, `operator`,
 `observability`); `Settings` is all of them, flat, as the environment names them. A
 command that needs only some of them (`orders temporal`) reads those alone
 (`TemporalAdminSettings`), so it asks for no unrelated secret.
