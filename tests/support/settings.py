@@ -1,5 +1,6 @@
 """Settings for tests: the real local servers, a test database (TEST_DATABASE_URL), no .env
-file; and a secret key start-up accepts, for tests that build settings of their own."""
+file; a secret key start-up accepts, for tests that build settings of their own; and the
+brokers' URLs for tests that talk to RabbitMQ or Celery's Redis themselves."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from service.settings import Settings
 # Random, as start-up demands (service/settings/secret_key.py); for tests only.
 TEST_SECRET_KEY = "kJ4x-Qm9_TzR2vLp8WnY3bHc6dFs0gAe7uXo1NiV5rMw-Ek3jUh_ZyT8qPaOl2Dx"
 TEST_DSN = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/orders_test")
+RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672/"
+CELERY_BROKER_URL = "redis://127.0.0.1:6379/15"  # a database of its own on the shared Redis
 
 
 def make_settings(**overrides: Any) -> Settings:

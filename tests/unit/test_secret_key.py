@@ -76,7 +76,7 @@ def test_keys_from_the_documented_commands_pass(monkeypatch: pytest.MonkeyPatch)
 
 
 def test_the_test_suites_key_passes() -> None:
-    make_settings()  # tests/conftest.py's key goes through the same check
+    make_settings()  # tests/support/settings.py's key goes through the same check
 
 
 def test_a_long_key_is_judged_by_a_bounded_prefix_and_quickly() -> None:

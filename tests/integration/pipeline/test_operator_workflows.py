@@ -21,14 +21,15 @@ from temporalio.testing import WorkflowEnvironment
 from service import pipeline
 from service.settings import Settings
 from store.cache import OrderCache
+from tests.support.order_workflow import order_activities
+from tests.support.orders import place_order, relay_all
+from tests.support.publishers import RecordingPublisher
+from tests.support.versioned_worker import current, versioned_runner
 from tests.support.waiting import eventually
 from workflows import versions
 from workflows.names import ORDER_PHASE, OrderPhase, workflow_id
 from workflows.policies import PROCESSING_CHECKS
 from workflows.stuck import PhaseMonitor, count_by_phase
-
-from .orders import RecordingPublisher, place_order, relay_all
-from .test_versions import activities, current, versioned_runner
 
 
 async def orders(settings: Settings, env: WorkflowEnvironment, *args: str) -> Any:
@@ -62,7 +63,7 @@ async def test_a_stuck_order_is_listed_counted_and_retried(
     fast = settings.model_copy(update={"processing_timeout": timedelta(milliseconds=50)})
     publisher = RecordingPublisher()
     async with versioned_runner(
-        temporal_env, fast, activities(pool, cache, publisher), versions.default_build_id()
+        temporal_env, fast, order_activities(pool, cache, publisher), versions.default_build_id()
     ) as runner:
         await eventually(partial(current, runner), what="the worker's version to be current")
         relay = pipeline.relay(pool, client, fast, lambda: runner.client)

@@ -19,6 +19,9 @@ from processing.order import process, simulated_work
 from service import pipeline
 from service.settings import Settings
 from store.cache import OrderCache
+from tests.support.order_workflow import start, worker
+from tests.support.orders import PlacedOrder, place_order, relay_all
+from tests.support.publishers import RecordingPublisher
 from tests.support.waiting import eventually
 from usecases.orders import Orders
 from workflows.history import WorkflowTimeline
@@ -26,9 +29,6 @@ from workflows.names import ORDER_PHASE, ORDER_REPUBLISHES, OrderPhase
 from workflows.order import OrderWorkflow
 from workflows.policies import PROCESSING_CHECKS
 from workflows.types import LifecycleView
-
-from .orders import PlacedOrder, RecordingPublisher, place_order, relay_all
-from .test_workflow import start, worker
 
 TIMEOUT = timedelta(minutes=1)
 # A PAID order whose `processed` never comes: start and its task (4), new_order's publish

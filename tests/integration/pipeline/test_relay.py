@@ -26,12 +26,12 @@ from service import pipeline
 from service.settings import Settings
 from store.cache import OrderCache
 from tests.support.faults import free_port
+from tests.support.orders import place_order, relay_all
+from tests.support.outbox import outbox_rows
 from tests.support.waiting import eventually
 from usecases.orders import Orders
 from workflows.names import CUSTOMER_ID, ORDER_STATUS, workflow_id
 from workflows.types import OrderWorkflowInput
-
-from .orders import outbox_rows, place_order, relay_all
 
 
 @contextlib.asynccontextmanager

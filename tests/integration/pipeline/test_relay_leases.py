@@ -24,10 +24,9 @@ from store import outbox, outbox_marks
 from store.cache import OrderCache
 from store.outbox import OutboxRow
 from store.outbox_marks import Failure, Parking
+from tests.support.orders import PlacedOrder, place_order
 from tests.support.waiting import eventually
 from usecases.orders import Orders
-
-from .orders import PlacedOrder, place_order
 
 
 @dataclass

@@ -16,11 +16,10 @@ from service.settings import Settings
 from store.cache import OrderCache
 from store.outbox import OutboxRow
 from tests.support.faults import tcp_proxy
+from tests.support.orders import PlacedOrder, place_order
 from tests.support.waiting import eventually
 from workflows.names import workflow_id
 from workflows.starter import TemporalHandoff
-
-from .orders import PlacedOrder, place_order
 
 
 @dataclass

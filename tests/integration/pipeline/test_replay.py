@@ -17,15 +17,15 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.testing import WorkflowEnvironment
 
-from activities.order import OrderActivities
 from core.envelope import EventEnvelope
 from service import pipeline
 from service.settings import Settings
-from service.worker import build_worker
 from store.cache import OrderCache
+from tests.support.order_workflow import worker
+from tests.support.orders import place_order, relay_all
+from tests.support.outbox import outbox_rows
+from tests.support.publishers import RecordingPublisher
 from tests.support.waiting import eventually
-from usecases.orders import Orders
-from usecases.outbox import Outbox
 from workflows.names import ORDER_PHASE, ORDER_STATUS, OrderPhase
 from workflows.order import OrderWorkflow
 from workflows.replay import replay_histories
@@ -33,7 +33,6 @@ from workflows.replay_sample import Sampling
 from workflows.types import OrderWorkflowInput
 
 from .changed_workflow import ChangedWithoutAPatch
-from .orders import RecordingPublisher, outbox_rows, place_order, relay_all
 
 
 async def published(pool: asyncpg.Pool, order_id: uuid.UUID) -> bool:
@@ -44,12 +43,10 @@ async def test_the_servers_histories_replay_and_a_change_without_a_patch_is_caug
     temporal_env: WorkflowEnvironment, pool: asyncpg.Pool, cache: OrderCache, settings: Settings
 ) -> None:
     client = temporal_env.client
-    probe = pipeline.ProcessingProbe(pool, ())
-    activities = OrderActivities(Orders(pool, cache), Outbox(pool), RecordingPublisher(), probe)
     placed = [await place_order(pool, cache) for _ in range(2)]
     # Only these two: the relay may hand this task queue other tests' leftover rows too.
     query = " OR ".join(f"WorkflowId = 'order-{p.id}'" for p in placed)
-    async with build_worker(client, settings.temporal_task_queue, activities, sandboxed=True):
+    async with worker(temporal_env, settings, pool, cache, RecordingPublisher()):
         relay = pipeline.relay(pool, client, settings)
         for order in placed:
             await relay_all(relay, pool, order)

@@ -26,13 +26,13 @@ from service.app import create_app
 from service.keys import WORKER_RUNNER
 from service.settings import Role, Settings
 from store.cache import OrderCache
+from tests.support.consumer import celery_tasks
+from tests.support.orders import place_order
+from tests.support.outbox import outbox_rows
+from tests.support.rabbitmq import take
 from tests.support.waiting import eventually
 from usecases.orders import Orders
 from workflows.names import workflow_id
-
-from .orders import outbox_rows, place_order
-from .test_consumer import celery_tasks
-from .test_publisher import take
 
 
 @pytest.fixture

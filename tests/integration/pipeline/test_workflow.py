@@ -7,7 +7,6 @@ workflow, as in production; only the payment timeout's hours are skipped.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from datetime import timedelta
 
 import aio_pika
@@ -19,10 +18,8 @@ from temporalio.client import WorkflowFailureError, WorkflowHandle
 from temporalio.converter import DataConverter
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 from activities.names import ACTIVITY_EXPIRE_ORDER
-from activities.order import EventPublisher, OrderActivities
 from activities.types import ExpireResult
 from core.events import NEW_ORDER, ORDER_PROCESSED, STATUS_CHANGED, NewOrderEvent, event_dict
 from core.lifecycle import OrderStatus
@@ -32,69 +29,20 @@ from processing.connection import WorkerConnection
 from processing.order import process, simulated_work
 from service import pipeline
 from service.settings import Settings
-from service.worker import build_worker
 from store import orders
 from store.cache import OrderCache
-from tests.support.events import envelope
 from tests.support.faults import tcp_proxy
+from tests.support.order_workflow import PAYMENT_TIMEOUT, start, worker
+from tests.support.orders import PlacedOrder, place_order, relay_all
+from tests.support.outbox import outbox_rows
+from tests.support.publishers import RecordingPublisher
+from tests.support.settings import RABBITMQ_URL
 from tests.support.waiting import eventually
 from usecases.orders import Orders
-from usecases.outbox import Outbox
 from workflows.history import WorkflowTimeline
-from workflows.names import ORDER_STATUS, workflow_id
+from workflows.names import ORDER_STATUS
 from workflows.order import OrderWorkflow
-from workflows.types import LifecycleView, OrderWorkflowInput
-
-from .conftest import RABBITMQ_URL
-from .orders import PlacedOrder, RecordingPublisher, outbox_rows, place_order, relay_all
-
-PAYMENT_TIMEOUT = timedelta(hours=1)
-
-
-async def start(
-    env: WorkflowEnvironment,
-    settings: Settings,
-    placed: PlacedOrder,
-    *,
-    processing_timeout: timedelta = timedelta(minutes=5),
-    order_id: str | None = None,
-    correlation_id: str = "",
-) -> WorkflowHandle[OrderWorkflow, LifecycleView]:
-    event = envelope(
-        NewOrderEvent.for_order(placed.order),
-        event_id=placed.event_id,
-        order_id=placed.id,
-        correlation_id=correlation_id,
-    )
-    event = dataclasses.replace(
-        event,
-        aggregate_id=order_id or str(placed.id),
-        occurred_at=await env.get_current_time(),
-    )
-    return await env.client.start_workflow(
-        OrderWorkflow.run,
-        OrderWorkflowInput(
-            event=event,
-            user_id=placed.order.user_id,
-            payment_timeout_seconds=PAYMENT_TIMEOUT.total_seconds(),
-            processing_timeout_seconds=processing_timeout.total_seconds(),
-        ),
-        id=workflow_id(placed.id),
-        task_queue=settings.temporal_task_queue,
-    )
-
-
-def worker(
-    env: WorkflowEnvironment,
-    settings: Settings,
-    pool: asyncpg.Pool,
-    cache: OrderCache,
-    publisher: EventPublisher,
-    queues: tuple[pipeline.QueueLength, ...] = (),
-) -> Worker:
-    probe = pipeline.ProcessingProbe(pool, queues)
-    activities = OrderActivities(Orders(pool, cache), Outbox(pool), publisher, probe)
-    return build_worker(env.client, settings.temporal_task_queue, activities, sandboxed=True)
+from workflows.types import LifecycleView
 
 
 async def status_of(pool: asyncpg.Pool, placed: PlacedOrder) -> OrderStatus:

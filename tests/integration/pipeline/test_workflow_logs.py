@@ -16,11 +16,11 @@ from service import pipeline
 from service.logs import TEXT_FORMAT, CorrelationFilter
 from service.settings import Settings
 from store.cache import OrderCache
+from tests.support.order_workflow import start, worker
+from tests.support.orders import place_order, relay_all
+from tests.support.publishers import RecordingPublisher
 from tests.support.waiting import eventually
 from usecases.orders import Orders
-
-from .orders import RecordingPublisher, place_order, relay_all
-from .test_workflow import start, worker
 
 
 @pytest.fixture

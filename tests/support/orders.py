@@ -1,23 +1,21 @@
-"""Test data and waiting for the pipeline tests: real orders, polling with a deadline."""
+"""Real orders for the pipeline tests: placed by the real use case with their `new_order`
+outbox row, and relayed until every row of the order was handed to Temporal."""
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import TypeVar
 
 import asyncpg
 
-from core.envelope import EventEnvelope
 from core.order import Order, OrderItem
 from relay.outbox import OutboxRelay
 from store import orders, users
 from store.cache import OrderCache
+from tests.support.outbox import outbox_rows
 from tests.support.waiting import eventually
 from usecases.orders import Orders
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -62,50 +60,3 @@ async def relay_all(relay: OutboxRelay, pool: asyncpg.Pool, placed: PlacedOrder)
         return all(row.relayed for row in await outbox_rows(pool, placed.id))
 
     await eventually(probe, what="the order's outbox rows to be relayed")
-
-
-@dataclass(frozen=True)
-class OutboxState:
-    event_type: str
-    relayed: bool
-    published: bool
-    attempts: int
-    last_error: str | None
-
-
-async def outbox_rows(pool: asyncpg.Pool, order_id: uuid.UUID) -> list[OutboxState]:
-    rows = await pool.fetch(
-        "SELECT event_type, relayed_at, published_at, attempts, last_error FROM outbox"
-        " WHERE aggregate_id = $1 ORDER BY seq",
-        order_id,
-    )
-    return [
-        OutboxState(
-            r["event_type"],
-            r["relayed_at"] is not None,
-            r["published_at"] is not None,
-            r["attempts"],
-            r["last_error"],
-        )
-        for r in rows
-    ]
-
-
-@dataclass
-class RecordingPublisher:
-    """A publisher double: records what it was asked to publish, fails the first N calls."""
-
-    fail_first: int = 0
-    calls: int = 0
-    published: list[tuple[str, bytes, str]] = field(default_factory=list)
-    correlation_ids: dict[str, str | None] = field(default_factory=dict)  # by event id
-
-    async def publish(self, event: EventEnvelope) -> None:
-        self.calls += 1
-        if self.calls <= self.fail_first:
-            raise ConnectionError(f"broker down (call {self.calls})")
-        self.published.append((event.event_type, event.payload.encode(), event.event_id))
-        self.correlation_ids[event.event_id] = event.correlation_id or None
-
-    def event_ids(self) -> list[str]:
-        return [event_id for _, _, event_id in self.published]
