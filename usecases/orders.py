@@ -36,8 +36,8 @@ class Orders:
         pool: asyncpg.Pool,
         cache: OrderCache,
         *,
-        acquire_timeout: float | None = None,
-        max_pending: int = 0,
+        acquire_timeout: float | None,
+        max_pending: int,
     ) -> None:
         """`acquire_timeout`: how long to wait for a pooled connection (DB_ACQUIRE_TIMEOUT_SECONDS;
         None: as long as it takes); `max_pending`: the PENDING orders a user may have at once

@@ -22,6 +22,9 @@ from core.envelope import EventEnvelope
 LEGACY_REVISION: Final = 1
 V5_REVISION: Final = 2
 REVISION: Final = 3
+# PROCESSING_TIMEOUT's default (service.settings reads it from here), and what a run whose
+# input does not carry one waits before its first processing check.
+PROCESSING_TIMEOUT_SECONDS: Final = 300.0
 
 
 @dataclass(frozen=True)
@@ -30,7 +33,9 @@ class OrderWorkflowInput:
     user_id: int
     payment_timeout_seconds: float
     # Not processed this long after `new_order` was published: check, publish it again.
-    processing_timeout_seconds: float = 300.0
+    # The starter always sets it (the setting's value); the default is there so an input
+    # recorded without it still decodes.
+    processing_timeout_seconds: float = PROCESSING_TIMEOUT_SECONDS
     revision: int = REVISION
     state: OrderState | None = None  # what the run it continues handed over; None: a new order
 

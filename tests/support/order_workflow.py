@@ -19,8 +19,7 @@ from service.settings import Settings
 from service.worker import build_worker
 from store.cache import OrderCache
 from tests.support.events import envelope
-from tests.support.orders import PlacedOrder
-from usecases.orders import Orders
+from tests.support.orders import PlacedOrder, order_usecases
 from usecases.outbox import Outbox
 from workflows.names import workflow_id
 from workflows.order import OrderWorkflow
@@ -36,7 +35,7 @@ def order_activities(
     queues: tuple[pipeline.QueueLength, ...] = (),
 ) -> OrderActivities:
     probe = pipeline.ProcessingProbe(pool, queues)
-    return OrderActivities(Orders(pool, cache), Outbox(pool), publisher, probe)
+    return OrderActivities(order_usecases(pool, cache), Outbox(pool), publisher, probe)
 
 
 def worker(
@@ -56,7 +55,7 @@ async def start(
     settings: Settings,
     placed: PlacedOrder,
     *,
-    processing_timeout: timedelta = timedelta(minutes=5),
+    processing_timeout: timedelta | None = None,  # None: the setting's
     order_id: str | None = None,
     correlation_id: str = "",
 ) -> WorkflowHandle[OrderWorkflow, LifecycleView]:
@@ -77,7 +76,9 @@ async def start(
             event=event,
             user_id=placed.order.user_id,
             payment_timeout_seconds=PAYMENT_TIMEOUT.total_seconds(),
-            processing_timeout_seconds=processing_timeout.total_seconds(),
+            processing_timeout_seconds=(
+                processing_timeout or settings.processing_timeout
+            ).total_seconds(),
         ),
         id=workflow_id(placed.id),
         task_queue=settings.temporal_task_queue,

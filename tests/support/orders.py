@@ -18,6 +18,12 @@ from tests.support.waiting import eventually
 from usecases.orders import Orders
 
 
+def order_usecases(pool: asyncpg.Pool, cache: OrderCache) -> Orders:
+    """The order use cases as the pipeline tests drive them: a pooled connection waited for
+    as long as it takes, no cap on a user's pending orders (their own tests set both)."""
+    return Orders(pool, cache, acquire_timeout=None, max_pending=0)
+
+
 @dataclass(frozen=True)
 class PlacedOrder:
     order: Order
@@ -41,7 +47,7 @@ async def place_order(
     )
     assert user is not None
     items = (OrderItem(1, 2, Decimal("9.99")), OrderItem(7, 1, Decimal("0.01")))
-    view = await Orders(pool, cache).create(user_id=user.id, items=items)
+    view = await order_usecases(pool, cache).create(user_id=user.id, items=items)
     order = await orders.get_order(pool, order_id=view.id)
     assert order is not None
     event_id = await pool.fetchval(

@@ -20,10 +20,9 @@ from service import pipeline
 from service.settings import Settings
 from store.cache import OrderCache
 from tests.support.order_workflow import start, worker
-from tests.support.orders import PlacedOrder, place_order, relay_all
+from tests.support.orders import PlacedOrder, order_usecases, place_order, relay_all
 from tests.support.publishers import RecordingPublisher
 from tests.support.waiting import eventually
-from usecases.orders import Orders
 from workflows.history import WorkflowTimeline
 from workflows.names import ORDER_PHASE, ORDER_REPUBLISHES, OrderPhase
 from workflows.order import OrderWorkflow
@@ -90,7 +89,7 @@ async def test_sixty_days_of_a_lost_signal_end_stuck_with_a_bounded_history(
     async with worker(env, settings, pool, cache, publisher):
         handle = await start(env, settings, placed, processing_timeout=TIMEOUT)
         await eventually(lambda: publisher.event_ids() == [event_id], what="new_order published")
-        await Orders(pool, cache).change_status(
+        await order_usecases(pool, cache).change_status(
             order_id=placed.id, user_id=placed.order.user_id, new=OrderStatus.PAID
         )
         await relay_all(relay, pool, placed)

@@ -26,10 +26,9 @@ from service import pipeline
 from service.settings import Settings
 from store.cache import OrderCache
 from tests.support.faults import free_port
-from tests.support.orders import place_order, relay_all
+from tests.support.orders import order_usecases, place_order, relay_all
 from tests.support.outbox import outbox_rows
 from tests.support.waiting import eventually
-from usecases.orders import Orders
 from workflows.names import CUSTOMER_ID, ORDER_STATUS, workflow_id
 from workflows.types import OrderWorkflowInput
 
@@ -131,7 +130,7 @@ async def test_status_changes_and_processing_reach_the_workflow_as_signals(
     placed = await place_order(pool, cache)
     relay = pipeline.relay(pool, temporal_env.client, settings)
     await relay_all(relay, pool, placed)
-    await Orders(pool, cache).change_status(
+    await order_usecases(pool, cache).change_status(
         order_id=placed.id, user_id=placed.order.user_id, new=OrderStatus.PAID
     )
     connection = WorkerConnection(settings.dsn)
@@ -180,7 +179,7 @@ async def test_a_status_event_for_a_terminated_workflow_gets_a_workflow_of_its_o
     relay = pipeline.relay(pool, temporal_env.client, settings)
     await relay_all(relay, pool, placed)
     await temporal_env.client.get_workflow_handle(workflow_id(placed.id)).terminate("operator")
-    await Orders(pool, cache).change_status(
+    await order_usecases(pool, cache).change_status(
         order_id=placed.id, user_id=placed.order.user_id, new=OrderStatus.PAID
     )
     await relay_all(relay, pool, placed)
@@ -207,7 +206,7 @@ async def test_a_status_event_for_a_workflow_gone_past_retention_is_still_publis
     temporal_env: WorkflowEnvironment, pool: asyncpg.Pool, cache: OrderCache, settings: Settings
 ) -> None:
     placed = await place_order(pool, cache, relayed=True)  # relayed, and no workflow left
-    await Orders(pool, cache).change_status(
+    await order_usecases(pool, cache).change_status(
         order_id=placed.id, user_id=placed.order.user_id, new=OrderStatus.CANCELED
     )
     await relay_all(pipeline.relay(pool, temporal_env.client, settings), pool, placed)

@@ -82,6 +82,7 @@ def delayed(client: Client, settings: Settings, order: PlacedOrder, seconds: flo
         task_queue=settings.temporal_task_queue,
         payment_timeout=settings.payment_timeout,
         timeout=settings.temporal_timeout_seconds + SLOW_SECONDS,
+        processing_timeout=settings.processing_timeout,
     )
     return Delayed(inner, order.id, seconds)
 

@@ -51,6 +51,7 @@ def relay_to(client: Client, settings: Settings, pool: asyncpg.Pool) -> tuple[Ou
             task_queue=settings.temporal_task_queue,
             payment_timeout=settings.payment_timeout,
             timeout=5.0,
+            processing_timeout=settings.processing_timeout,
         )
     )
     config = RelayConfig(

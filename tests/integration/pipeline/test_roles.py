@@ -27,11 +27,10 @@ from service.keys import WORKER_RUNNER
 from service.settings import Role, Settings
 from store.cache import OrderCache
 from tests.support.consumer import celery_tasks
-from tests.support.orders import place_order
+from tests.support.orders import order_usecases, place_order
 from tests.support.outbox import outbox_rows
 from tests.support.rabbitmq import take
 from tests.support.waiting import eventually
-from usecases.orders import Orders
 from workflows.names import workflow_id
 
 
@@ -96,10 +95,10 @@ async def test_an_order_travels_the_whole_pipeline(
         close_connection(celery)
         celery.close()
     user_id = placed.order.user_id
-    await Orders(pool, cache).change_status(
+    await order_usecases(pool, cache).change_status(
         order_id=placed.id, user_id=user_id, new=OrderStatus.PAID
     )
-    await Orders(pool, cache).change_status(
+    await order_usecases(pool, cache).change_status(
         order_id=placed.id, user_id=user_id, new=OrderStatus.SHIPPED
     )
 
@@ -157,7 +156,7 @@ async def test_a_status_event_reaches_rabbitmq_after_an_operator_terminated_the_
 
     await eventually(published, what="new_order published")
     await temporal_env.client.get_workflow_handle(workflow_id(placed.id)).terminate("operator")
-    await Orders(pool, cache).change_status(
+    await order_usecases(pool, cache).change_status(
         order_id=placed.id, user_id=placed.order.user_id, new=OrderStatus.PAID
     )
 

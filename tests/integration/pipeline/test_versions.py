@@ -28,12 +28,11 @@ from service.settings import Settings
 from service.worker import build_worker
 from store.cache import OrderCache
 from tests.support.order_workflow import order_activities
-from tests.support.orders import PlacedOrder, place_order, relay_all
+from tests.support.orders import PlacedOrder, order_usecases, place_order, relay_all
 from tests.support.outbox import outbox_rows
 from tests.support.publishers import RecordingPublisher
 from tests.support.versioned_worker import current, versioned_runner
 from tests.support.waiting import eventually
-from usecases.orders import Orders
 from workflows import versions
 from workflows.history import WorkflowTimeline
 from workflows.names import CUSTOMER_ID, ORDER_STATUS, WORKFLOW_NAME, workflow_id
@@ -76,7 +75,7 @@ async def processed(
 async def change(
     relay: OutboxRelay, pool: asyncpg.Pool, cache: OrderCache, placed: PlacedOrder, new: OrderStatus
 ) -> None:
-    await Orders(pool, cache).change_status(
+    await order_usecases(pool, cache).change_status(
         order_id=placed.id, user_id=placed.order.user_id, new=new
     )
     await relay_all(relay, pool, placed)

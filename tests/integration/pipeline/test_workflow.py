@@ -33,12 +33,11 @@ from store import orders
 from store.cache import OrderCache
 from tests.support.faults import tcp_proxy
 from tests.support.order_workflow import PAYMENT_TIMEOUT, start, worker
-from tests.support.orders import PlacedOrder, place_order, relay_all
+from tests.support.orders import PlacedOrder, order_usecases, place_order, relay_all
 from tests.support.outbox import outbox_rows
 from tests.support.publishers import RecordingPublisher
 from tests.support.settings import RABBITMQ_URL
 from tests.support.waiting import eventually
-from usecases.orders import Orders
 from workflows.history import WorkflowTimeline
 from workflows.names import ORDER_STATUS
 from workflows.order import OrderWorkflow
@@ -137,7 +136,7 @@ async def test_payment_timeout_spares_an_order_paid_meanwhile(
     async with worker(env, settings, pool, cache, publisher):
         handle = await start(env, settings, placed)
         await eventually(lambda: bool(publisher.published), what="new_order published")
-        await Orders(pool, cache).change_status(
+        await order_usecases(pool, cache).change_status(
             order_id=placed.id, user_id=placed.order.user_id, new=OrderStatus.PAID
         )
 
@@ -175,7 +174,7 @@ async def test_paid_in_time_never_runs_the_expiry(
     relay = pipeline.relay(pool, env.client, settings)
     async with worker(env, settings, pool, cache, RecordingPublisher()):
         handle = await start(env, settings, placed)
-        await Orders(pool, cache).change_status(
+        await order_usecases(pool, cache).change_status(
             order_id=placed.id, user_id=placed.order.user_id, new=OrderStatus.PAID
         )
         await relay_all(relay, pool, placed)
@@ -254,10 +253,10 @@ async def test_processed_and_final_status_complete_the_workflow(
     user_id = placed.order.user_id
     async with worker(env, settings, pool, cache, publisher):
         handle = await start(env, settings, placed)
-        paid = await Orders(pool, cache).change_status(
+        paid = await order_usecases(pool, cache).change_status(
             order_id=placed.id, user_id=user_id, new=OrderStatus.PAID
         )
-        await Orders(pool, cache).change_status(
+        await order_usecases(pool, cache).change_status(
             order_id=placed.id, user_id=user_id, new=OrderStatus.SHIPPED
         )
         await relay_all(relay, pool, placed)
