@@ -72,6 +72,17 @@ class StatusChange:
 
 @dataclass(frozen=True)
 class LifecycleEntry:
+    """A step of the order's life as the workflow itself noted it (`RunState.note`),
+    for its query, its result and the state a continued run inherits.
+
+    Not core.timeline.TimelineEntry, which the API serves, read from the history by
+    workflows.timeline: this one's JSON (`kind`, `at`, a `detail` string) is recorded in
+    every v6 history, in each continue-as-new input (OrderState.timeline) and in each
+    completed run's result, and a continued run decodes its input through this class. One
+    model for both would change those payloads: a new workflow version, whose input
+    reader still takes this shape. Until then the kinds are shared (TimelineKind values)
+    and this one stays a flat record of the run's own bookkeeping."""
+
     kind: str  # a core.timeline.TimelineKind value
     at: datetime
     detail: str = ""
