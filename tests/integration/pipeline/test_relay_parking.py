@@ -25,7 +25,8 @@ from tests.support.outbox import insert_row, outbox_rows, parked
 from tests.support.temporal import start_dev_server
 from usecases.outbox import Outbox
 from workflows.names import SEARCH_ATTRIBUTES
-from workflows.namespace import Requirements, provision
+from workflows.namespace import Requirements
+from workflows.provisioning import provision
 
 
 async def test_an_unparseable_row_is_parked_and_holds_back_only_its_order(
