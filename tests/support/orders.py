@@ -1,15 +1,20 @@
 """Real orders for the pipeline tests: placed by the real use case with their `new_order`
-outbox row, and relayed until every row of the order was handed to Temporal."""
+outbox row, relayed until every row of the order was handed to Temporal, and processed as
+the Celery task records it."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
 import asyncpg
 
-from core.order import Order, OrderItem
+from core.lifecycle import OrderStatus
+from core.order import Order, OrderItem, OrderView
+from processing.connection import WorkerConnection
+from processing.order import process, simulated_work
 from relay.outbox import OutboxRelay
 from store import orders, users
 from store.cache import OrderCache
@@ -58,6 +63,15 @@ async def place_order(
     return PlacedOrder(order, event_id)
 
 
+async def change_status(
+    pool: asyncpg.Pool, cache: OrderCache, placed: PlacedOrder, new: OrderStatus
+) -> OrderView:
+    """The order's owner changes its status, as through the API (its event in the outbox)."""
+    return await order_usecases(pool, cache).change_status(
+        order_id=placed.id, user_id=placed.order.user_id, new=new
+    )
+
+
 async def relay_all(relay: OutboxRelay, pool: asyncpg.Pool, placed: PlacedOrder) -> None:
     """Run the relay until every outbox row of this order was handed to Temporal."""
 
@@ -66,3 +80,15 @@ async def relay_all(relay: OutboxRelay, pool: asyncpg.Pool, placed: PlacedOrder)
         return all(row.relayed for row in await outbox_rows(pool, placed.id))
 
     await eventually(probe, what="the order's outbox rows to be relayed")
+
+
+async def record_processed(dsn: str, placed: PlacedOrder) -> None:
+    """process_order's effect, as the Celery task records it (its `order_processed` outbox
+    row too), with no work to do."""
+    connection = WorkerConnection(dsn)
+    try:
+        await asyncio.to_thread(
+            process, connection, order_id=str(placed.id), work=simulated_work(0)
+        )
+    finally:
+        connection.close()

@@ -6,29 +6,24 @@ from __future__ import annotations
 
 import secrets
 import time
+from pathlib import Path
 
 import pytest
 
-from service.settings import ConfigError, Settings, load_settings
+from service.settings import load_settings
 from service.settings.secret_key import MAX_ESTIMATED_LENGTH, check_secret_key
-from tests.support.settings import make_settings
+from tests.support.settings import make_settings, only_required_env, refused
 
 GOOD_KEY_COMMAND = 'python -c "import secrets; print(secrets.token_urlsafe(48))"'
 
 
 @pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> None:
-    monkeypatch.chdir(str(tmp_path))
-    for name in Settings.model_fields:
-        monkeypatch.delenv(name.upper(), raising=False)
-    monkeypatch.setenv("RABBITMQ_PASSWORD", "guest")
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    only_required_env(monkeypatch, tmp_path, secret_key=None)
 
 
 def _refused(monkeypatch: pytest.MonkeyPatch, key: str) -> str:
-    monkeypatch.setenv("SECRET_KEY", key)
-    with pytest.raises(ConfigError) as info:
-        load_settings()
-    message = str(info.value)
+    message = refused(monkeypatch, SECRET_KEY=key)
     assert key not in message  # the key itself is never printed
     return message
 

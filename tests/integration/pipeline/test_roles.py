@@ -27,7 +27,7 @@ from service.keys import WORKER_RUNNER
 from service.settings import Role, Settings
 from store.cache import OrderCache
 from tests.support.consumer import celery_tasks
-from tests.support.orders import order_usecases, place_order
+from tests.support.orders import change_status, place_order
 from tests.support.outbox import outbox_rows
 from tests.support.rabbitmq import take
 from tests.support.waiting import eventually
@@ -94,13 +94,8 @@ async def test_an_order_travels_the_whole_pipeline(
     finally:
         close_connection(celery)
         celery.close()
-    user_id = placed.order.user_id
-    await order_usecases(pool, cache).change_status(
-        order_id=placed.id, user_id=user_id, new=OrderStatus.PAID
-    )
-    await order_usecases(pool, cache).change_status(
-        order_id=placed.id, user_id=user_id, new=OrderStatus.SHIPPED
-    )
+    await change_status(pool, cache, placed, OrderStatus.PAID)
+    await change_status(pool, cache, placed, OrderStatus.SHIPPED)
 
     handle = temporal_env.client.get_workflow_handle(workflow_id(placed.id))
 
@@ -156,9 +151,7 @@ async def test_a_status_event_reaches_rabbitmq_after_an_operator_terminated_the_
 
     await eventually(published, what="new_order published")
     await temporal_env.client.get_workflow_handle(workflow_id(placed.id)).terminate("operator")
-    await order_usecases(pool, cache).change_status(
-        order_id=placed.id, user_id=placed.order.user_id, new=OrderStatus.PAID
-    )
+    await change_status(pool, cache, placed, OrderStatus.PAID)
 
     async def change_published() -> bool:
         rows = await outbox_rows(pool, placed.id)

@@ -20,15 +20,19 @@ from temporalio.testing import WorkflowEnvironment
 
 from core.events import NewOrderEvent, encode_event
 from core.lifecycle import OrderStatus
-from processing.connection import WorkerConnection
-from processing.order import process, simulated_work
 from relay.outbox import OutboxRelay
 from service import pipeline
 from service.settings import Settings
 from service.worker import build_worker
 from store.cache import OrderCache
 from tests.support.order_workflow import order_activities
-from tests.support.orders import PlacedOrder, order_usecases, place_order, relay_all
+from tests.support.orders import (
+    PlacedOrder,
+    change_status,
+    place_order,
+    record_processed,
+    relay_all,
+)
 from tests.support.outbox import outbox_rows
 from tests.support.publishers import RecordingPublisher
 from tests.support.versioned_worker import current, versioned_runner
@@ -62,22 +66,14 @@ async def processed(
     settings: Settings, relay: OutboxRelay, pool: asyncpg.Pool, placed: PlacedOrder
 ) -> None:
     """process_order's effect, as the Celery task records it, relayed to the workflow."""
-    connection = WorkerConnection(settings.dsn)
-    try:
-        await asyncio.to_thread(
-            process, connection, order_id=str(placed.id), work=simulated_work(0)
-        )
-    finally:
-        connection.close()
+    await record_processed(settings.dsn, placed)
     await relay_all(relay, pool, placed)
 
 
 async def change(
     relay: OutboxRelay, pool: asyncpg.Pool, cache: OrderCache, placed: PlacedOrder, new: OrderStatus
 ) -> None:
-    await order_usecases(pool, cache).change_status(
-        order_id=placed.id, user_id=placed.order.user_id, new=new
-    )
+    await change_status(pool, cache, placed, new)
     await relay_all(relay, pool, placed)
 
 

@@ -25,15 +25,19 @@ from core.events import NEW_ORDER, ORDER_PROCESSED, STATUS_CHANGED, NewOrderEven
 from core.lifecycle import OrderStatus
 from messaging.publisher import Publisher
 from messaging.topology import Topology
-from processing.connection import WorkerConnection
-from processing.order import process, simulated_work
 from service import pipeline
 from service.settings import Settings
 from store import orders
 from store.cache import OrderCache
 from tests.support.faults import tcp_proxy
 from tests.support.order_workflow import PAYMENT_TIMEOUT, start, worker
-from tests.support.orders import PlacedOrder, order_usecases, place_order, relay_all
+from tests.support.orders import (
+    PlacedOrder,
+    change_status,
+    place_order,
+    record_processed,
+    relay_all,
+)
 from tests.support.outbox import outbox_rows
 from tests.support.publishers import RecordingPublisher
 from tests.support.settings import RABBITMQ_URL
@@ -136,9 +140,7 @@ async def test_payment_timeout_spares_an_order_paid_meanwhile(
     async with worker(env, settings, pool, cache, publisher):
         handle = await start(env, settings, placed)
         await eventually(lambda: bool(publisher.published), what="new_order published")
-        await order_usecases(pool, cache).change_status(
-            order_id=placed.id, user_id=placed.order.user_id, new=OrderStatus.PAID
-        )
+        await change_status(pool, cache, placed, OrderStatus.PAID)
 
         await env.sleep(PAYMENT_TIMEOUT + timedelta(seconds=1))
 
@@ -174,9 +176,7 @@ async def test_paid_in_time_never_runs_the_expiry(
     relay = pipeline.relay(pool, env.client, settings)
     async with worker(env, settings, pool, cache, RecordingPublisher()):
         handle = await start(env, settings, placed)
-        await order_usecases(pool, cache).change_status(
-            order_id=placed.id, user_id=placed.order.user_id, new=OrderStatus.PAID
-        )
+        await change_status(pool, cache, placed, OrderStatus.PAID)
         await relay_all(relay, pool, placed)
 
         async def paid() -> bool:
@@ -250,28 +250,17 @@ async def test_processed_and_final_status_complete_the_workflow(
     placed = await place_order(pool, cache, relayed=True)
     publisher = RecordingPublisher()
     relay = pipeline.relay(pool, env.client, settings)
-    user_id = placed.order.user_id
     async with worker(env, settings, pool, cache, publisher):
         handle = await start(env, settings, placed)
-        paid = await order_usecases(pool, cache).change_status(
-            order_id=placed.id, user_id=user_id, new=OrderStatus.PAID
-        )
-        await order_usecases(pool, cache).change_status(
-            order_id=placed.id, user_id=user_id, new=OrderStatus.SHIPPED
-        )
+        paid = await change_status(pool, cache, placed, OrderStatus.PAID)
+        await change_status(pool, cache, placed, OrderStatus.SHIPPED)
         await relay_all(relay, pool, placed)
         # SHIPPED alone does not end it: the order is not processed yet.
         view = await handle.query(OrderWorkflow.lifecycle)
         assert (view.status, view.processed) == ("SHIPPED", False)
 
         # process_order's effect, as the Celery task records it: one outbox row more.
-        connection = WorkerConnection(settings.dsn)
-        try:
-            await asyncio.to_thread(
-                process, connection, order_id=str(placed.id), work=simulated_work(0)
-            )
-        finally:
-            connection.close()
+        await record_processed(settings.dsn, placed)
         await relay_all(relay, pool, placed)
         async with asyncio.timeout(30):
             view = await handle.result()
@@ -325,13 +314,7 @@ async def test_an_order_not_processed_in_time_is_published_again(
         await env.sleep(timedelta(seconds=61))
         await eventually(lambda: publisher.event_ids() == [event_id] * 3, what="a 2nd republish")
 
-        connection = WorkerConnection(settings.dsn)
-        try:
-            await asyncio.to_thread(
-                process, connection, order_id=str(placed.id), work=simulated_work(0)
-            )
-        finally:
-            connection.close()
+        await record_processed(settings.dsn, placed)
         await relay_all(relay, pool, placed)
 
         async def processed() -> bool:
