@@ -1,4 +1,8 @@
-"""An order's timeline: the steps of its life people read (API, Temporal UI, workflow query)."""
+"""An order's timeline: the steps of its life people read (API, Temporal UI, workflow query).
+
+Entries are read from the workflow's history (workflows.timeline). The workflow's own
+query and result carry workflows.types.LifecycleEntry, with the same kinds: its docstring
+says why it is a record of its own."""
 
 from __future__ import annotations
 

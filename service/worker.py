@@ -20,7 +20,6 @@ from typing import Final
 
 from temporalio.client import Client
 from temporalio.runtime import Runtime
-from temporalio.service import RPCError
 from temporalio.worker import Worker
 
 from activities.order import OrderActivities
@@ -28,7 +27,7 @@ from core.backoff import RECONNECT, Backoff
 from service.settings import setting_default
 from service.worker_build import MAX_ACTIVITIES, WORKFLOW_CACHE, build_worker
 from workflows import versions
-from workflows.client import TemporalConnection
+from workflows.client import TEMPORAL_FAILURES, TemporalConnection
 from workflows.versions import Deployment
 
 __all__ = ["WorkerRunner", "build_worker"]  # build_worker: tests build workers with it
@@ -39,6 +38,8 @@ log = logging.getLogger(__name__)
 VERSION_CHECK_SECONDS: Final = 10.0
 PROMOTE_TIMEOUT_SECONDS: Final = 120.0
 CONNECT_TIMEOUT: Final[float] = setting_default("temporal_timeout_seconds")
+SANDBOXED: Final[bool] = setting_default("workflow_sandbox")
+PROMOTE: Final[bool] = setting_default("temporal_worker_promote")
 
 
 class WorkerRunner:
@@ -49,11 +50,11 @@ class WorkerRunner:
         task_queue: str,
         activities: OrderActivities,
         connect_timeout: float = CONNECT_TIMEOUT,
-        sandboxed: bool = False,
+        sandboxed: bool = SANDBOXED,
         runtime: Runtime | None = None,
         workflow_cache: int = WORKFLOW_CACHE,
         deployment: Deployment | None = None,
-        promote: bool = False,
+        promote: bool = PROMOTE,
         max_activities: int = MAX_ACTIVITIES,
     ) -> None:
         self._max_activities = max_activities
@@ -101,7 +102,7 @@ class WorkerRunner:
                     await self._worker.run()
                 finally:
                     follow.cancel()
-            except (RuntimeError, TimeoutError) as exc:  # temporalio: RuntimeError when away
+            except TEMPORAL_FAILURES as exc:
                 if self._stopping:
                     return
                 if backoff.failures == 0:
@@ -148,7 +149,7 @@ class WorkerRunner:
                     await versions.wake_others(client, deployment)
                     woken = True
                 self._current = current == deployment.build_id
-            except (RPCError, RuntimeError, TimeoutError) as exc:
+            except TEMPORAL_FAILURES as exc:
                 log.warning("temporal worker cannot read its version's state error=%s", exc)
             await asyncio.sleep(VERSION_CHECK_SECONDS)
 

@@ -14,9 +14,6 @@ from store.migrate import apply_migrations
 from tests.support.settings import TEST_DSN, make_settings
 from tests.support.temporal import start_dev_server, start_time_skipping_server
 
-# Imported from here by the pipeline tests until they import tests.support.settings.
-__all__ = ["TEST_DSN", "make_settings"]
-
 
 @pytest.fixture(scope="session")
 def migrated_dsn() -> str:

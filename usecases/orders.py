@@ -21,6 +21,7 @@ from core.lifecycle import OrderStatus, check_transition
 from core.order import Order, OrderItem, OrderPage, OrderView, view_of
 from store import orders
 from store.cache import OrderCache
+from store.db import Executor
 from usecases.guard import database_guarded
 from usecases.placing import insert_new, new_order
 from usecases.trace_context import current_traceparent
@@ -36,8 +37,8 @@ class Orders:
         pool: asyncpg.Pool,
         cache: OrderCache,
         *,
-        acquire_timeout: float | None = None,
-        max_pending: int = 0,
+        acquire_timeout: float | None,
+        max_pending: int,
     ) -> None:
         """`acquire_timeout`: how long to wait for a pooled connection (DB_ACQUIRE_TIMEOUT_SECONDS;
         None: as long as it takes); `max_pending`: the PENDING orders a user may have at once
@@ -100,15 +101,7 @@ class Orders:
                 raise PreconditionFailed(order.version)
             if not check_transition(order.status, new):
                 return view_of(order)
-            event = _status_event(user_id, order.status, new)
-            updated = await orders.set_status(
-                conn,
-                order_id=order_id,
-                event_id=uuid4(),
-                event=event,
-                correlation_id=correlation.current(),
-                traceparent=current_traceparent(),
-            )
+            updated = await _set_status(conn, order_id, user_id, order.status, new)
         # The row was locked, so the conditional update cannot have missed.
         assert updated is not None
         log.info("order status changed order_id=%s %s->%s", order_id, order.status, new)
@@ -119,15 +112,9 @@ class Orders:
     @database_guarded
     async def expire(self, *, order_id: UUID, user_id: int) -> Order | None:
         """Cancel an order still PENDING; None when it is no longer PENDING (a PAID wins)."""
-        event = _status_event(user_id, OrderStatus.PENDING, OrderStatus.CANCELED)
         async with self._connection() as conn:
-            updated = await orders.set_status(
-                conn,
-                order_id=order_id,
-                event_id=uuid4(),
-                event=event,
-                correlation_id=correlation.current(),
-                traceparent=current_traceparent(),
+            updated = await _set_status(
+                conn, order_id, user_id, OrderStatus.PENDING, OrderStatus.CANCELED
             )
         if updated is None:
             log.info("order not expired, no longer PENDING order_id=%s", order_id)
@@ -155,10 +142,26 @@ class Orders:
             )
 
 
+async def _set_status(
+    conn: Executor,
+    order_id: UUID,
+    user_id: int,
+    old: OrderStatus,
+    new: OrderStatus,
+) -> Order | None:
+    """`old` -> `new` and its `order_status_changed` event (a new event id, this request's
+    correlation id and trace) in one statement; None when the order is no longer `old`."""
+    return await orders.set_status(
+        conn,
+        order_id=order_id,
+        event_id=uuid4(),
+        event=_status_event(user_id, old, new),
+        correlation_id=correlation.current(),
+        traceparent=current_traceparent(),
+    )
+
+
 def _status_event(user_id: int, old: OrderStatus, new: OrderStatus) -> StatusChangedEvent:
     return StatusChangedEvent(
-        user_id=user_id,
-        old_status=old,
-        new_status=new,
-        changed_at=datetime.now(UTC),
+        user_id=user_id, old_status=old, new_status=new, changed_at=datetime.now(UTC)
     )

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Final
 
 from temporalio.client import Client, Interceptor
 from temporalio.converter import DataConverter
@@ -20,6 +21,13 @@ from temporalio.runtime import Runtime
 from temporalio.service import RPCError, TLSConfig
 
 log = logging.getLogger(__name__)
+
+# What a call to Temporal raises when the server is away, slow or answering an error: the
+# one tuple every caller that waits and tries again catches. The SDK raises RuntimeError
+# when it cannot connect (a lazy client on its first call, a worker's poll), RPCError for
+# an error answer, and TimeoutError is our own bound on the call. A caller that tells some
+# RPC status codes apart catches RPCError first.
+TEMPORAL_FAILURES: Final[tuple[type[Exception], ...]] = (RPCError, RuntimeError, TimeoutError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +68,6 @@ async def serving(client: Client, *, timeout_seconds: float) -> bool:
             return bool(
                 await client.service_client.check_health(timeout=timedelta(seconds=timeout_seconds))
             )
-    except (RuntimeError, RPCError, TimeoutError) as exc:
+    except TEMPORAL_FAILURES as exc:
         log.warning("readiness: temporal down error=%r", exc)
         return False

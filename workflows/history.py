@@ -18,6 +18,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from core.errors import HistoryUnavailable, OrderNotFound
 from core.timeline import TimelineEntry
+from workflows.client import TEMPORAL_FAILURES
 from workflows.names import workflow_id
 from workflows.timeline import timeline
 
@@ -43,7 +44,7 @@ class WorkflowTimeline:
             if exc.status == RPCStatusCode.NOT_FOUND:
                 raise OrderNotFound(order_id) from exc
             raise HistoryUnavailable(str(exc)) from exc
-        except (TimeoutError, RuntimeError) as exc:  # RuntimeError: a lazy client cannot connect
+        except TEMPORAL_FAILURES as exc:  # unreachable (a lazy client cannot connect), slow
             raise HistoryUnavailable(str(exc)) from exc
         return timeline(events)
 

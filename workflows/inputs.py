@@ -17,7 +17,13 @@ from typing import Any
 from activities.types import PublishInput
 from core.envelope import EventEnvelope
 from core.events import NEW_ORDER, STATUS_CHANGED, json_object, parse_status_changed
-from workflows.types import LifecycleEntry, OrderState, OrderWorkflowInput, StatusChange
+from workflows.types import (
+    PROCESSING_TIMEOUT_SECONDS,
+    LifecycleEntry,
+    OrderState,
+    OrderWorkflowInput,
+    StatusChange,
+)
 
 Raw = Mapping[str, Any]
 
@@ -40,7 +46,9 @@ def order_input(value: OrderWorkflowInput | Raw) -> OrderWorkflowInput:
         event=event,
         user_id=int(value["user_id"]),
         payment_timeout_seconds=float(value["payment_timeout_seconds"]),
-        processing_timeout_seconds=float(value.get("processing_timeout_seconds", 300.0)),
+        processing_timeout_seconds=float(
+            value.get("processing_timeout_seconds", PROCESSING_TIMEOUT_SECONDS)
+        ),
         revision=int(value.get("revision", 1)),
         state=None if raw_state is None else _state(raw_state, order_id),
     )

@@ -20,6 +20,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from core.backoff import RECONNECT, Backoff
+from workflows.client import TEMPORAL_FAILURES
 from workflows.namespace import FIX, Findings, Requirements, duration, inspect
 
 log = logging.getLogger(__name__)
@@ -90,7 +91,7 @@ class SetupCheck:
                     return None
                 log.debug("temporal setup check: no answer error=%r", exc)
                 return None
-            except (RuntimeError, TimeoutError) as exc:  # unreachable: the `temporal` probe
+            except TEMPORAL_FAILURES as exc:  # unreachable: the `temporal` probe
                 log.debug("temporal setup check: no answer error=%r", exc)
                 return None
             self._record(found)

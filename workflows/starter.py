@@ -33,6 +33,7 @@ from core.events import InvalidEvent, json_object, parse_new_order
 from core.lifecycle import INITIAL_STATUS
 from core.registry import Handoff, event_type
 from store.outbox import OutboxRow
+from workflows.client import TEMPORAL_FAILURES
 from workflows.compat import start_argument
 from workflows.names import CUSTOMER_ID, ORDER_STATUS, WORKFLOW_NAME, workflow_id
 from workflows.signals import publish_alone, signal
@@ -40,11 +41,9 @@ from workflows.types import LifecycleView, OrderWorkflowInput
 
 log = logging.getLogger(__name__)
 
-# What a hand-off can fail with, to be tried again: Temporal unreachable (the SDK raises
-# RuntimeError when it cannot connect), an RPC error, our own timeout. A row whose payload
-# is not an event, or that Temporal refuses as invalid, raises InvalidEvent: it never will
-# succeed, and the relay parks it at once with the reason.
-HANDOFF_ERRORS: Final = (RPCError, RuntimeError, TimeoutError)
+# A hand-off that fails with one of workflows.client.TEMPORAL_FAILURES is tried again. A
+# row whose payload is not an event, or that Temporal refuses as invalid, raises
+# InvalidEvent: it never will succeed, and the relay parks it at once with the reason.
 # Answers that no retry can change: the request itself is wrong (an unregistered search
 # attribute, a value out of range, a payload over the server's limit).
 REFUSALS: Final = frozenset({RPCStatusCode.INVALID_ARGUMENT})
@@ -64,8 +63,8 @@ class TemporalHandoff:
     task_queue: str
     payment_timeout: timedelta
     timeout: float
-    processing_timeout: timedelta = timedelta(minutes=5)
-    errors: tuple[type[Exception], ...] = HANDOFF_ERRORS
+    processing_timeout: timedelta
+    errors: tuple[type[Exception], ...] = TEMPORAL_FAILURES
     # The client a worker of this process polls with (None while it does not run): a
     # workflow started through it asks for an eager start, its first task handed to that
     # worker in the start's answer instead of through a poll.

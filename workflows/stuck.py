@@ -19,9 +19,9 @@ from prometheus_client import Gauge
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowExecution
 from temporalio.converter import DataConverter
-from temporalio.service import RPCError
 
 from workflows import inputs
+from workflows.client import TEMPORAL_FAILURES
 from workflows.names import ORDER_PHASE, ORDER_REPUBLISHES, WORKFLOW_ID_PREFIX, OrderPhase
 from workflows.types import OrderWorkflowInput
 from workflows.versions import OPEN_ORDERS
@@ -106,7 +106,7 @@ class PhaseMonitor:
                 for phase, count in (await count_by_phase(self._client)).items():
                     ORDERS_BY_PHASE.labels(phase).set(count)
                 failing = False
-            except (RPCError, RuntimeError, TimeoutError) as exc:  # Temporal away: try later
+            except TEMPORAL_FAILURES as exc:  # Temporal away: try later
                 if not failing:
                     log.warning("overdue orders cannot be counted error=%s", exc)
                 failing = True

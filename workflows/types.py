@@ -22,6 +22,9 @@ from core.envelope import EventEnvelope
 LEGACY_REVISION: Final = 1
 V5_REVISION: Final = 2
 REVISION: Final = 3
+# PROCESSING_TIMEOUT's default (service.settings reads it from here), and what a run whose
+# input does not carry one waits before its first processing check.
+PROCESSING_TIMEOUT_SECONDS: Final = 300.0
 
 
 @dataclass(frozen=True)
@@ -30,7 +33,9 @@ class OrderWorkflowInput:
     user_id: int
     payment_timeout_seconds: float
     # Not processed this long after `new_order` was published: check, publish it again.
-    processing_timeout_seconds: float = 300.0
+    # The starter always sets it (the setting's value); the default is there so an input
+    # recorded without it still decodes.
+    processing_timeout_seconds: float = PROCESSING_TIMEOUT_SECONDS
     revision: int = REVISION
     state: OrderState | None = None  # what the run it continues handed over; None: a new order
 
@@ -67,6 +72,17 @@ class StatusChange:
 
 @dataclass(frozen=True)
 class LifecycleEntry:
+    """A step of the order's life as the workflow itself noted it (`RunState.note`),
+    for its query, its result and the state a continued run inherits.
+
+    Not core.timeline.TimelineEntry, which the API serves, read from the history by
+    workflows.timeline: this one's JSON (`kind`, `at`, a `detail` string) is recorded in
+    every v6 history, in each continue-as-new input (OrderState.timeline) and in each
+    completed run's result, and a continued run decodes its input through this class. One
+    model for both would change those payloads: a new workflow version, whose input
+    reader still takes this shape. Until then the kinds are shared (TimelineKind values)
+    and this one stays a flat record of the run's own bookkeeping."""
+
     kind: str  # a core.timeline.TimelineKind value
     at: datetime
     detail: str = ""

@@ -1,5 +1,5 @@
 """`orders temporal setup` and `orders temporal check`: the Temporal namespace the service
-needs, provisioned or checked (workflows.namespace).
+needs, provisioned or checked (workflows.provisioning, workflows.namespace).
 
 `setup` is idempotent: it creates the namespace when missing (retention TEMPORAL_RETENTION),
 updates a retention that differs, registers every search attribute the workflows declare,
@@ -90,8 +90,9 @@ async def _connect(settings: TemporalSettings, wait: float) -> Client:
 
 def setup_command(settings: TemporalAdminSettings, args: argparse.Namespace) -> None:
     from service.temporal import requirements
-    from workflows.namespace import SetupRefused, describe, duration, provision
+    from workflows.namespace import describe, duration
     from workflows.probe import dynamic_config
+    from workflows.provisioning import SetupRefused, provision
 
     needs = requirements(settings)
 

@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings
 
 from service.settings.durations import Duration
 from service.settings.stores import empty_is_unset, userinfo
+from workflows.types import PROCESSING_TIMEOUT_SECONDS
 
 AMQP_PORT, AMQPS_PORT = 5672, 5671
 # workflows.policies.ACTIVITY_TIMEOUT, a publish attempt's limit (tests/unit/test_settings.py
@@ -75,7 +76,7 @@ class PipelineSettings(BaseSettings):
     payment_timeout: Duration = timedelta(hours=24)
     # A workflow that published `new_order` and heard no `processed` for this long
     # publishes it again (same event id), then waits longer each time.
-    processing_timeout: Duration = timedelta(minutes=5)
+    processing_timeout: Duration = timedelta(seconds=PROCESSING_TIMEOUT_SECONDS)
     # Run the worker's workflows in the Temporal sandbox (off: about 4 times less of the
     # worker's CPU per workflow run; replays and the workflow's tests always use it).
     workflow_sandbox: bool = False

@@ -13,8 +13,8 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from tests.support.databases import create_database, drop_database
-from tests.support.settings import TEST_DSN
-from tests.support.stack import RABBITMQ_URL, Stack, TemporalServer
+from tests.support.settings import RABBITMQ_URL, TEST_DSN
+from tests.support.stack import Stack, TemporalServer
 
 
 @pytest.fixture(scope="session")

@@ -20,8 +20,8 @@ import pytest
 from tests.support.databases import create_database, drop_database
 from tests.support.doc_commands import ROOT, Documented, documented
 from tests.support.doc_synopsis import synopsis_to_run
-from tests.support.settings import TEST_DSN
-from tests.support.stack import RABBITMQ_URL, TemporalServer
+from tests.support.settings import CELERY_BROKER_URL, RABBITMQ_URL, TEST_DSN
+from tests.support.stack import TemporalServer
 from tests.support.terminal import run_at_terminal
 
 PASSWORD = "a documented password"
@@ -80,7 +80,7 @@ def checkout(
         "SECRET_KEY": "UuS1oRD0cs-cmX2nd0o8xv7sXqv5hJ9qFp1wR4ZtLkQeY3bN6cHa0mVdTgWjPzKs",
         "DATABASE_URL": dsn,
         "REDIS_HOST": "127.0.0.1",
-        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/15",
+        "CELERY_BROKER_URL": CELERY_BROKER_URL,
         "CELERY_QUEUE": f"orders.docs.{suffix}",
         "RABBITMQ_HOST": "127.0.0.1",
         "RABBITMQ_PASSWORD": "guest",

@@ -17,7 +17,8 @@ from messaging.dlq import REPLAYED_HEADER
 from tests.support.api import ApiUser
 from tests.support.faults import free_port
 from tests.support.processes import ORDERS
-from tests.support.stack import RABBITMQ_URL, Stack
+from tests.support.settings import RABBITMQ_URL
+from tests.support.stack import Stack
 from tests.support.terminal import run_at_terminal
 
 

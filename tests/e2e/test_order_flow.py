@@ -12,6 +12,7 @@ from aio_pika import DeliveryMode, Message, connect_robust
 
 from tests.e2e.checks import ONE_ORDER_DEADLINE_S, processed_lines, processed_once
 from tests.support.api import ApiUser
+from tests.support.settings import RABBITMQ_URL
 from tests.support.stack import Stack
 from tests.support.waiting import eventually
 from workflows.names import CUSTOMER_ID, ORDER_STATUS, WORKFLOW_NAME
@@ -112,7 +113,7 @@ async def test_duplicate_delivery_is_processed_once_and_garbage_goes_to_the_dlq(
         uuid.UUID(order_id),
     )
     body = payload if isinstance(payload, (bytes, str)) else orjson.dumps(payload)
-    connection = await connect_robust("amqp://guest:guest@127.0.0.1:5672/")
+    connection = await connect_robust(RABBITMQ_URL)
     async with connection:
         channel = await connection.channel()
         # The same event again, straight onto the queue: a redelivery.

@@ -117,3 +117,36 @@ def serve_roles(service: Mapping[str, Any]) -> frozenset[Role] | None:
 def dynamic_config(text: str) -> dict[str, str]:
     """The dev server's `--dynamic-config-value KEY=VALUE` flags found in `text`."""
     return dict(_DYNAMIC_CONFIG.findall(text))
+
+
+def health_problems(services: Mapping[str, Any], name: str) -> list[str]:
+    """What keeps the service `name` from being health-checked or a one-shot job that its
+    dependents wait to complete. Ours (built here) inherit the Dockerfile's HEALTHCHECK."""
+    service = services[name]
+    check = service.get("healthcheck", {})
+    if check.get("disable"):
+        problems = [
+            f"{dependent} does not wait for {name} to complete"
+            for dependent, spec in services.items()
+            if (how := (spec.get("depends_on") or {}).get(name)) is not None
+            and how["condition"] != "service_completed_successfully"
+        ]
+        if service.get("restart") != "no":
+            problems.append(f"{name}: no healthcheck, yet not a one-shot job")
+        return problems
+    if "build" not in service and not check.get("test"):
+        return [f"{name} has no healthcheck"]
+    return []
+
+
+def dependency_problems(services: Mapping[str, Any], name: str) -> list[str]:
+    """Each dependency of `name` a known service, waited for healthy or completed."""
+    depends = services[name].get("depends_on", {})
+    if not isinstance(depends, dict):
+        return [f"{name}: depends_on without conditions"]
+    return [
+        f"{name} -> {dependency}: {how.get('condition')}"
+        for dependency, how in depends.items()
+        if dependency not in services
+        or how.get("condition") not in {"service_healthy", "service_completed_successfully"}
+    ]

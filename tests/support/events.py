@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
 
 from core.envelope import EventEnvelope
-from core.events import Event, encode_event
+from core.events import Event, NewOrderEvent, encode_event
+from core.order import OrderItem
 
 
 def envelope(
@@ -27,4 +30,16 @@ def envelope(
         payload=encode_event(event_id, order_id, event).decode(),
         correlation_id=correlation_id,
         traceparent=traceparent,
+    )
+
+
+def new_order_event() -> EventEnvelope:
+    """A `new_order` event as the relay would carry it: its payload is the message body."""
+    return envelope(
+        NewOrderEvent(
+            user_id=42,
+            items=(OrderItem(1, 2, Decimal("9.99")),),
+            total_price=Decimal("19.98"),
+            created_at=datetime.now(UTC),
+        )
     )

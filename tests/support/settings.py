@@ -1,17 +1,24 @@
 """Settings for tests: the real local servers, a test database (TEST_DATABASE_URL), no .env
-file; and a secret key start-up accepts, for tests that build settings of their own."""
+file; a secret key start-up accepts, for tests that build settings of their own; and the
+brokers' URLs for tests that talk to RabbitMQ or Celery's Redis themselves; the environment
+the tests of reading settings start from."""
 
 from __future__ import annotations
 
 import os
 import uuid
+from pathlib import Path
 from typing import Any
 
-from service.settings import Settings
+import pytest
+
+from service.settings import ConfigError, Settings, load_settings
 
 # Random, as start-up demands (service/settings/secret_key.py); for tests only.
 TEST_SECRET_KEY = "kJ4x-Qm9_TzR2vLp8WnY3bHc6dFs0gAe7uXo1NiV5rMw-Ek3jUh_ZyT8qPaOl2Dx"
 TEST_DSN = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/orders_test")
+RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672/"
+CELERY_BROKER_URL = "redis://127.0.0.1:6379/15"  # a database of its own on the shared Redis
 
 
 def make_settings(**overrides: Any) -> Settings:
@@ -46,3 +53,30 @@ def make_settings(**overrides: Any) -> Settings:
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)
+
+
+def clear_settings_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No variable of any setting in the environment."""
+    for name in Settings.model_fields:
+        monkeypatch.delenv(name.upper(), raising=False)
+
+
+def only_required_env(
+    monkeypatch: pytest.MonkeyPatch, folder: Path, *, secret_key: str | None = TEST_SECRET_KEY
+) -> None:
+    """Only the required variables (SECRET_KEY unless None, RABBITMQ_PASSWORD) and no .env
+    file to read: the working directory is `folder`."""
+    monkeypatch.chdir(folder)
+    clear_settings_env(monkeypatch)
+    if secret_key is not None:
+        monkeypatch.setenv("SECRET_KEY", secret_key)
+    monkeypatch.setenv("RABBITMQ_PASSWORD", "guest")
+
+
+def refused(monkeypatch: pytest.MonkeyPatch, **env: str) -> str:
+    """The ConfigError start-up gives with these variables set too."""
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    return str(info.value)

@@ -14,8 +14,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from tests.support.faults import free_port
 from tests.support.processes import Process, celery_worker, service, wait_http_ok
+from tests.support.settings import CELERY_BROKER_URL
 
-RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672/"
 ALL_ROLES = "api,worker,relay,consumer"
 
 
@@ -59,7 +59,7 @@ class Stack:
             "DATABASE_URL": self.dsn,
             "RUN_MIGRATIONS_ON_STARTUP": "true",
             "REDIS_HOST": "127.0.0.1",
-            "CELERY_BROKER_URL": "redis://127.0.0.1:6379/15",
+            "CELERY_BROKER_URL": CELERY_BROKER_URL,
             "CELERY_QUEUE": f"orders.e2e.{self.suffix}",
             "RABBITMQ_HOST": "127.0.0.1",
             "RABBITMQ_PASSWORD": "guest",

@@ -14,7 +14,14 @@ import pytest
 import yaml
 
 from service.settings import Role
-from tests.support.compose import command, compose_schema, dynamic_config, serve_roles
+from tests.support.compose import (
+    command,
+    compose_schema,
+    dependency_problems,
+    dynamic_config,
+    health_problems,
+    serve_roles,
+)
 from workflows.probe import EAGER_ACTIVITIES, EAGER_WORKFLOW_START
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -55,24 +62,12 @@ def test_images_are_pinned(name: str) -> None:
 
 @pytest.mark.parametrize("name", sorted(SERVICES))
 def test_every_service_is_health_checked_or_a_one_shot_job(name: str) -> None:
-    service = SERVICES[name]
-    check = service.get("healthcheck", {})
-    if check.get("disable"):
-        assert service.get("restart") == "no", f"{name}: no healthcheck, yet not a one-shot job"
-        dependents = [s for s in SERVICES.values() if name in (s.get("depends_on") or {})]
-        for dependent in dependents:
-            assert dependent["depends_on"][name]["condition"] == "service_completed_successfully"
-    elif "build" not in service:  # ours inherit the Dockerfile's HEALTHCHECK on /health
-        assert check.get("test"), f"{name} has no healthcheck"
+    assert health_problems(SERVICES, name) == []
 
 
 @pytest.mark.parametrize("name", sorted(SERVICES))
 def test_every_dependency_has_a_condition(name: str) -> None:
-    depends = SERVICES[name].get("depends_on", {})
-    assert isinstance(depends, dict), f"{name}: depends_on without conditions"
-    for dependency, how in depends.items():
-        assert dependency in SERVICES
-        assert how.get("condition") in {"service_healthy", "service_completed_successfully"}
+    assert dependency_problems(SERVICES, name) == []
 
 
 def test_every_port_the_docs_name_is_published() -> None:

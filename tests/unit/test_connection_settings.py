@@ -13,17 +13,13 @@ import redis.asyncio as aioredis
 from kombu.utils.url import parse_url
 from yarl import URL
 
-from service.settings import ConfigError, Settings, load_settings
-from tests.support.settings import TEST_SECRET_KEY as SECRET
+from service.settings import Settings, load_settings
+from tests.support.settings import only_required_env, refused
 
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.chdir(tmp_path)
-    for name in Settings.model_fields:
-        monkeypatch.delenv(name.upper(), raising=False)
-    monkeypatch.setenv("SECRET_KEY", SECRET)
-    monkeypatch.setenv("RABBITMQ_PASSWORD", "guest")
+    only_required_env(monkeypatch, tmp_path)
 
 
 @pytest.fixture
@@ -38,12 +34,6 @@ def _load(monkeypatch: pytest.MonkeyPatch, **env: str) -> Settings:
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     return load_settings()
-
-
-def _refused(monkeypatch: pytest.MonkeyPatch, **env: str) -> str:
-    with pytest.raises(ConfigError) as info:
-        _load(monkeypatch, **env)
-    return str(info.value)
 
 
 def _redis_kwargs(url: str) -> dict[str, Any]:
@@ -138,10 +128,10 @@ def test_a_rediss_celery_broker_url_verifies_certificates_unless_it_says_otherwi
 
 
 def test_a_missing_ca_file_is_refused_naming_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert "REDIS_TLS_CA_FILE" in _refused(
+    assert "REDIS_TLS_CA_FILE" in refused(
         monkeypatch, REDIS_TLS="true", REDIS_TLS_CA_FILE="/nowhere/ca.pem"
     )
-    assert "RABBITMQ_TLS_CA_FILE" in _refused(
+    assert "RABBITMQ_TLS_CA_FILE" in refused(
         monkeypatch, REDIS_TLS="false", RABBITMQ_TLS="true", RABBITMQ_TLS_CA_FILE="/nowhere/ca.pem"
     )
 
@@ -178,7 +168,7 @@ def test_an_explicit_rabbitmq_port_wins_with_tls(monkeypatch: pytest.MonkeyPatch
 def test_postgres_sslmode_joins_the_url_built_from_parts(monkeypatch: pytest.MonkeyPatch) -> None:
     settings = _load(monkeypatch, POSTGRES_HOST="db.internal", POSTGRES_SSLMODE="verify-full")
     assert settings.dsn == "postgresql://postgres@db.internal:5432/orders?sslmode=verify-full"
-    assert "POSTGRES_SSLMODE" in _refused(monkeypatch, POSTGRES_SSLMODE="sometimes")
+    assert "POSTGRES_SSLMODE" in refused(monkeypatch, POSTGRES_SSLMODE="sometimes")
 
 
 def test_database_url_keeps_its_ssl_parameters(monkeypatch: pytest.MonkeyPatch) -> None:

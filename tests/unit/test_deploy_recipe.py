@@ -36,7 +36,9 @@ from tests.support.compose import (
     MissingVariable,
     command,
     defaulted_variables,
+    dependency_problems,
     dynamic_config,
+    health_problems,
     interpolate,
     required_variables,
     schema_errors,
@@ -154,24 +156,12 @@ def test_ports_are_published_on_loopback_but_the_proxys(name: str) -> None:
 
 @pytest.mark.parametrize("name", sorted(SERVICES))
 def test_every_service_is_health_checked_or_a_one_shot_job(name: str) -> None:
-    service = SERVICES[name]
-    check = service.get("healthcheck", {})
-    if check.get("disable"):
-        assert service.get("restart") == "no", f"{name}: no healthcheck, yet not a one-shot job"
-        for dependent in SERVICES.values():
-            how = (dependent.get("depends_on") or {}).get(name)
-            assert how is None or how["condition"] == "service_completed_successfully"
-    elif name not in ORDERS:  # ours inherit the Dockerfile's HEALTHCHECK on /health
-        assert check.get("test"), f"{name} has no healthcheck"
+    assert health_problems(SERVICES, name) == []
 
 
 @pytest.mark.parametrize("name", sorted(SERVICES))
 def test_every_dependency_has_a_condition(name: str) -> None:
-    depends = SERVICES[name].get("depends_on", {})
-    assert isinstance(depends, dict), f"{name}: depends_on without conditions"
-    for dependency, how in depends.items():
-        assert dependency in SERVICES
-        assert how.get("condition") in {"service_healthy", "service_completed_successfully"}
+    assert dependency_problems(SERVICES, name) == []
 
 
 def test_every_service_reaches_what_it_depends_on() -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from service.settings import EXAMPLE_SECRET_KEY, Settings
+from tests.support.settings import clear_settings_env
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -19,8 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_make_env_writes_a_private_file_with_a_fresh_secret(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for name in Settings.model_fields:  # the file alone speaks
-        monkeypatch.delenv(name.upper(), raising=False)
+    clear_settings_env(monkeypatch)  # the file alone speaks
     shutil.copy(ROOT / "Makefile", tmp_path)
     shutil.copy(ROOT / ".env.example", tmp_path)
     subprocess.run(

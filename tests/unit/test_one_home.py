@@ -24,6 +24,8 @@ from tests.support.settings import TEST_SECRET_KEY
 from usecases.accounts import Accounts
 from usecases.idempotency import IdempotentOrders
 from usecases.orders import Orders
+from workflows.inputs import order_input
+from workflows.starter import TemporalHandoff
 
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCT = (
@@ -61,21 +63,45 @@ def test_the_rate_limits_are_the_settings(monkeypatch: pytest.MonkeyPatch, tmp_p
     assert config.create.capacity == setting_default("order_create_rate_limit_capacity")
 
 
-@pytest.mark.parametrize("usecase", [Accounts, IdempotentOrders])
+@pytest.mark.parametrize("usecase", [Accounts, IdempotentOrders, Orders])
 def test_the_pool_acquire_timeout_has_no_default_of_its_own(usecase: type) -> None:
+    """Not a second 2 s: DB_ACQUIRE_TIMEOUT_SECONDS is the service's, passed in."""
     parameter = inspect.signature(usecase).parameters["acquire_timeout"]
     assert parameter.default is inspect.Parameter.empty
 
 
-def test_orders_without_a_timeout_wait_as_long_as_the_pool_does() -> None:
-    """Not a second 2 s: DB_ACQUIRE_TIMEOUT_SECONDS is the service's, passed in."""
-    assert inspect.signature(Orders).parameters["acquire_timeout"].default is None
+@pytest.mark.parametrize("usecase", [IdempotentOrders, Orders])
+def test_the_pending_cap_has_no_default_of_its_own(usecase: type) -> None:
+    parameter = inspect.signature(usecase).parameters["max_pending"]
+    assert parameter.default is inspect.Parameter.empty
 
 
 def test_the_worker_falls_back_on_the_settings_defaults() -> None:
     runner = inspect.signature(service.worker.WorkerRunner).parameters
     assert runner["connect_timeout"].default == setting_default("temporal_timeout_seconds")
     assert runner["workflow_cache"].default == setting_default("temporal_workflow_cache")
+    assert runner["sandboxed"].default == setting_default("workflow_sandbox")
+    assert runner["promote"].default == setting_default("temporal_worker_promote")
+
+
+def test_the_handoff_takes_the_processing_timeout_from_the_setting() -> None:
+    """No default of its own: PROCESSING_TIMEOUT's value, passed in by the composition root.
+    The workflow input's default (for inputs recorded without one) is the setting's."""
+    fields = {f.name: f for f in dataclasses.fields(TemporalHandoff)}
+    assert fields["processing_timeout"].default is dataclasses.MISSING
+    decoded = order_input(
+        {
+            "order_id": "o",
+            "event_id": "e",
+            "event_json": "{}",
+            "created_at": "2026-01-02T03:04:05+00:00",
+            "user_id": 1,
+            "payment_timeout_seconds": 60,
+        }
+    )
+    assert decoded.processing_timeout_seconds == (
+        setting_default("processing_timeout").total_seconds()
+    )
 
 
 def test_one_reconnect_policy() -> None:
@@ -90,19 +116,29 @@ def test_one_reconnect_policy() -> None:
     assert set(policies) <= {"workflows/state.py", "workflows/legacy.py"}, policies
 
 
-# The one home of each broker's and store's transport errors, and the modules that still
-# spell their own (issue 18 item 1 rewrites the consumer).
-TRANSPORT_ERRORS: dict[str, tuple[set[str], set[str]]] = {
-    "RedisError": ({"store/redis_failures.py"}, set()),
-    "AMQPError": ({"messaging/failures.py"}, set()),
+# Temporal's: a tuple of two or more of the errors its callers wait out. RPCError alone is
+# caught in many places, to tell RPC status codes apart.
+_TEMPORAL = r"(?:RPCError|RuntimeError|TimeoutError)"
+TEMPORAL_TUPLE = rf"\(\s*{_TEMPORAL}\s*(?:,\s*{_TEMPORAL}\s*)+,?\s*\)"
+# Where each broker's and store's transport errors are spelled (a pattern): their one home.
+TRANSPORT_ERRORS: dict[str, tuple[str, str]] = {
+    "redis": (r"\bRedisError\b", "store/redis_failures.py"),
+    "rabbitmq": (r"\bAMQPError\b", "messaging/failures.py"),
+    "temporal": (TEMPORAL_TUPLE, "workflows/client.py"),
 }
 
 
-@pytest.mark.parametrize("error", sorted(TRANSPORT_ERRORS))
-def test_one_tuple_of_transport_errors(error: str) -> None:
-    home, pending = TRANSPORT_ERRORS[error]
-    spelled = {path for path, text in product_sources().items() if error in text}
-    assert spelled - pending == home
+@pytest.mark.parametrize("server", sorted(TRANSPORT_ERRORS))
+def test_one_tuple_of_transport_errors(server: str) -> None:
+    pattern, home = TRANSPORT_ERRORS[server]
+    spelled = {path for path, text in product_sources().items() if re.search(pattern, text)}
+    assert spelled == {home}
+
+
+def test_the_temporal_pattern_sees_a_tuple_in_any_order() -> None:
+    for tuple_ in ("(RuntimeError, TimeoutError)", "(TimeoutError,\n RPCError, RuntimeError,)"):
+        assert re.search(TEMPORAL_TUPLE, f"except {tuple_} as exc:")
+    assert not re.search(TEMPORAL_TUPLE, "except RPCError as exc:")
 
 
 def test_app_keys_live_in_the_two_modules_of_keys() -> None:

@@ -6,29 +6,24 @@ from __future__ import annotations
 
 import secrets
 import time
+from pathlib import Path
 
 import pytest
 
-from service.settings import ConfigError, Settings, load_settings
+from service.settings import load_settings
 from service.settings.secret_key import MAX_ESTIMATED_LENGTH, check_secret_key
-from tests.support.settings import make_settings
+from tests.support.settings import make_settings, only_required_env, refused
 
 GOOD_KEY_COMMAND = 'python -c "import secrets; print(secrets.token_urlsafe(48))"'
 
 
 @pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> None:
-    monkeypatch.chdir(str(tmp_path))
-    for name in Settings.model_fields:
-        monkeypatch.delenv(name.upper(), raising=False)
-    monkeypatch.setenv("RABBITMQ_PASSWORD", "guest")
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    only_required_env(monkeypatch, tmp_path, secret_key=None)
 
 
 def _refused(monkeypatch: pytest.MonkeyPatch, key: str) -> str:
-    monkeypatch.setenv("SECRET_KEY", key)
-    with pytest.raises(ConfigError) as info:
-        load_settings()
-    message = str(info.value)
+    message = refused(monkeypatch, SECRET_KEY=key)
     assert key not in message  # the key itself is never printed
     return message
 
@@ -76,7 +71,7 @@ def test_keys_from_the_documented_commands_pass(monkeypatch: pytest.MonkeyPatch)
 
 
 def test_the_test_suites_key_passes() -> None:
-    make_settings()  # tests/conftest.py's key goes through the same check
+    make_settings()  # tests/support/settings.py's key goes through the same check
 
 
 def test_a_long_key_is_judged_by_a_bounded_prefix_and_quickly() -> None:

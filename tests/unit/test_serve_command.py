@@ -14,6 +14,7 @@ from service import http_server
 from service.commands import serve
 from service.settings import Settings
 from tests.support.settings import TEST_SECRET_KEY as SECRET
+from tests.support.settings import clear_settings_env
 
 
 @pytest.fixture
@@ -21,8 +22,7 @@ def started(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, Any]:
     """Where `service.http_server` was asked to serve, and the app's settings; nothing
     listens (it binds the settings' listen host and HTTP port)."""
     monkeypatch.chdir(tmp_path)
-    for name in Settings.model_fields:  # only what each test says
-        monkeypatch.delenv(name.upper(), raising=False)
+    clear_settings_env(monkeypatch)  # only what each test says
     seen: dict[str, Any] = {}
 
     def run(app: web.Application, settings: Settings) -> None:

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from service.settings import ConfigError, Role, Settings, load_settings
+from service.settings import ConfigError, Role, load_settings
 from service.settings.pipeline import PUBLISH_ATTEMPT_SECONDS
 from tests.support.settings import TEST_SECRET_KEY as SECRET
+from tests.support.settings import only_required_env, refused
 from workflows.policies import ACTIVITY_TIMEOUT
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -17,21 +18,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
-    """An environment with only the required variables, and no .env file to read."""
-    monkeypatch.chdir(tmp_path)
-    for name in Settings.model_fields:
-        monkeypatch.delenv(name.upper(), raising=False)
-    monkeypatch.setenv("SECRET_KEY", SECRET)
-    monkeypatch.setenv("RABBITMQ_PASSWORD", "guest")
+    only_required_env(monkeypatch, tmp_path)
     return monkeypatch
-
-
-def _refused(monkeypatch: pytest.MonkeyPatch, **env: str) -> str:
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    with pytest.raises(ConfigError) as info:
-        load_settings()
-    return str(info.value)
 
 
 def test_defaults_load() -> None:
@@ -47,7 +35,7 @@ def test_defaults_load() -> None:
 
 
 def test_short_secret_key_is_refused_naming_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    message = _refused(monkeypatch, SECRET_KEY="x" * 31)
+    message = refused(monkeypatch, SECRET_KEY="x" * 31)
     assert "SECRET_KEY: must be at least 32 characters long" in message
     assert "x" * 31 not in message  # the secret itself is never printed
 
@@ -58,7 +46,7 @@ def test_the_example_secret_key_is_refused_naming_it(monkeypatch: pytest.MonkeyP
         for line in (ROOT / ".env.example").read_text().splitlines()
         if line.startswith("SECRET_KEY=")
     )
-    message = _refused(monkeypatch, SECRET_KEY=example)
+    message = refused(monkeypatch, SECRET_KEY=example)
     assert "SECRET_KEY: is the .env.example placeholder" in message
     assert example not in message
 
@@ -78,11 +66,11 @@ def test_trusted_proxies_are_networks(monkeypatch: pytest.MonkeyPatch) -> None:
         "192.0.2.1/32",
         "::1/128",
     ]
-    assert "TRUSTED_PROXIES" in _refused(monkeypatch, TRUSTED_PROXIES="10.0.0.0/8,not-an-ip")
+    assert "TRUSTED_PROXIES" in refused(monkeypatch, TRUSTED_PROXIES="10.0.0.0/8,not-an-ip")
 
 
 def test_empty_rabbitmq_password_is_refused_naming_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert "RABBITMQ_PASSWORD: must not be empty" in _refused(monkeypatch, RABBITMQ_PASSWORD="")
+    assert "RABBITMQ_PASSWORD: must not be empty" in refused(monkeypatch, RABBITMQ_PASSWORD="")
 
 
 def test_missing_secret_key_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -92,7 +80,7 @@ def test_missing_secret_key_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_malformed_database_url_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert "DATABASE_URL" in _refused(monkeypatch, DATABASE_URL="not a url")
+    assert "DATABASE_URL" in refused(monkeypatch, DATABASE_URL="not a url")
 
 
 def test_database_url_wins_over_parts(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -102,13 +90,13 @@ def test_database_url_wins_over_parts(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_bad_number_is_refused_naming_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert "REDIS_PORT" in _refused(monkeypatch, REDIS_PORT="sixty")
+    assert "REDIS_PORT" in refused(monkeypatch, REDIS_PORT="sixty")
     monkeypatch.setenv("REDIS_PORT", "6379")
-    assert "ACCESS_TOKEN_EXPIRE_MINUTES" in _refused(monkeypatch, ACCESS_TOKEN_EXPIRE_MINUTES="0")
+    assert "ACCESS_TOKEN_EXPIRE_MINUTES" in refused(monkeypatch, ACCESS_TOKEN_EXPIRE_MINUTES="0")
 
 
 def test_cors_wildcard_with_credentials_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    message = _refused(monkeypatch, CORS_ALLOW_ORIGINS="*", CORS_ALLOW_CREDENTIALS="true")
+    message = refused(monkeypatch, CORS_ALLOW_ORIGINS="*", CORS_ALLOW_CREDENTIALS="true")
     assert "CORS_ALLOW_CREDENTIALS" in message
     assert "CORS_ALLOW_ORIGINS" in message
 
@@ -131,7 +119,7 @@ def test_comma_separated_lists_are_parsed(monkeypatch: pytest.MonkeyPatch) -> No
 
 
 def test_unknown_role_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert "SERVICE_ROLES" in _refused(monkeypatch, SERVICE_ROLES="api,chef")
+    assert "SERVICE_ROLES" in refused(monkeypatch, SERVICE_ROLES="api,chef")
 
 
 def test_settings_are_immutable() -> None:
@@ -154,18 +142,18 @@ def test_the_reliability_settings_default_and_read_days(monkeypatch: pytest.Monk
 
 
 def test_a_duration_that_is_not_positive_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert "PROCESSING_TIMEOUT must be positive" in _refused(monkeypatch, PROCESSING_TIMEOUT="PT0S")
+    assert "PROCESSING_TIMEOUT must be positive" in refused(monkeypatch, PROCESSING_TIMEOUT="PT0S")
 
 
 def test_a_processing_lease_shorter_than_the_work_is_refused(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    message = _refused(monkeypatch, PROCESS_ORDER_LEASE_SECONDS="2", PROCESS_ORDER_SECONDS="2")
+    message = refused(monkeypatch, PROCESS_ORDER_LEASE_SECONDS="2", PROCESS_ORDER_SECONDS="2")
     assert "PROCESS_ORDER_LEASE_SECONDS must exceed PROCESS_ORDER_SECONDS" in message
 
 
 def test_a_relay_lease_shorter_than_a_hand_off_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    message = _refused(monkeypatch, RELAY_LEASE_SECONDS="10", TEMPORAL_TIMEOUT_SECONDS="10")
+    message = refused(monkeypatch, RELAY_LEASE_SECONDS="10", TEMPORAL_TIMEOUT_SECONDS="10")
     assert "RELAY_LEASE_SECONDS must exceed TEMPORAL_TIMEOUT_SECONDS" in message
 
 
@@ -175,11 +163,11 @@ def test_a_publish_that_waits_for_rabbitmq_must_fit_its_attempt(
     settings = load_settings()
     assert settings.publish_broker_wait.total_seconds() == 15
     assert (settings.publish_max_waiting, settings.temporal_max_activities) == (40, 50)
-    message = _refused(monkeypatch, PUBLISH_BROKER_WAIT="20s", RABBITMQ_TIMEOUT_SECONDS="10")
+    message = refused(monkeypatch, PUBLISH_BROKER_WAIT="20s", RABBITMQ_TIMEOUT_SECONDS="10")
     assert "PUBLISH_BROKER_WAIT plus RABBITMQ_TIMEOUT_SECONDS must stay under" in message
-    message = _refused(monkeypatch, PUBLISH_BROKER_WAIT="5s", TEMPORAL_MAX_ACTIVITIES="40")
+    message = refused(monkeypatch, PUBLISH_BROKER_WAIT="5s", TEMPORAL_MAX_ACTIVITIES="40")
     assert "PUBLISH_MAX_WAITING must stay below TEMPORAL_MAX_ACTIVITIES" in message
-    assert "must be positive" in _refused(monkeypatch, RABBITMQ_RECONNECT_INTERVAL="0")
+    assert "must be positive" in refused(monkeypatch, RABBITMQ_RECONNECT_INTERVAL="0")
     assert timedelta(seconds=PUBLISH_ATTEMPT_SECONDS) == ACTIVITY_TIMEOUT
 
 
@@ -222,7 +210,7 @@ def test_every_duration_setting_takes_every_spelling(
 def test_a_bad_duration_names_the_variable_and_the_accepted_forms(
     monkeypatch: pytest.MonkeyPatch, bad: str
 ) -> None:
-    message = _refused(monkeypatch, PROCESSING_TIMEOUT=bad)
+    message = refused(monkeypatch, PROCESSING_TIMEOUT=bad)
     assert "PROCESSING_TIMEOUT:" in message
     for form in ("seconds", "20", "5m", "ISO 8601", "PT5M"):
         assert form in message, message
@@ -244,9 +232,9 @@ def test_the_operator_listener_defaults_to_loopback_beside_the_http_port(
 
 
 def test_an_operator_port_that_cannot_be_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert "OPERATOR_PORT" in _refused(monkeypatch, HTTP_PORT="65000")
+    assert "OPERATOR_PORT" in refused(monkeypatch, HTTP_PORT="65000")
     monkeypatch.setenv("HTTP_PORT", "8000")
-    assert "OPERATOR_PORT must differ from HTTP_PORT" in _refused(monkeypatch, OPERATOR_PORT="8000")
+    assert "OPERATOR_PORT must differ from HTTP_PORT" in refused(monkeypatch, OPERATOR_PORT="8000")
 
 
 def test_only_a_process_serving_the_api_listens_on_every_interface_by_default(

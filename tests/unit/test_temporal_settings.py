@@ -10,9 +10,9 @@ import pytest
 import trustme
 from temporalio.service import TLSConfig
 
-from service.settings import ConfigError, Settings, TemporalAdminSettings, load, load_settings
+from service.settings import ConfigError, TemporalAdminSettings, load, load_settings
 from service.temporal import connection, requirements, tls_config
-from tests.support.settings import TEST_SECRET_KEY as SECRET
+from tests.support.settings import only_required_env, refused
 from workflows.names import SEARCH_ATTRIBUTES
 
 API_KEY = "tcld-api-key-that-must-never-be-printed"
@@ -20,12 +20,7 @@ API_KEY = "tcld-api-key-that-must-never-be-printed"
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """Only the required variables, and no .env file to read."""
-    monkeypatch.chdir(tmp_path)
-    for name in Settings.model_fields:
-        monkeypatch.delenv(name.upper(), raising=False)
-    monkeypatch.setenv("SECRET_KEY", SECRET)
-    monkeypatch.setenv("RABBITMQ_PASSWORD", "guest")
+    only_required_env(monkeypatch, tmp_path)
 
 
 @pytest.fixture(scope="module")
@@ -45,14 +40,6 @@ def pems(ca: trustme.CA, tmp_path: Path) -> dict[str, Path]:
     for name, data in files.items():
         (tmp_path / f"{name}.pem").write_bytes(data)
     return {name: tmp_path / f"{name}.pem" for name in files}
-
-
-def _refused(monkeypatch: pytest.MonkeyPatch, **env: str) -> str:
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    with pytest.raises(ConfigError) as info:
-        load_settings()
-    return str(info.value)
 
 
 def test_plaintext_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -125,14 +112,14 @@ def test_half_of_mutual_tls_is_refused_naming_both(
     monkeypatch: pytest.MonkeyPatch, pems: dict[str, Path], given: str, missing: str
 ) -> None:
     value = pems["cert" if given.endswith("CERT") else "key"]
-    message = _refused(monkeypatch, **{given: str(value)})
+    message = refused(monkeypatch, **{given: str(value)})
     assert f"{given} is set without {missing}" in message
 
 
 def test_tls_off_with_tls_settings_is_refused(
     monkeypatch: pytest.MonkeyPatch, pems: dict[str, Path]
 ) -> None:
-    message = _refused(
+    message = refused(
         monkeypatch, TEMPORAL_TLS="false", TEMPORAL_TLS_CA=str(pems["ca"]), TEMPORAL_API_KEY=API_KEY
     )
     assert "TEMPORAL_TLS is false, yet TEMPORAL_TLS_CA, TEMPORAL_API_KEY are set" in message
@@ -140,14 +127,14 @@ def test_tls_off_with_tls_settings_is_refused(
 
 
 def test_a_missing_file_is_refused_naming_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
-    message = _refused(monkeypatch, TEMPORAL_TLS_CA="/nowhere/ca.pem")
+    message = refused(monkeypatch, TEMPORAL_TLS_CA="/nowhere/ca.pem")
     assert "TEMPORAL_TLS_CA: '/nowhere/ca.pem' is neither PEM text nor a readable file" in message
 
 
 def test_a_key_where_a_certificate_belongs_is_refused(
     monkeypatch: pytest.MonkeyPatch, pems: dict[str, Path]
 ) -> None:
-    message = _refused(monkeypatch, TEMPORAL_TLS_CA=str(pems["key"]))
+    message = refused(monkeypatch, TEMPORAL_TLS_CA=str(pems["key"]))
     assert f"TEMPORAL_TLS_CA: '{pems['key']}' holds no PEM certificate" in message
 
 
@@ -155,7 +142,7 @@ def test_a_bad_key_is_refused_without_repeating_it(
     monkeypatch: pytest.MonkeyPatch, pems: dict[str, Path]
 ) -> None:
     pasted_wrong = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASC-not-a-pem"
-    message = _refused(
+    message = refused(
         monkeypatch, TEMPORAL_TLS_CERT=str(pems["cert"]), TEMPORAL_TLS_KEY=pasted_wrong
     )
     assert "TEMPORAL_TLS_KEY: the value is neither PEM text nor a readable file" in message
@@ -167,7 +154,7 @@ def test_an_encrypted_key_is_refused(monkeypatch: pytest.MonkeyPatch, tmp_path: 
         "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIFHz\n-----END ENCRYPTED PRIVATE KEY-----\n"
     )
     (tmp_path / "enc.pem").write_text(encrypted)
-    message = _refused(monkeypatch, TEMPORAL_TLS_KEY=str(tmp_path / "enc.pem"))
+    message = refused(monkeypatch, TEMPORAL_TLS_KEY=str(tmp_path / "enc.pem"))
     assert "TEMPORAL_TLS_KEY: the value is an encrypted key" in message
 
 
@@ -186,4 +173,4 @@ def test_the_temporal_commands_need_no_unrelated_secret(monkeypatch: pytest.Monk
 
 
 def test_a_retention_that_is_not_positive_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert "TEMPORAL_RETENTION must be positive" in _refused(monkeypatch, TEMPORAL_RETENTION="P0D")
+    assert "TEMPORAL_RETENTION must be positive" in refused(monkeypatch, TEMPORAL_RETENTION="P0D")

@@ -22,11 +22,8 @@ from service import pipeline
 from service.settings import Settings
 from store.cache import OrderCache
 from store.db import create_pool
-from tests.conftest import TEST_DSN, make_settings
 from tests.support.databases import create_database, drop_database
-
-RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672/"
-CELERY_BROKER_URL = "redis://127.0.0.1:6379/15"
+from tests.support.settings import CELERY_BROKER_URL, RABBITMQ_URL, TEST_DSN, make_settings
 
 
 @pytest.fixture(scope="session")

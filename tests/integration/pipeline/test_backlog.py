@@ -14,8 +14,7 @@ from messaging.backlog import QueueDepth
 from processing.backlog import PRIORITY_SEPARATOR, CeleryQueueLength
 from service import pipeline
 from tests.support.faults import free_port
-
-from .conftest import CELERY_BROKER_URL, RABBITMQ_URL
+from tests.support.settings import CELERY_BROKER_URL, RABBITMQ_URL
 
 
 async def test_the_new_order_queues_ready_messages_are_counted() -> None:

@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import time
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
 import aio_pika
@@ -17,31 +13,16 @@ import pytest
 import redis.asyncio as aioredis
 
 from core.envelope import EventEnvelope
-from core.events import NewOrderEvent
-from core.order import OrderItem
 from messaging.consumer import DLQ_REASON_HEADER, ConsumerConfig, EventConsumer
 from messaging.topology import Topology
 from processing.names import PROCESS_ORDER
-from service import celery_config, pipeline
 from service.settings import Settings
-from tests.support.events import envelope
+from tests.support.consumer import celery_tasks, consuming
+from tests.support.events import new_order_event
 from tests.support.faults import free_port
+from tests.support.rabbitmq import count, take
+from tests.support.settings import RABBITMQ_URL
 from tests.support.waiting import eventually
-
-from .conftest import RABBITMQ_URL
-from .test_publisher import count, take
-
-
-def new_order_event() -> EventEnvelope:
-    """A `new_order` event as the relay would carry it: its payload is the message body."""
-    return envelope(
-        NewOrderEvent(
-            user_id=42,
-            items=(OrderItem(1, 2, Decimal("9.99")),),
-            total_price=Decimal("19.98"),
-            created_at=datetime.now(UTC),
-        )
-    )
 
 
 async def send(queue: str, body: bytes, correlation_id: str | None = None) -> None:
@@ -53,32 +34,6 @@ async def send(queue: str, body: bytes, correlation_id: str | None = None) -> No
             body, delivery_mode=aio_pika.DeliveryMode.PERSISTENT, correlation_id=correlation_id
         )
         await channel.default_exchange.publish(message, routing_key=queue)
-
-
-@contextlib.asynccontextmanager
-async def consuming(settings: Settings, topology: Topology) -> AsyncIterator[EventConsumer]:
-    celery = celery_config.celery(settings)
-    consumer = pipeline.consumer(settings, celery)
-    assert pipeline.topology(settings) == topology
-    task = asyncio.create_task(consumer.run())
-    try:
-        await asyncio.wait_for(consumer.ready.wait(), timeout=10)
-        yield consumer
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-        celery.close()
-
-
-async def celery_tasks(redis: aioredis.Redis, queue: str) -> list[dict[str, Any]]:
-    """The tasks waiting in Celery's Redis queue: headers plus decoded arguments."""
-    tasks = []
-    for raw in await redis.lrange(queue, 0, -1):
-        message = orjson.loads(raw)
-        args, kwargs, _embed = orjson.loads(base64.b64decode(message["body"]))
-        tasks.append({**message["headers"], "args": args, "kwargs": kwargs})
-    return tasks
 
 
 async def test_a_valid_event_becomes_a_celery_task_with_the_event_id(

@@ -15,10 +15,9 @@ from messaging.consumer import DLQ_REASON_HEADER
 from messaging.dlq import DeadLetters
 from messaging.topology import Topology, declare_topology
 from service.settings import Settings
-
-from .conftest import RABBITMQ_URL
-from .test_consumer import consuming
-from .test_publisher import count, take
+from tests.support.consumer import consuming
+from tests.support.rabbitmq import count, take
+from tests.support.settings import RABBITMQ_URL
 
 
 async def park(topology: Topology, *message_ids: str) -> None:

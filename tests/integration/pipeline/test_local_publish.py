@@ -19,13 +19,14 @@ from core.lifecycle import OrderStatus
 from service.settings import Settings
 from store.cache import OrderCache
 from tests.support.events import envelope
+from tests.support.order_workflow import start, worker
+from tests.support.orders import place_order
+from tests.support.outbox import outbox_rows
+from tests.support.publishers import RecordingPublisher
 from tests.support.waiting import eventually
 from workflows.history import WorkflowTimeline
 from workflows.order import OrderWorkflow
 from workflows.timeline import LOCAL_ACTIVITY_MARKER
-
-from .orders import RecordingPublisher, outbox_rows, place_order
-from .test_workflow import start, worker
 
 
 def scheduled_publishes(events: list[HistoryEvent]) -> int:

@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import sys
 from datetime import timedelta
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -21,37 +19,26 @@ from temporalio.testing import WorkflowEnvironment
 from service import pipeline
 from service.settings import Settings
 from store.cache import OrderCache
+from tests.support.cli import orders_env, run_orders
+from tests.support.order_workflow import order_activities
+from tests.support.orders import place_order, relay_all
+from tests.support.publishers import RecordingPublisher
+from tests.support.versioned_worker import current, versioned_runner
 from tests.support.waiting import eventually
 from workflows import versions
 from workflows.names import ORDER_PHASE, OrderPhase, workflow_id
 from workflows.policies import PROCESSING_CHECKS
 from workflows.stuck import PhaseMonitor, count_by_phase
 
-from .orders import RecordingPublisher, place_order, relay_all
-from .test_versions import activities, current, versioned_runner
-
 
 async def orders(settings: Settings, env: WorkflowEnvironment, *args: str) -> Any:
     """`orders workflows ... --json`, as an operator runs it; its parsed output."""
-    environment = {
-        "PATH": str(Path(sys.executable).parent),
-        "SECRET_KEY": settings.secret_key.get_secret_value(),
-        "RABBITMQ_PASSWORD": "guest",
-        "TEMPORAL_ADDRESS": env.client.service_client.config.target_host,
-        "TEMPORAL_TASK_QUEUE": settings.temporal_task_queue,
+    address = env.client.service_client.config.target_host
+    environment = orders_env(settings, address) | {
+        "TEMPORAL_TASK_QUEUE": settings.temporal_task_queue
     }
-    proc = await asyncio.create_subprocess_exec(
-        str(Path(sys.executable).parent / "orders"),
-        "workflows",
-        *args,
-        "--json",
-        env=environment,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        cwd=Path(__file__).parent,  # no .env here
-    )
-    out, err = await proc.communicate()
-    assert proc.returncode == 0, err.decode()
+    code, out, err = await run_orders(environment, "workflows", *args, "--json")
+    assert code == 0, err
     return orjson.loads(out)
 
 
@@ -62,7 +49,7 @@ async def test_a_stuck_order_is_listed_counted_and_retried(
     fast = settings.model_copy(update={"processing_timeout": timedelta(milliseconds=50)})
     publisher = RecordingPublisher()
     async with versioned_runner(
-        temporal_env, fast, activities(pool, cache, publisher), versions.default_build_id()
+        temporal_env, fast, order_activities(pool, cache, publisher), versions.default_build_id()
     ) as runner:
         await eventually(partial(current, runner), what="the worker's version to be current")
         relay = pipeline.relay(pool, client, fast, lambda: runner.client)

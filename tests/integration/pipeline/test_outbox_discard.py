@@ -12,9 +12,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from service import pipeline
 from service.settings import Settings
+from tests.support.outbox import insert_row, parked
 from usecases.outbox import Outbox
-
-from .test_relay_parking import insert_row, parked
 
 
 async def attempts(pool: asyncpg.Pool, event_id: object) -> int | None:

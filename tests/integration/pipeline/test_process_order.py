@@ -24,9 +24,8 @@ from service import celery_config
 from service.settings import Settings
 from store.cache import OrderCache
 from tests.support.faults import free_port
+from tests.support.orders import place_order
 from tests.support.waiting import eventually
-
-from .orders import place_order
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ operator), and its history stays bounded however long the signal stays lost."""
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -14,21 +13,24 @@ from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from core.lifecycle import OrderStatus
-from processing.connection import WorkerConnection
-from processing.order import process, simulated_work
 from service import pipeline
 from service.settings import Settings
 from store.cache import OrderCache
+from tests.support.order_workflow import start, worker
+from tests.support.orders import (
+    PlacedOrder,
+    change_status,
+    place_order,
+    record_processed,
+    relay_all,
+)
+from tests.support.publishers import RecordingPublisher
 from tests.support.waiting import eventually
-from usecases.orders import Orders
 from workflows.history import WorkflowTimeline
 from workflows.names import ORDER_PHASE, ORDER_REPUBLISHES, OrderPhase
 from workflows.order import OrderWorkflow
 from workflows.policies import PROCESSING_CHECKS
 from workflows.types import LifecycleView
-
-from .orders import PlacedOrder, RecordingPublisher, place_order, relay_all
-from .test_workflow import start, worker
 
 TIMEOUT = timedelta(minutes=1)
 # A PAID order whose `processed` never comes: start and its task (4), new_order's publish
@@ -62,13 +64,7 @@ async def record_processed_but_lose_the_signal(
     settings: Settings, pool: asyncpg.Pool, placed: PlacedOrder
 ) -> None:
     """process_order's effect in PostgreSQL, its `order_processed` row never relayed."""
-    connection = WorkerConnection(settings.dsn)
-    try:
-        await asyncio.to_thread(
-            process, connection, order_id=str(placed.id), work=simulated_work(0)
-        )
-    finally:
-        connection.close()
+    await record_processed(settings.dsn, placed)
     await pool.execute(
         "UPDATE outbox SET relayed_at = now() WHERE aggregate_id = $1"
         " AND event_type = 'order_processed'",
@@ -90,9 +86,7 @@ async def test_sixty_days_of_a_lost_signal_end_stuck_with_a_bounded_history(
     async with worker(env, settings, pool, cache, publisher):
         handle = await start(env, settings, placed, processing_timeout=TIMEOUT)
         await eventually(lambda: publisher.event_ids() == [event_id], what="new_order published")
-        await Orders(pool, cache).change_status(
-            order_id=placed.id, user_id=placed.order.user_id, new=OrderStatus.PAID
-        )
+        await change_status(pool, cache, placed, OrderStatus.PAID)
         await relay_all(relay, pool, placed)
 
         await env.sleep(timedelta(days=60))

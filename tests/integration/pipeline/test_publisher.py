@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 
 import aio_pika
 import pytest
-from aio_pika.abc import AbstractIncomingMessage
 
 from core.envelope import EventEnvelope
 from core.events import NEW_ORDER, ORDER_PROCESSED, STATUS_CHANGED, InvalidEvent
@@ -19,9 +18,9 @@ from messaging.envelope import AGGREGATE_HEADER, TRACEPARENT_HEADER, envelope_of
 from messaging.publisher import Publisher
 from messaging.topology import Topology
 from tests.support.faults import tcp_proxy
+from tests.support.rabbitmq import count, take
+from tests.support.settings import RABBITMQ_URL
 from tests.support.waiting import eventually
-
-from .conftest import RABBITMQ_URL
 
 NOW = datetime(2026, 12, 6, 12, 0, 0, tzinfo=UTC)
 
@@ -30,26 +29,6 @@ def event(event_type: str = NEW_ORDER, body: bytes = b"{}", event_id: str = "") 
     return EventEnvelope(
         event_id or str(uuid.uuid4()), event_type, str(uuid.uuid4()), NOW, body.decode()
     )
-
-
-async def take(queue_name: str) -> AbstractIncomingMessage | None:
-    connection = await aio_pika.connect(RABBITMQ_URL)
-    async with connection:
-        channel = await connection.channel()
-        queue = await channel.get_queue(queue_name)
-
-        async def get() -> AbstractIncomingMessage | None:
-            return await queue.get(no_ack=True, fail=False)
-
-        return await eventually(get, what=f"a message on {queue_name}")
-
-
-async def count(queue_name: str) -> int:
-    connection = await aio_pika.connect(RABBITMQ_URL)
-    async with connection:
-        channel = await connection.channel()
-        queue = await channel.declare_queue(queue_name, passive=True)
-        return queue.declaration_result.message_count or 0
 
 
 @pytest.fixture

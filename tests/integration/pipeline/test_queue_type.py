@@ -21,7 +21,7 @@ from messaging.publisher import Publisher
 from messaging.topology import STATUS_QUEUE_MAX_LENGTH, Topology, declare_topology
 from service import pipeline
 from service.settings import Settings
-from tests.integration.pipeline.conftest import RABBITMQ_URL
+from tests.support.settings import RABBITMQ_URL
 
 
 def queues(topology: Topology) -> dict[str, dict[str, Any]]:

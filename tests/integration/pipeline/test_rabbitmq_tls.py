@@ -14,7 +14,7 @@ import aiormq
 import pytest
 
 from service import pipeline
-from tests.conftest import make_settings
+from tests.support.settings import make_settings
 from tests.support.tls import Pems, make_certificates
 
 AMQP_HEADER = b"AMQP\x00\x00\x09\x01"  # what an AMQP 0-9-1 client sends first

@@ -18,20 +18,22 @@ from activities.types import PublishInput
 from core.envelope import EventEnvelope
 from core.events import NewOrderEvent, event_dict
 from core.lifecycle import OrderStatus
-from processing.connection import WorkerConnection
-from processing.order import process, simulated_work
 from relay.listener import APPLICATION_NAME
 from relay.outbox import OutboxRelay
 from service import pipeline
 from service.settings import Settings
 from store.cache import OrderCache
 from tests.support.faults import free_port
+from tests.support.orders import (
+    change_status,
+    place_order,
+    record_processed,
+    relay_all,
+)
+from tests.support.outbox import outbox_rows
 from tests.support.waiting import eventually
-from usecases.orders import Orders
 from workflows.names import CUSTOMER_ID, ORDER_STATUS, workflow_id
 from workflows.types import OrderWorkflowInput
-
-from .orders import outbox_rows, place_order, relay_all
 
 
 @contextlib.asynccontextmanager
@@ -131,16 +133,8 @@ async def test_status_changes_and_processing_reach_the_workflow_as_signals(
     placed = await place_order(pool, cache)
     relay = pipeline.relay(pool, temporal_env.client, settings)
     await relay_all(relay, pool, placed)
-    await Orders(pool, cache).change_status(
-        order_id=placed.id, user_id=placed.order.user_id, new=OrderStatus.PAID
-    )
-    connection = WorkerConnection(settings.dsn)
-    try:
-        await asyncio.to_thread(
-            process, connection, order_id=str(placed.id), work=simulated_work(0)
-        )
-    finally:
-        connection.close()
+    await change_status(pool, cache, placed, OrderStatus.PAID)
+    await record_processed(settings.dsn, placed)
     await relay_all(relay, pool, placed)
 
     history = await temporal_env.client.get_workflow_handle(workflow_id(placed.id)).fetch_history()
@@ -180,9 +174,7 @@ async def test_a_status_event_for_a_terminated_workflow_gets_a_workflow_of_its_o
     relay = pipeline.relay(pool, temporal_env.client, settings)
     await relay_all(relay, pool, placed)
     await temporal_env.client.get_workflow_handle(workflow_id(placed.id)).terminate("operator")
-    await Orders(pool, cache).change_status(
-        order_id=placed.id, user_id=placed.order.user_id, new=OrderStatus.PAID
-    )
+    await change_status(pool, cache, placed, OrderStatus.PAID)
     await relay_all(relay, pool, placed)
     await relay_all(relay, pool, placed)  # again: the start is idempotent
     [_, change] = await outbox_rows(pool, placed.id)
@@ -207,9 +199,7 @@ async def test_a_status_event_for_a_workflow_gone_past_retention_is_still_publis
     temporal_env: WorkflowEnvironment, pool: asyncpg.Pool, cache: OrderCache, settings: Settings
 ) -> None:
     placed = await place_order(pool, cache, relayed=True)  # relayed, and no workflow left
-    await Orders(pool, cache).change_status(
-        order_id=placed.id, user_id=placed.order.user_id, new=OrderStatus.CANCELED
-    )
+    await change_status(pool, cache, placed, OrderStatus.CANCELED)
     await relay_all(pipeline.relay(pool, temporal_env.client, settings), pool, placed)
     event_id = await pool.fetchval(
         "SELECT id FROM outbox WHERE aggregate_id = $1 AND event_type = $2",
@@ -227,13 +217,7 @@ async def test_processed_for_a_terminated_workflow_needs_nothing_more(
     relay = pipeline.relay(pool, temporal_env.client, settings)
     await relay_all(relay, pool, placed)
     await temporal_env.client.get_workflow_handle(workflow_id(placed.id)).terminate("operator")
-    connection = WorkerConnection(settings.dsn)
-    try:
-        await asyncio.to_thread(
-            process, connection, order_id=str(placed.id), work=simulated_work(0)
-        )
-    finally:
-        connection.close()
+    await record_processed(settings.dsn, placed)
     await relay_all(relay, pool, placed)
     assert [r.attempts for r in await outbox_rows(pool, placed.id)] == [0, 0]
 

@@ -24,10 +24,8 @@ from store import outbox, outbox_marks
 from store.cache import OrderCache
 from store.outbox import OutboxRow
 from store.outbox_marks import Failure, Parking
+from tests.support.orders import PlacedOrder, change_status, place_order
 from tests.support.waiting import eventually
-from usecases.orders import Orders
-
-from .orders import PlacedOrder, place_order
 
 
 @dataclass
@@ -177,9 +175,7 @@ async def test_a_leased_row_holds_back_its_orders_later_rows(
     placed: PlacedOrder = await place_order(pool, cache)
     _, first = await claim(pool, lease_seconds=30)
     assert placed.event_id in first
-    await Orders(pool, cache).change_status(
-        order_id=placed.id, user_id=placed.order.user_id, new=OrderStatus.PAID
-    )
+    await change_status(pool, cache, placed, OrderStatus.PAID)
     status_event = await pool.fetchval(
         "SELECT id FROM outbox WHERE aggregate_id = $1 AND event_type = 'order_status_changed'",
         placed.id,

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 import asyncpg
-import orjson
 import pytest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
@@ -21,42 +20,13 @@ from service import pipeline
 from service.settings import Settings
 from store.cache import OrderCache
 from tests.support.faults import free_port
+from tests.support.orders import place_order
+from tests.support.outbox import insert_row, outbox_rows, parked
 from tests.support.temporal import start_dev_server
 from usecases.outbox import Outbox
 from workflows.names import SEARCH_ATTRIBUTES
-from workflows.namespace import Requirements, provision
-
-from .orders import outbox_rows, place_order
-
-
-async def insert_row(
-    pool: asyncpg.Pool,
-    payload: object,
-    *,
-    event_type: str = NEW_ORDER,
-    order_id: uuid.UUID | None = None,
-    attempts: int = 0,
-) -> tuple[uuid.UUID, uuid.UUID]:
-    """An outbox row written by hand (as a bug or an old version could have): its ids."""
-    event_id, order_id = uuid.uuid4(), order_id or uuid.uuid4()
-    await pool.execute(
-        "INSERT INTO outbox (id, aggregate_id, event_type, payload, attempts)"
-        " VALUES ($1, $2, $3, $4, $5)",
-        event_id,
-        order_id,
-        event_type,
-        orjson.dumps(payload).decode(),
-        attempts,
-    )
-    return event_id, order_id
-
-
-async def parked(pool: asyncpg.Pool, event_id: uuid.UUID) -> asyncpg.Record | None:
-    return await pool.fetchrow(
-        "SELECT attempts, parked_reason, relayed_at FROM outbox"
-        " WHERE id = $1 AND parked_at IS NOT NULL",
-        event_id,
-    )
+from workflows.namespace import Requirements
+from workflows.provisioning import provision
 
 
 async def test_an_unparseable_row_is_parked_and_holds_back_only_its_order(

@@ -24,25 +24,22 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from activities.names import ACTIVITY_PUBLISH_EVENT
-from activities.order import OrderActivities
 from messaging.publisher import Publisher
 from messaging.topology import Topology
 from relay.outbox import Handoff, OutboxRelay, RelayConfig
-from service import pipeline
 from service.settings import Settings
 from service.worker import build_worker
 from store.cache import OrderCache
 from store.db import create_pool
 from store.outbox import OutboxRow
+from tests.support.order_workflow import order_activities
+from tests.support.orders import PlacedOrder, place_order
+from tests.support.outbox import outbox_rows
+from tests.support.settings import RABBITMQ_URL
 from tests.support.waiting import eventually
-from usecases.orders import Orders
-from usecases.outbox import Outbox
 from workflows.names import workflow_id
 from workflows.starter import TemporalHandoff
 from workflows.timeline import LOCAL_ACTIVITY_MARKER
-
-from .conftest import RABBITMQ_URL
-from .orders import PlacedOrder, outbox_rows, place_order
 
 SLOW_SECONDS = 6.0  # longer than the local publish's 5 s and the statement timeout's 5 s
 
@@ -85,6 +82,7 @@ def delayed(client: Client, settings: Settings, order: PlacedOrder, seconds: flo
         task_queue=settings.temporal_task_queue,
         payment_timeout=settings.payment_timeout,
         timeout=settings.temporal_timeout_seconds + SLOW_SECONDS,
+        processing_timeout=settings.processing_timeout,
     )
     return Delayed(inner, order.id, seconds)
 
@@ -102,10 +100,7 @@ async def worker_publishing(
         statement_timeout=settings.db_statement_timeout_seconds,
     )
     publisher = Publisher(RABBITMQ_URL, topology, timeout=settings.rabbitmq_timeout_seconds)
-    probe = pipeline.ProcessingProbe(activity_pool, ())
-    activities = OrderActivities(
-        Orders(activity_pool, cache), Outbox(activity_pool), publisher, probe
-    )
+    activities = order_activities(activity_pool, cache, publisher)
     try:
         async with build_worker(
             env.client, settings.temporal_task_queue, activities, sandboxed=False

@@ -16,11 +16,10 @@ from service.settings import Settings
 from store.cache import OrderCache
 from store.outbox import OutboxRow
 from tests.support.faults import tcp_proxy
+from tests.support.orders import PlacedOrder, place_order
 from tests.support.waiting import eventually
 from workflows.names import workflow_id
 from workflows.starter import TemporalHandoff
-
-from .orders import PlacedOrder, place_order
 
 
 @dataclass
@@ -52,6 +51,7 @@ def relay_to(client: Client, settings: Settings, pool: asyncpg.Pool) -> tuple[Ou
             task_queue=settings.temporal_task_queue,
             payment_timeout=settings.payment_timeout,
             timeout=5.0,
+            processing_timeout=settings.processing_timeout,
         )
     )
     config = RelayConfig(

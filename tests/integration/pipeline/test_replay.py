@@ -3,13 +3,10 @@ function and as `orders workflows replay`, against the dev server."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-import sys
 import uuid
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -17,15 +14,16 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.testing import WorkflowEnvironment
 
-from activities.order import OrderActivities
 from core.envelope import EventEnvelope
 from service import pipeline
 from service.settings import Settings
-from service.worker import build_worker
 from store.cache import OrderCache
+from tests.support.cli import orders_env, run_orders
+from tests.support.order_workflow import worker
+from tests.support.orders import place_order, relay_all
+from tests.support.outbox import outbox_rows
+from tests.support.publishers import RecordingPublisher
 from tests.support.waiting import eventually
-from usecases.orders import Orders
-from usecases.outbox import Outbox
 from workflows.names import ORDER_PHASE, ORDER_STATUS, OrderPhase
 from workflows.order import OrderWorkflow
 from workflows.replay import replay_histories
@@ -33,7 +31,6 @@ from workflows.replay_sample import Sampling
 from workflows.types import OrderWorkflowInput
 
 from .changed_workflow import ChangedWithoutAPatch
-from .orders import RecordingPublisher, outbox_rows, place_order, relay_all
 
 
 async def published(pool: asyncpg.Pool, order_id: uuid.UUID) -> bool:
@@ -44,12 +41,10 @@ async def test_the_servers_histories_replay_and_a_change_without_a_patch_is_caug
     temporal_env: WorkflowEnvironment, pool: asyncpg.Pool, cache: OrderCache, settings: Settings
 ) -> None:
     client = temporal_env.client
-    probe = pipeline.ProcessingProbe(pool, ())
-    activities = OrderActivities(Orders(pool, cache), Outbox(pool), RecordingPublisher(), probe)
     placed = [await place_order(pool, cache) for _ in range(2)]
     # Only these two: the relay may hand this task queue other tests' leftover rows too.
     query = " OR ".join(f"WorkflowId = 'order-{p.id}'" for p in placed)
-    async with build_worker(client, settings.temporal_task_queue, activities, sandboxed=True):
+    async with worker(temporal_env, settings, pool, cache, RecordingPublisher()):
         relay = pipeline.relay(pool, client, settings)
         for order in placed:
             await relay_all(relay, pool, order)
@@ -68,28 +63,8 @@ async def test_the_servers_histories_replay_and_a_change_without_a_patch_is_caug
     assert len(changed.failures) == 2
     assert all("Nondeterminism" in e or "nondeterminism" in e for e in changed.failures.values())
 
-    env = {
-        "PATH": str(Path(sys.executable).parent),
-        "SECRET_KEY": settings.secret_key.get_secret_value(),
-        "RABBITMQ_PASSWORD": "guest",
-        "TEMPORAL_ADDRESS": client.service_client.config.target_host,
-    }
-    proc = await asyncio.create_subprocess_exec(
-        str(Path(sys.executable).parent / "orders"),
-        "workflows",
-        "replay",
-        "--query",
-        query,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-        cwd=Path(__file__).parent,  # no .env here
-    )
-    output, _ = await proc.communicate()
-    assert proc.returncode == 0, output.decode()
-    assert "replayed 2 of 2 histories (at most 20 of each kind, 500 in all), 0 failed" in (
-        output.decode()
-    )
+    output = await _orders(client, settings, "workflows", "replay", "--query", query)
+    assert "replayed 2 of 2 histories (at most 20 of each kind, 500 in all), 0 failed" in output
 
 
 async def _start_unpolled(
@@ -178,19 +153,5 @@ async def _orders(client: Client, settings: Settings, *argv: str) -> str:
 
 
 async def _run(client: Client, settings: Settings, *argv: str) -> tuple[int | None, str, str]:
-    env = {
-        "PATH": str(Path(sys.executable).parent),
-        "SECRET_KEY": settings.secret_key.get_secret_value(),
-        "RABBITMQ_PASSWORD": "guest",
-        "TEMPORAL_ADDRESS": client.service_client.config.target_host,
-    }
-    proc = await asyncio.create_subprocess_exec(
-        str(Path(sys.executable).parent / "orders"),
-        *argv,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        cwd=Path(__file__).parent,  # no .env here
-    )
-    output, errors = await proc.communicate()
-    return proc.returncode, output.decode(), errors.decode()
+    env = orders_env(settings, client.service_client.config.target_host)
+    return await run_orders(env, *argv)

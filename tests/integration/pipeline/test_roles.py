@@ -26,13 +26,12 @@ from service.app import create_app
 from service.keys import WORKER_RUNNER
 from service.settings import Role, Settings
 from store.cache import OrderCache
+from tests.support.consumer import celery_tasks
+from tests.support.orders import change_status, place_order
+from tests.support.outbox import outbox_rows
+from tests.support.rabbitmq import take
 from tests.support.waiting import eventually
-from usecases.orders import Orders
 from workflows.names import workflow_id
-
-from .orders import outbox_rows, place_order
-from .test_consumer import celery_tasks
-from .test_publisher import take
 
 
 @pytest.fixture
@@ -95,13 +94,8 @@ async def test_an_order_travels_the_whole_pipeline(
     finally:
         close_connection(celery)
         celery.close()
-    user_id = placed.order.user_id
-    await Orders(pool, cache).change_status(
-        order_id=placed.id, user_id=user_id, new=OrderStatus.PAID
-    )
-    await Orders(pool, cache).change_status(
-        order_id=placed.id, user_id=user_id, new=OrderStatus.SHIPPED
-    )
+    await change_status(pool, cache, placed, OrderStatus.PAID)
+    await change_status(pool, cache, placed, OrderStatus.SHIPPED)
 
     handle = temporal_env.client.get_workflow_handle(workflow_id(placed.id))
 
@@ -157,9 +151,7 @@ async def test_a_status_event_reaches_rabbitmq_after_an_operator_terminated_the_
 
     await eventually(published, what="new_order published")
     await temporal_env.client.get_workflow_handle(workflow_id(placed.id)).terminate("operator")
-    await Orders(pool, cache).change_status(
-        order_id=placed.id, user_id=placed.order.user_id, new=OrderStatus.PAID
-    )
+    await change_status(pool, cache, placed, OrderStatus.PAID)
 
     async def change_published() -> bool:
         rows = await outbox_rows(pool, placed.id)

@@ -33,10 +33,9 @@ from service import celery_config, instrumentation
 from service.app import create_app
 from service.settings import Role, Settings
 from tests.support.api import ApiUser
+from tests.support.events import new_order_event
 from tests.support.waiting import eventually
 from workflows.names import workflow_id
-
-from .test_consumer import new_order_event
 
 MESSAGE_ID = "messaging.message.id"  # the event id: AMQP message id and Celery task id
 

@@ -9,8 +9,6 @@ it would fail with a non-determinism error, a WorkflowTaskFailed event in its hi
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator
 from functools import partial
 
 import asyncpg
@@ -20,27 +18,31 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.testing import WorkflowEnvironment
 
-from activities.order import EventPublisher, OrderActivities
 from core.events import NewOrderEvent, encode_event
 from core.lifecycle import OrderStatus
-from processing.connection import WorkerConnection
-from processing.order import process, simulated_work
 from relay.outbox import OutboxRelay
 from service import pipeline
 from service.settings import Settings
-from service.worker import WorkerRunner, build_worker
+from service.worker import build_worker
 from store.cache import OrderCache
+from tests.support.order_workflow import order_activities
+from tests.support.orders import (
+    PlacedOrder,
+    change_status,
+    place_order,
+    record_processed,
+    relay_all,
+)
+from tests.support.outbox import outbox_rows
+from tests.support.publishers import RecordingPublisher
+from tests.support.versioned_worker import current, versioned_runner
 from tests.support.waiting import eventually
-from usecases.orders import Orders
-from usecases.outbox import Outbox
 from workflows import versions
-from workflows.client import TemporalConnection
 from workflows.history import WorkflowTimeline
 from workflows.names import CUSTOMER_ID, ORDER_STATUS, WORKFLOW_NAME, workflow_id
 from workflows.publish import PublishEventWorkflow
 
 from .next_version import NextOrderWorkflow
-from .orders import PlacedOrder, RecordingPublisher, outbox_rows, place_order, relay_all
 
 # Start to `processed` for a new order, what each event is there for:
 NEW_ORDER_TO_PROCESSED = [
@@ -60,60 +62,18 @@ EVENTS_TO_PROCESSED = 10
 CURRENT = versions.default_build_id()
 
 
-def activities(pool: asyncpg.Pool, cache: OrderCache, publisher: EventPublisher) -> OrderActivities:
-    probe = pipeline.ProcessingProbe(pool, ())
-    return OrderActivities(Orders(pool, cache), Outbox(pool), publisher, probe)
-
-
-@contextlib.asynccontextmanager
-async def versioned_runner(
-    env: WorkflowEnvironment, settings: Settings, acts: OrderActivities, build_id: str
-) -> AsyncIterator[WorkerRunner]:
-    """The production runner as one version, promoting itself when it is due to."""
-    runner = WorkerRunner(
-        connection=TemporalConnection(
-            env.client.service_client.config.target_host, namespace=env.client.namespace
-        ),
-        task_queue=settings.temporal_task_queue,
-        activities=acts,
-        sandboxed=True,
-        deployment=versions.Deployment(settings.temporal_task_queue, build_id),
-        promote=True,
-    )
-    task = asyncio.create_task(runner.run())
-    try:
-        yield runner
-    finally:
-        await runner.shutdown()
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-
-async def current(runner: WorkerRunner) -> Client | None:
-    return runner.client  # set once the runner's version is current
-
-
 async def processed(
     settings: Settings, relay: OutboxRelay, pool: asyncpg.Pool, placed: PlacedOrder
 ) -> None:
     """process_order's effect, as the Celery task records it, relayed to the workflow."""
-    connection = WorkerConnection(settings.dsn)
-    try:
-        await asyncio.to_thread(
-            process, connection, order_id=str(placed.id), work=simulated_work(0)
-        )
-    finally:
-        connection.close()
+    await record_processed(settings.dsn, placed)
     await relay_all(relay, pool, placed)
 
 
 async def change(
     relay: OutboxRelay, pool: asyncpg.Pool, cache: OrderCache, placed: PlacedOrder, new: OrderStatus
 ) -> None:
-    await Orders(pool, cache).change_status(
-        order_id=placed.id, user_id=placed.order.user_id, new=new
-    )
+    await change_status(pool, cache, placed, new)
     await relay_all(relay, pool, placed)
 
 
@@ -151,7 +111,7 @@ async def test_a_new_order_starts_eagerly_on_the_current_version_and_writes_10_e
     temporal_env: WorkflowEnvironment, settings: Settings, pool: asyncpg.Pool, cache: OrderCache
 ) -> None:
     client = temporal_env.client
-    acts = activities(pool, cache, RecordingPublisher())
+    acts = order_activities(pool, cache, RecordingPublisher())
     async with versioned_runner(temporal_env, settings, acts, CURRENT) as runner:
         await eventually(partial(current, runner), what="the worker's version to be current")
         relay = pipeline.relay(pool, client, settings, lambda: runner.client)
@@ -189,7 +149,7 @@ async def test_a_deploy_with_orders_in_flight_fails_no_workflow_task(
     continuing as new, and no task of an old run ever reaches the new workers."""
     client = temporal_env.client
     publisher = RecordingPublisher()
-    acts = activities(pool, cache, publisher)
+    acts = order_activities(pool, cache, publisher)
     queue = settings.temporal_task_queue
     new = versions.Deployment(queue, "next")
     async with versioned_runner(temporal_env, settings, acts, CURRENT) as old:
@@ -270,7 +230,7 @@ async def test_the_runs_of_unversioned_workers_move_to_the_first_versioned_one(
     and continued as new version-5 runs at their first task there."""
     client = temporal_env.client
     publisher = RecordingPublisher()
-    acts = activities(pool, cache, publisher)
+    acts = order_activities(pool, cache, publisher)
     queue = settings.temporal_task_queue
     unversioned = build_worker(client, queue, acts, sandboxed=True)
     legacy = [await place_order(pool, cache, relayed=True) for _ in range(2)]

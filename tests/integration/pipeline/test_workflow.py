@@ -7,7 +7,6 @@ workflow, as in production; only the payment timeout's hours are skipped.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from datetime import timedelta
 
 import aio_pika
@@ -19,82 +18,34 @@ from temporalio.client import WorkflowFailureError, WorkflowHandle
 from temporalio.converter import DataConverter
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 from activities.names import ACTIVITY_EXPIRE_ORDER
-from activities.order import EventPublisher, OrderActivities
 from activities.types import ExpireResult
 from core.events import NEW_ORDER, ORDER_PROCESSED, STATUS_CHANGED, NewOrderEvent, event_dict
 from core.lifecycle import OrderStatus
 from messaging.publisher import Publisher
 from messaging.topology import Topology
-from processing.connection import WorkerConnection
-from processing.order import process, simulated_work
 from service import pipeline
 from service.settings import Settings
-from service.worker import build_worker
 from store import orders
 from store.cache import OrderCache
-from tests.support.events import envelope
 from tests.support.faults import tcp_proxy
+from tests.support.order_workflow import PAYMENT_TIMEOUT, start, worker
+from tests.support.orders import (
+    PlacedOrder,
+    change_status,
+    place_order,
+    record_processed,
+    relay_all,
+)
+from tests.support.outbox import outbox_rows
+from tests.support.publishers import RecordingPublisher
+from tests.support.settings import RABBITMQ_URL
 from tests.support.waiting import eventually
-from usecases.orders import Orders
-from usecases.outbox import Outbox
 from workflows.history import WorkflowTimeline
-from workflows.names import ORDER_STATUS, workflow_id
+from workflows.names import ORDER_STATUS
 from workflows.order import OrderWorkflow
-from workflows.types import LifecycleView, OrderWorkflowInput
-
-from .conftest import RABBITMQ_URL
-from .orders import PlacedOrder, RecordingPublisher, outbox_rows, place_order, relay_all
-
-PAYMENT_TIMEOUT = timedelta(hours=1)
-
-
-async def start(
-    env: WorkflowEnvironment,
-    settings: Settings,
-    placed: PlacedOrder,
-    *,
-    processing_timeout: timedelta = timedelta(minutes=5),
-    order_id: str | None = None,
-    correlation_id: str = "",
-) -> WorkflowHandle[OrderWorkflow, LifecycleView]:
-    event = envelope(
-        NewOrderEvent.for_order(placed.order),
-        event_id=placed.event_id,
-        order_id=placed.id,
-        correlation_id=correlation_id,
-    )
-    event = dataclasses.replace(
-        event,
-        aggregate_id=order_id or str(placed.id),
-        occurred_at=await env.get_current_time(),
-    )
-    return await env.client.start_workflow(
-        OrderWorkflow.run,
-        OrderWorkflowInput(
-            event=event,
-            user_id=placed.order.user_id,
-            payment_timeout_seconds=PAYMENT_TIMEOUT.total_seconds(),
-            processing_timeout_seconds=processing_timeout.total_seconds(),
-        ),
-        id=workflow_id(placed.id),
-        task_queue=settings.temporal_task_queue,
-    )
-
-
-def worker(
-    env: WorkflowEnvironment,
-    settings: Settings,
-    pool: asyncpg.Pool,
-    cache: OrderCache,
-    publisher: EventPublisher,
-    queues: tuple[pipeline.QueueLength, ...] = (),
-) -> Worker:
-    probe = pipeline.ProcessingProbe(pool, queues)
-    activities = OrderActivities(Orders(pool, cache), Outbox(pool), publisher, probe)
-    return build_worker(env.client, settings.temporal_task_queue, activities, sandboxed=True)
+from workflows.types import LifecycleView
 
 
 async def status_of(pool: asyncpg.Pool, placed: PlacedOrder) -> OrderStatus:
@@ -189,9 +140,7 @@ async def test_payment_timeout_spares_an_order_paid_meanwhile(
     async with worker(env, settings, pool, cache, publisher):
         handle = await start(env, settings, placed)
         await eventually(lambda: bool(publisher.published), what="new_order published")
-        await Orders(pool, cache).change_status(
-            order_id=placed.id, user_id=placed.order.user_id, new=OrderStatus.PAID
-        )
+        await change_status(pool, cache, placed, OrderStatus.PAID)
 
         await env.sleep(PAYMENT_TIMEOUT + timedelta(seconds=1))
 
@@ -227,9 +176,7 @@ async def test_paid_in_time_never_runs_the_expiry(
     relay = pipeline.relay(pool, env.client, settings)
     async with worker(env, settings, pool, cache, RecordingPublisher()):
         handle = await start(env, settings, placed)
-        await Orders(pool, cache).change_status(
-            order_id=placed.id, user_id=placed.order.user_id, new=OrderStatus.PAID
-        )
+        await change_status(pool, cache, placed, OrderStatus.PAID)
         await relay_all(relay, pool, placed)
 
         async def paid() -> bool:
@@ -303,28 +250,17 @@ async def test_processed_and_final_status_complete_the_workflow(
     placed = await place_order(pool, cache, relayed=True)
     publisher = RecordingPublisher()
     relay = pipeline.relay(pool, env.client, settings)
-    user_id = placed.order.user_id
     async with worker(env, settings, pool, cache, publisher):
         handle = await start(env, settings, placed)
-        paid = await Orders(pool, cache).change_status(
-            order_id=placed.id, user_id=user_id, new=OrderStatus.PAID
-        )
-        await Orders(pool, cache).change_status(
-            order_id=placed.id, user_id=user_id, new=OrderStatus.SHIPPED
-        )
+        paid = await change_status(pool, cache, placed, OrderStatus.PAID)
+        await change_status(pool, cache, placed, OrderStatus.SHIPPED)
         await relay_all(relay, pool, placed)
         # SHIPPED alone does not end it: the order is not processed yet.
         view = await handle.query(OrderWorkflow.lifecycle)
         assert (view.status, view.processed) == ("SHIPPED", False)
 
         # process_order's effect, as the Celery task records it: one outbox row more.
-        connection = WorkerConnection(settings.dsn)
-        try:
-            await asyncio.to_thread(
-                process, connection, order_id=str(placed.id), work=simulated_work(0)
-            )
-        finally:
-            connection.close()
+        await record_processed(settings.dsn, placed)
         await relay_all(relay, pool, placed)
         async with asyncio.timeout(30):
             view = await handle.result()
@@ -378,13 +314,7 @@ async def test_an_order_not_processed_in_time_is_published_again(
         await env.sleep(timedelta(seconds=61))
         await eventually(lambda: publisher.event_ids() == [event_id] * 3, what="a 2nd republish")
 
-        connection = WorkerConnection(settings.dsn)
-        try:
-            await asyncio.to_thread(
-                process, connection, order_id=str(placed.id), work=simulated_work(0)
-            )
-        finally:
-            connection.close()
+        await record_processed(settings.dsn, placed)
         await relay_all(relay, pool, placed)
 
         async def processed() -> bool:

@@ -16,11 +16,10 @@ from service import pipeline
 from service.logs import TEXT_FORMAT, CorrelationFilter
 from service.settings import Settings
 from store.cache import OrderCache
+from tests.support.order_workflow import start, worker
+from tests.support.orders import change_status, place_order, relay_all
+from tests.support.publishers import RecordingPublisher
 from tests.support.waiting import eventually
-from usecases.orders import Orders
-
-from .orders import RecordingPublisher, place_order, relay_all
-from .test_workflow import start, worker
 
 
 @pytest.fixture
@@ -51,9 +50,7 @@ async def test_workflow_log_lines_carry_the_request_id(
     relay = pipeline.relay(pool, env.client, settings)
     async with worker(env, settings, pool, cache, RecordingPublisher()):
         handle = await start(env, settings, placed, correlation_id="req-7f3a")
-        await Orders(pool, cache).change_status(
-            order_id=placed.id, user_id=placed.order.user_id, new=OrderStatus.PAID
-        )
+        await change_status(pool, cache, placed, OrderStatus.PAID)
         await relay_all(relay, pool, placed)
         await eventually(lambda: "order status changed" in lines.getvalue(), what="the log line")
         await handle.terminate("test done")

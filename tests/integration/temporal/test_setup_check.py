@@ -1,5 +1,5 @@
 """A process's check of its namespace (workflows.setup_check) and the provisioning behind
-`orders temporal setup` (workflows.namespace), against the dev server: a namespace of the
+`orders temporal setup` (workflows.provisioning), against the dev server: a namespace of the
 test's own, missing until provisioned."""
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from temporalio.testing import WorkflowEnvironment
 from tests.support.faults import free_port
 from tests.support.waiting import eventually
 from workflows.names import SEARCH_ATTRIBUTES
-from workflows.namespace import Requirements, inspect, provision
+from workflows.namespace import Requirements, inspect
+from workflows.provisioning import provision
 from workflows.setup_check import SetupCheck
 
 RPC = timedelta(seconds=5)

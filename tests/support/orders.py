@@ -1,23 +1,32 @@
-"""Test data and waiting for the pipeline tests: real orders, polling with a deadline."""
+"""Real orders for the pipeline tests: placed by the real use case with their `new_order`
+outbox row, relayed until every row of the order was handed to Temporal, and processed as
+the Celery task records it."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import TypeVar
 
 import asyncpg
 
-from core.envelope import EventEnvelope
-from core.order import Order, OrderItem
+from core.lifecycle import OrderStatus
+from core.order import Order, OrderItem, OrderView
+from processing.connection import WorkerConnection
+from processing.order import process, simulated_work
 from relay.outbox import OutboxRelay
 from store import orders, users
 from store.cache import OrderCache
+from tests.support.outbox import outbox_rows
 from tests.support.waiting import eventually
 from usecases.orders import Orders
 
-T = TypeVar("T")
+
+def order_usecases(pool: asyncpg.Pool, cache: OrderCache) -> Orders:
+    """The order use cases as the pipeline tests drive them: a pooled connection waited for
+    as long as it takes, no cap on a user's pending orders (their own tests set both)."""
+    return Orders(pool, cache, acquire_timeout=None, max_pending=0)
 
 
 @dataclass(frozen=True)
@@ -43,7 +52,7 @@ async def place_order(
     )
     assert user is not None
     items = (OrderItem(1, 2, Decimal("9.99")), OrderItem(7, 1, Decimal("0.01")))
-    view = await Orders(pool, cache).create(user_id=user.id, items=items)
+    view = await order_usecases(pool, cache).create(user_id=user.id, items=items)
     order = await orders.get_order(pool, order_id=view.id)
     assert order is not None
     event_id = await pool.fetchval(
@@ -52,6 +61,15 @@ async def place_order(
     if relayed:
         await pool.execute("UPDATE outbox SET relayed_at = now() WHERE id = $1", event_id)
     return PlacedOrder(order, event_id)
+
+
+async def change_status(
+    pool: asyncpg.Pool, cache: OrderCache, placed: PlacedOrder, new: OrderStatus
+) -> OrderView:
+    """The order's owner changes its status, as through the API (its event in the outbox)."""
+    return await order_usecases(pool, cache).change_status(
+        order_id=placed.id, user_id=placed.order.user_id, new=new
+    )
 
 
 async def relay_all(relay: OutboxRelay, pool: asyncpg.Pool, placed: PlacedOrder) -> None:
@@ -64,48 +82,13 @@ async def relay_all(relay: OutboxRelay, pool: asyncpg.Pool, placed: PlacedOrder)
     await eventually(probe, what="the order's outbox rows to be relayed")
 
 
-@dataclass(frozen=True)
-class OutboxState:
-    event_type: str
-    relayed: bool
-    published: bool
-    attempts: int
-    last_error: str | None
-
-
-async def outbox_rows(pool: asyncpg.Pool, order_id: uuid.UUID) -> list[OutboxState]:
-    rows = await pool.fetch(
-        "SELECT event_type, relayed_at, published_at, attempts, last_error FROM outbox"
-        " WHERE aggregate_id = $1 ORDER BY seq",
-        order_id,
-    )
-    return [
-        OutboxState(
-            r["event_type"],
-            r["relayed_at"] is not None,
-            r["published_at"] is not None,
-            r["attempts"],
-            r["last_error"],
+async def record_processed(dsn: str, placed: PlacedOrder) -> None:
+    """process_order's effect, as the Celery task records it (its `order_processed` outbox
+    row too), with no work to do."""
+    connection = WorkerConnection(dsn)
+    try:
+        await asyncio.to_thread(
+            process, connection, order_id=str(placed.id), work=simulated_work(0)
         )
-        for r in rows
-    ]
-
-
-@dataclass
-class RecordingPublisher:
-    """A publisher double: records what it was asked to publish, fails the first N calls."""
-
-    fail_first: int = 0
-    calls: int = 0
-    published: list[tuple[str, bytes, str]] = field(default_factory=list)
-    correlation_ids: dict[str, str | None] = field(default_factory=dict)  # by event id
-
-    async def publish(self, event: EventEnvelope) -> None:
-        self.calls += 1
-        if self.calls <= self.fail_first:
-            raise ConnectionError(f"broker down (call {self.calls})")
-        self.published.append((event.event_type, event.payload.encode(), event.event_id))
-        self.correlation_ids[event.event_id] = event.correlation_id or None
-
-    def event_ids(self) -> list[str]:
-        return [event_id for _, _, event_id in self.published]
+    finally:
+        connection.close()

@@ -1,0 +1,46 @@
+"""The production WorkerRunner as one version of the order worker, promoting itself when it
+is due to, for the tests of deploys and operator workflows."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+
+from activities.order import OrderActivities
+from service.settings import Settings
+from service.worker import WorkerRunner
+from workflows import versions
+from workflows.client import TemporalConnection
+
+
+@contextlib.asynccontextmanager
+async def versioned_runner(
+    env: WorkflowEnvironment, settings: Settings, acts: OrderActivities, build_id: str
+) -> AsyncIterator[WorkerRunner]:
+    """The production runner as one version, promoting itself when it is due to."""
+    runner = WorkerRunner(
+        connection=TemporalConnection(
+            env.client.service_client.config.target_host, namespace=env.client.namespace
+        ),
+        task_queue=settings.temporal_task_queue,
+        activities=acts,
+        sandboxed=True,
+        deployment=versions.Deployment(settings.temporal_task_queue, build_id),
+        promote=True,
+    )
+    task = asyncio.create_task(runner.run())
+    try:
+        yield runner
+    finally:
+        await runner.shutdown()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def current(runner: WorkerRunner) -> Client | None:
+    return runner.client  # set once the runner's version is current
