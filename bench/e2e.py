@@ -44,6 +44,10 @@ class Burst:
     latency: Latency
     cpu: procs.CpuUsage
     note: str = ""  # what else the reader should know (errors, eager starts, the starter)
+    ids: tuple[uuid.UUID, ...] = ()  # the orders (the service's burst)
+    # CPU seconds of PostgreSQL's sessions on the bench database (the service's burst; not
+    # in `cpu`, whose total is compared with baselines that use no database)
+    postgres_seconds: float = 0.0
 
     @property
     def per_second(self) -> float:
@@ -59,7 +63,9 @@ async def service_burst(
 ) -> Burst:
     groups = {**stack.groups, "temporal": (temporal.pid,)}
     base = await watch.processed()
+    backends = await watch.backends()
     before = procs.cpu_snapshot(groups)
+    db_before = procs.cpu_snapshot({"postgres": backends})
     started = time.perf_counter()
     posted = await poster.burst(plan.e2e_orders, plan.e2e_concurrency)
     within = plan.drain_timeout + plan.e2e_orders  # a second an order: something is stuck
@@ -69,8 +75,13 @@ async def service_burst(
     await watch.until_relayed(within)
     await asyncio.sleep(SETTLE_SECONDS)
     cpu = procs.cpu_used(before, procs.cpu_snapshot(groups))
+    # Sessions opened during the burst count whole (from 0); those closed in it are lost.
+    db_after = procs.cpu_snapshot({"postgres": backends + await watch.backends()})
+    db = procs.cpu_used(db_before, db_after).total
     note = f"{posted.errors} POST errors" if posted.errors else ""
-    return Burst(len(posted.ids), elapsed, latency(await watch.latencies(posted.ids)), cpu, note)
+    found = await watch.latencies(posted.ids)
+    ids = tuple(posted.ids)
+    return Burst(len(ids), elapsed, latency(found), cpu, note, ids, db)
 
 
 def _own_cpu() -> float:

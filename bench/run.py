@@ -25,7 +25,7 @@ import platform
 import subprocess
 from importlib import metadata
 
-from bench import isolation, load, routes, servers, session, soak
+from bench import history, isolation, load, routes, servers, session, soak
 from bench.plan import FULL, PARTS, SMOKE, Plan
 from bench.report import Results, markdown_table, text_table
 from bench.stack import LAYOUTS
@@ -145,6 +145,8 @@ def _measure(
             for layout in layouts:
                 failed |= session.run(config, plan, layout, parts, results)
     results.repetition = 0
+    if parts & session.BURST_PARTS:
+        history.closed(results)
     isolation_done = plan.one_stack and bool(parts & session.STACK_PARTS)
     for layout in layouts:
         if "isolation" in parts and not isolation_done:

@@ -20,6 +20,7 @@ import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import aio_pika
 import redis
@@ -55,6 +56,11 @@ class Temporal:
 
     def stop(self) -> None:
         subprocess.run([str(START_SH), "--stop"], env=self._env, check=False)
+
+    @property
+    def data(self) -> Path:
+        """Its data folder (the SQLite files, the pid file)."""
+        return self._data
 
     @property
     def pid(self) -> int:
