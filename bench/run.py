@@ -65,6 +65,13 @@ def _args() -> argparse.Namespace:
     parser.add_argument(
         "--profile", action="store_true", help="py-spy the service: each route, the burst"
     )
+    parser.add_argument(
+        "--logs",
+        choices=("quiet", "run"),
+        default="quiet",
+        help="the stack's logs: WARNING to a file (quiet), or as make run has them (run:"
+        " INFO, each line through run/with-name)",
+    )
     parser.add_argument("--no-e2e", action="store_true", help="same as --only routes")
     parser.add_argument("--e2e-only", action="store_true", help="same as --only e2e,cpu")
     return parser.parse_args()
@@ -81,7 +88,8 @@ def _plan(args: argparse.Namespace) -> Plan:
         "soak_prime": args.soak_prime,
     }
     changes = {k: v for k, v in overrides.items() if v is not None}
-    return dataclasses.replace(plan, profile=args.profile, **changes)
+    run_logs = args.logs == "run"
+    return dataclasses.replace(plan, profile=args.profile, run_logs=run_logs, **changes)
 
 
 def _version(argv: list[str]) -> str:
@@ -117,7 +125,8 @@ def main() -> None:
     print(
         f"parts: {', '.join(p for p in PARTS if p in parts)}; layout(s) {', '.join(layouts)};"
         f" {args.repeat} repetition(s); {plan.connections} connections, {plan.seconds:g} s"
-        f" per closed-loop measurement (+{plan.warmup:g} s warm-up)"
+        f" per closed-loop measurement (+{plan.warmup:g} s warm-up);"
+        f" the stack's logs {'as make run has them' if plan.run_logs else 'at WARNING'}"
     )
     print(f"database: {config.dsn} (migrated and emptied); logs in {config.log_dir}")
     results = Results()

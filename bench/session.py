@@ -143,7 +143,7 @@ def _service(
     """Everything measured on the full stack; True when something failed."""
     failed = False
     port = proxy.port if proxy else None
-    with stack.stack(config, temporal.address, layout, rabbitmq_port=port) as s:
+    with stack.stack(config, temporal.address, layout, port, plan.run_logs) as s:
         groups = {**s.groups, "temporal": (temporal.pid,)}
         users = asyncio.run(warm(s.url, config.dsn, plan.e2e_warmup, plan.drain_timeout))
         if "rss" in parts:
