@@ -4,12 +4,15 @@ The orders database: `pg_total_relation_size` (table, indexes, TOAST) of every t
 the `public` schema, before and after the burst, divided by the orders processed: rows
 and the dead versions their updates leave until vacuum reuses the space. The outbox's
 rows go after `OUTBOX_RETENTION`, so its share is held only for that long. The Temporal
-store: the dev server's SQLite files (database and write-ahead log), which a cluster on
-PostgreSQL does not share: the history bytes (bench/history.py) are the portable figure.
+store: the pages in use of the dev server's SQLite database (histories, mutable state,
+timers, visibility and their indexes), which a cluster on PostgreSQL does not share:
+the history bytes (bench/history.py) are the portable figure.
 """
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,7 +34,17 @@ class Sizes:
 
 
 def _bytes(folder: Path) -> int:
-    return sum(p.stat().st_size for p in folder.glob("*.db*") if p.is_file())
+    """The pages in use of the dev server's SQLite database, as a reader sees it (its
+    write-ahead log's committed pages included; the log file's own size is not data)."""
+    total = 0
+    for path in folder.glob("*.db"):
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+            pages, size, free = (
+                db.execute(f"PRAGMA {p}").fetchone()[0]
+                for p in ("page_count", "page_size", "freelist_count")
+            )
+        total += (pages - free) * size
+    return total
 
 
 async def sizes(conn: asyncpg.Connection, temporal_data: Path) -> Sizes:
@@ -48,6 +61,6 @@ def report(label: str, before: Sizes, after: Sizes, orders: int, results: Result
     total = sum(grown.values())
     temporal = (after.temporal - before.temporal) / orders
     print(f"\nstorage per order [{label}], bytes: orders database {total:,.0f} ({shown})")
-    print(f"  Temporal dev server's SQLite files {temporal:,.0f}")
+    print(f"  Temporal dev server's SQLite database {temporal:,.0f}")
     results.add(f"orders database bytes per order [{label}]", total, "B")
     results.add(f"Temporal SQLite bytes per order [{label}]", temporal, "B")
