@@ -28,6 +28,7 @@ from temporalio.worker import PollerBehaviorSimpleMaximum, Worker, WorkerDeploym
 
 from activities.order import OrderActivities
 from core.backoff import Backoff, BackoffPolicy
+from service.logs import plain_activity_lines
 from workflows import versions
 from workflows.client import TemporalConnection
 from workflows.replay import WORKFLOWS
@@ -68,6 +69,7 @@ def build_worker(
     """`sandboxed`: run the workflows in the Temporal sandbox (workflows/sandbox.py);
     `deployment`: the version this worker is (None: an unversioned worker); `workflows`:
     another version's code (a deploy test)."""
+    plain_activity_lines()
     config = None
     if deployment is not None:
         config = WorkerDeploymentConfig(
