@@ -25,10 +25,12 @@ import platform
 import subprocess
 from importlib import metadata
 
-from bench import history, isolation, load, routes, servers, session, soak
+from bench import history, isolation, load, log_cost, routes, servers, session, soak
 from bench.plan import FULL, PARTS, SMOKE, Plan
 from bench.report import Results, markdown_table, text_table
 from bench.stack import LAYOUTS
+
+LOG_COST_ORDERS = 5000  # orders' log lines timed by bench/log_cost.py
 
 
 def _parts(text: str | None) -> set[str]:
@@ -156,6 +158,8 @@ def _measure(
     results.repetition = 0
     if parts & session.BURST_PARTS:
         history.closed(results)
+    if "cpu" in parts:
+        log_cost.report(LOG_COST_ORDERS // 25 if plan.smoke else LOG_COST_ORDERS, results)
     isolation_done = plan.one_stack and bool(parts & session.STACK_PARTS)
     for layout in layouts:
         if "isolation" in parts and not isolation_done:
