@@ -13,6 +13,7 @@ is retried 1 s after a wait that ended with the broker still away, not at its ba
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from typing import Protocol
 from uuid import UUID
@@ -129,7 +130,11 @@ class OrderActivities:
                 event.event_id,
             )
             published_at = datetime.now(UTC)
-        activity.logger.info(
+        # A first publish is recorded in its outbox row (published_at): DEBUG; a retry or
+        # a republish says why, at INFO.
+        level = logging.INFO if attempt > 1 or event.reason else logging.DEBUG
+        activity.logger.log(
+            level,
             "event published order_id=%s event_id=%s event_type=%s attempt=%d%s",
             event.aggregate_id,
             event.event_id,

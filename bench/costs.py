@@ -25,9 +25,14 @@ def cpu(
     each = burst.cpu_ms_each
     print(f"\nCPU per {label}, {burst.done} of them, from /proc (utime + stime):")
     for group, seconds in burst.cpu.seconds.items():
-        print(f"  {group:<16} {seconds / burst.done * 1000:>7.2f} ms")
-        results.add(f"{figure}: {group}", seconds / burst.done * 1000, "ms")
+        ms = seconds / burst.done * 1000
+        print(f"  {group:<16} {ms:>7.2f} ms  {ms / each if each else 0:>4.0%}")
+        results.add(f"{figure}: {group}", ms, "ms")
     print(f"  {'total':<16} {each:>7.2f} ms")
+    if burst.postgres_seconds:
+        ms = burst.postgres_seconds / burst.done * 1000
+        print(f"  {'postgres':<16} {ms:>7.2f} ms  (its sessions on the bench database; apart)")
+        results.add(f"{figure}: postgres (apart)", ms, "ms")
     if burst.note:
         print(f"  ({burst.note})")
     results.add(figure, each, "ms", baseline, target)

@@ -34,7 +34,9 @@ from bench.servers import ROOT, BenchConfig
 from bench.stack import Stack, Temporal
 from bench.trivial_workflow import TrivialWorkflow
 
-SETTLE_SECONDS = 0.5  # after the last signal is relayed, for the workflow task it starts
+QUIET_WINDOW = 0.5  # seconds: after the last signal is relayed, the processes are quiet
+QUIET_CORES = 0.15  # when they use less than this much of a core (the dev server idles ~0.05)
+QUIET_WITHIN = 15.0
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,10 @@ class Burst:
     latency: Latency
     cpu: procs.CpuUsage
     note: str = ""  # what else the reader should know (errors, eager starts, the starter)
+    ids: tuple[uuid.UUID, ...] = ()  # the orders (the service's burst)
+    # CPU seconds of PostgreSQL's sessions on the bench database (the service's burst; not
+    # in `cpu`, whose total is compared with baselines that use no database)
+    postgres_seconds: float = 0.0
 
     @property
     def per_second(self) -> float:
@@ -59,7 +65,9 @@ async def service_burst(
 ) -> Burst:
     groups = {**stack.groups, "temporal": (temporal.pid,)}
     base = await watch.processed()
+    backends = await watch.backends()
     before = procs.cpu_snapshot(groups)
+    db_before = procs.cpu_snapshot({"postgres": backends})
     started = time.perf_counter()
     posted = await poster.burst(plan.e2e_orders, plan.e2e_concurrency)
     within = plan.drain_timeout + plan.e2e_orders  # a second an order: something is stuck
@@ -67,10 +75,26 @@ async def service_burst(
         raise SystemExit(f"e2e: {len(posted.ids)} orders not processed in {within:g} s")
     elapsed = time.perf_counter() - started
     await watch.until_relayed(within)
-    await asyncio.sleep(SETTLE_SECONDS)
+    await until_quiet(groups)
     cpu = procs.cpu_used(before, procs.cpu_snapshot(groups))
+    # Sessions opened during the burst count whole (from 0); those closed in it are lost.
+    db_after = procs.cpu_snapshot({"postgres": backends + await watch.backends()})
+    db = procs.cpu_used(db_before, db_after).total
     note = f"{posted.errors} POST errors" if posted.errors else ""
-    return Burst(len(posted.ids), elapsed, latency(await watch.latencies(posted.ids)), cpu, note)
+    found = await watch.latencies(posted.ids)
+    ids = tuple(posted.ids)
+    return Burst(len(ids), elapsed, latency(found), cpu, note, ids, db)
+
+
+async def until_quiet(groups: procs.Groups) -> None:
+    """Wait (at most QUIET_WITHIN s) until the processes use less than QUIET_CORES: the
+    workflow tasks the last `processed` signals started are done, their CPU counted."""
+    end = time.monotonic() + QUIET_WITHIN
+    while time.monotonic() < end:
+        before = procs.cpu_snapshot(groups)
+        await asyncio.sleep(QUIET_WINDOW)
+        if procs.cpu_used(before, procs.cpu_snapshot(groups)).total < QUIET_CORES * QUIET_WINDOW:
+            return
 
 
 def _own_cpu() -> float:

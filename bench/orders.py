@@ -13,11 +13,12 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import aiohttp
 import asyncpg
 
-from bench import fixtures
+from bench import fixtures, storage
 from bench.load import percentile
 
 USERS = 4  # users registered on a stack: their orders go round robin (tokens only differ)
@@ -96,6 +97,18 @@ class Watch:
         return int(
             await self._conn.fetchval("SELECT count(*) FROM outbox WHERE relayed_at IS NULL")
         )
+
+    async def backends(self) -> tuple[int, ...]:
+        """The server processes of every other session on this database (the service's
+        pools, Celery's connections): their CPU is PostgreSQL's work for the orders."""
+        rows = await self._conn.fetch(
+            "SELECT pid FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return tuple(int(r["pid"]) for r in rows)
+
+    async def sizes(self, temporal_data: Path) -> storage.Sizes:
+        return await storage.sizes(self._conn, temporal_data)
 
     async def until_processed(self, n: int, within: float) -> bool:
         """Wait until `n` orders are processed; False when `within` seconds ran out first."""

@@ -33,6 +33,8 @@ class Plan:
     smoke: bool = False
     one_stack: bool = False  # isolation on the pipeline's stack, not on a stack of its own
     profile: bool = False  # py-spy on the service process(es) during the burst
+    # the stack's logs as `make run` has them (INFO, through run/with-name), not WARNING
+    run_logs: bool = False
 
 
 FULL = Plan(

@@ -22,10 +22,13 @@ class Target:
     text: str
     ratio_at_least: float | None = None
     at_most: float | None = None
+    ratio_at_most: float | None = None
 
     def met(self, value: float, ratio: float | None) -> bool | None:
         if self.ratio_at_least is not None:
             return None if ratio is None else ratio >= self.ratio_at_least
+        if self.ratio_at_most is not None:
+            return None if ratio is None else ratio <= self.ratio_at_most
         if self.at_most is not None:
             return value <= self.at_most
         return None

@@ -25,10 +25,12 @@ import platform
 import subprocess
 from importlib import metadata
 
-from bench import isolation, load, routes, servers, session, soak
+from bench import history, isolation, load, log_cost, routes, servers, session, soak
 from bench.plan import FULL, PARTS, SMOKE, Plan
 from bench.report import Results, markdown_table, text_table
 from bench.stack import LAYOUTS
+
+LOG_COST_ORDERS = 5000  # orders' log lines timed by bench/log_cost.py
 
 
 def _parts(text: str | None) -> set[str]:
@@ -65,6 +67,13 @@ def _args() -> argparse.Namespace:
     parser.add_argument(
         "--profile", action="store_true", help="py-spy the service: each route, the burst"
     )
+    parser.add_argument(
+        "--logs",
+        choices=("quiet", "run"),
+        default="quiet",
+        help="the stack's logs: WARNING to a file (quiet), or as make run has them (run:"
+        " INFO, each line through run/with-name)",
+    )
     parser.add_argument("--no-e2e", action="store_true", help="same as --only routes")
     parser.add_argument("--e2e-only", action="store_true", help="same as --only e2e,cpu")
     return parser.parse_args()
@@ -81,7 +90,8 @@ def _plan(args: argparse.Namespace) -> Plan:
         "soak_prime": args.soak_prime,
     }
     changes = {k: v for k, v in overrides.items() if v is not None}
-    return dataclasses.replace(plan, profile=args.profile, **changes)
+    run_logs = args.logs == "run"
+    return dataclasses.replace(plan, profile=args.profile, run_logs=run_logs, **changes)
 
 
 def _version(argv: list[str]) -> str:
@@ -117,7 +127,8 @@ def main() -> None:
     print(
         f"parts: {', '.join(p for p in PARTS if p in parts)}; layout(s) {', '.join(layouts)};"
         f" {args.repeat} repetition(s); {plan.connections} connections, {plan.seconds:g} s"
-        f" per closed-loop measurement (+{plan.warmup:g} s warm-up)"
+        f" per closed-loop measurement (+{plan.warmup:g} s warm-up);"
+        f" the stack's logs {'as make run has them' if plan.run_logs else 'at WARNING'}"
     )
     print(f"database: {config.dsn} (migrated and emptied); logs in {config.log_dir}")
     results = Results()
@@ -145,6 +156,10 @@ def _measure(
             for layout in layouts:
                 failed |= session.run(config, plan, layout, parts, results)
     results.repetition = 0
+    if parts & session.BURST_PARTS:
+        history.closed(results)
+    if "cpu" in parts:
+        log_cost.report(LOG_COST_ORDERS // 25 if plan.smoke else LOG_COST_ORDERS, results)
     isolation_done = plan.one_stack and bool(parts & session.STACK_PARTS)
     for layout in layouts:
         if "isolation" in parts and not isolation_done:

@@ -42,6 +42,7 @@ class BenchConfig:
     pipeline_port: int  # the pipeline process of the `split` layout
     celery_metrics_port: int
     operator_port: int  # the operator listener of the process with the worker role
+    consumer_port: int  # the consumer process of the `roles` layout
     log_dir: Path = ROOT / ".run" / "bench"
     secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(48))
 
@@ -59,6 +60,7 @@ class BenchConfig:
             pipeline_port=int(env("BENCH_PIPELINE_PORT", "18102")),
             celery_metrics_port=int(env("BENCH_CELERY_METRICS_PORT", "18103")),
             operator_port=int(env("BENCH_OPERATOR_PORT", "18104")),
+            consumer_port=int(env("BENCH_CONSUMER_PORT", "18105")),
         )
 
     @property

@@ -12,12 +12,32 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from dataclasses import dataclass
 
 import aiohttp
 
-from bench import costs, e2e, engine, fixtures, fullstack, isolation, profile, servers, stack
+from bench import (
+    costs,
+    e2e,
+    engine,
+    fixtures,
+    fullstack,
+    history,
+    isolation,
+    profile,
+    servers,
+    stack,
+    storage,
+)
 from bench.e2e import Burst
-from bench.names import API_ALONE, TRIVIAL_CPU, TRIVIAL_E2E, TRIVIAL_LIGHT
+from bench.names import (
+    API_ALONE,
+    FLOOR_CPU,
+    FLOOR_E2E,
+    TRIVIAL_CPU,
+    TRIVIAL_E2E,
+    TRIVIAL_LIGHT,
+)
 from bench.orders import Latency, OrderPoster, Watch, latency, warm, watching
 from bench.plan import Plan
 from bench.report import Results, Target
@@ -25,6 +45,9 @@ from tests.support.faults import TcpProxy
 
 LIGHT_TARGET = Target("< 50 ms", at_most=50.0)
 E2E_TARGET = Target(">= 1.5x", ratio_at_least=1.5)
+# issue 19's: against the engine's floor
+FLOOR_E2E_TARGET = Target(">= 0.9x floor", ratio_at_least=0.9)
+FLOOR_CPU_TARGET = Target("<= 1.0x floor", ratio_at_most=1.0)
 BASELINE_PARTS = {"e2e", "cpu", "latency"}
 BURST_PARTS = {"e2e", "cpu", "rss"}
 STACK_PARTS = BURST_PARTS | {"latency", "fullstack"}
@@ -61,11 +84,10 @@ def baselines(
     print(f"start -> result at light load ({plan.light_rate:g} per s), trivial workflow:")
     _latency_line("trivial", light)
     results.add(TRIVIAL_E2E, trivial.per_second, "wf/s")
-    floor_name = "end to end, floor (local activity, eager start)"
-    results.add(floor_name, floor.per_second, "wf/s", TRIVIAL_E2E)
+    results.add(FLOOR_E2E, floor.per_second, "wf/s", TRIVIAL_E2E)
     results.add(TRIVIAL_LIGHT, light.p50_ms, "ms")
     costs.cpu("workflow, trivial", TRIVIAL_CPU, trivial, results)
-    costs.cpu("workflow, floor", "CPU per workflow, floor", floor, results, TRIVIAL_CPU)
+    costs.cpu("workflow, floor", FLOOR_CPU, floor, results, TRIVIAL_CPU)
 
 
 async def _light(poster: OrderPoster, watch: Watch, plan: Plan) -> Latency:
@@ -78,6 +100,14 @@ async def _light(poster: OrderPoster, watch: Watch, plan: Plan) -> Latency:
     return latency(await watch.latencies(posted.ids))
 
 
+@dataclass
+class Measured:
+    light: Latency | None = None
+    burst: Burst | None = None
+    window: engine.Window | None = None
+    storage: tuple[storage.Sizes, storage.Sizes] | None = None  # before and after the burst
+
+
 async def _measure(
     config: servers.BenchConfig,
     s: stack.Stack,
@@ -85,19 +115,20 @@ async def _measure(
     users: list[fixtures.BenchUser],
     plan: Plan,
     parts: set[str],
-) -> tuple[Latency | None, Burst | None, engine.Window | None]:
+) -> Measured:
     """The light-load latency, then the end-to-end burst (each when `parts` asks for it)."""
-    light = burst = window = None
+    found = Measured()
     async with watching(config.dsn) as watch, aiohttp.ClientSession(s.url) as session:
         poster = OrderPoster(session, users)
         if "latency" in parts:
-            light = await _light(poster, watch, plan)
+            found.light = await _light(poster, watch, plan)
         if parts & BURST_PARTS:
-            before = engine.scrape(s.worker_url)
+            before, sizes = engine.scrape(s.worker_url), await watch.sizes(temporal.data)
             with profile.recording(plan.profile, s.groups, config.log_dir):
-                burst = await e2e.service_burst(s, temporal, poster, watch, plan)
-            window = engine.Window(before, engine.scrape(s.worker_url))
-    return light, burst, window
+                found.burst = await e2e.service_burst(s, temporal, poster, watch, plan)
+            found.window = engine.Window(before, engine.scrape(s.worker_url))
+            found.storage = sizes, await watch.sizes(temporal.data)
+    return found
 
 
 def _service(
@@ -112,13 +143,14 @@ def _service(
     """Everything measured on the full stack; True when something failed."""
     failed = False
     port = proxy.port if proxy else None
-    with stack.stack(config, temporal.address, layout, rabbitmq_port=port) as s:
+    with stack.stack(config, temporal.address, layout, port, plan.run_logs) as s:
         groups = {**s.groups, "temporal": (temporal.pid,)}
         users = asyncio.run(warm(s.url, config.dsn, plan.e2e_warmup, plan.drain_timeout))
         if "rss" in parts:
             costs.idle(f"at rest [{layout}]", groups, plan.rest_seconds, results)
             costs.memory(f"at rest [{layout}]", groups, results)
-        light, burst, window = asyncio.run(_measure(config, s, temporal, users, plan, parts))
+        found = asyncio.run(_measure(config, s, temporal, users, plan, parts))
+        light, burst, window = found.light, found.burst, found.window
         if light is not None:
             print(f"\nPOST -> processed at light load ({plan.light_rate:g} per s) [{layout}]:")
             _latency_line("service", light)
@@ -127,6 +159,9 @@ def _service(
         if burst is not None and window is not None:
             _report_burst(burst, plan, layout, results)
             engine.report(layout, window, burst.done, results)
+            history.sample(temporal.address, burst.ids, layout, results)
+            if found.storage is not None:
+                storage.report(layout, *found.storage, burst.done, results)
             failed |= bool(burst.note)
         if "rss" in parts:
             costs.memory(f"after the burst [{layout}]", groups, results, f"at rest [{layout}]")
@@ -146,8 +181,10 @@ def _report_burst(burst: Burst, plan: Plan, layout: str, results: Results) -> No
     _throughput("service", burst)
     name = f"end to end, service [{layout}]"
     results.add(name, burst.per_second, "orders/s", TRIVIAL_E2E, E2E_TARGET)
+    results.add(f"{name} / floor", burst.per_second, "orders/s", FLOOR_E2E, FLOOR_E2E_TARGET)
     figure = f"CPU per order, service [{layout}]"
     costs.cpu(f"order [{layout}]", figure, burst, results, TRIVIAL_CPU, costs.CPU_TARGET)
+    results.add(f"{figure} / floor", burst.cpu_ms_each, "ms", FLOOR_CPU, FLOOR_CPU_TARGET)
 
 
 def run(

@@ -4,6 +4,9 @@ Layouts (`--layout`):
   one    `orders serve` with every role in one process
   split  `orders serve --roles api` and, on BENCH_PIPELINE_PORT,
          `orders serve --roles worker,relay,consumer` (what `make run` runs)
+  roles  each role its own process, as the production recipe scales them:
+         `orders serve --roles api`, `--roles worker,relay` (BENCH_PIPELINE_PORT) and
+         `--roles consumer` (BENCH_CONSUMER_PORT), so that each one's CPU is its own
 both beside `orders celery --concurrency 2` (`make run`'s `celery`). As under `make run`,
 all but the API (and the dev server) run at nice 10 (`NICENESS`). PROCESS_ORDER_SECONDS
 is 0; queues and the exchange carry the bench database's name, so two engineers' runs on
@@ -20,6 +23,7 @@ import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import aio_pika
 import redis
@@ -28,10 +32,11 @@ from bench import servers
 from bench.servers import ROOT, BenchConfig
 
 START_SH = ROOT / "temporal-dev" / "start.sh"
-LAYOUTS = ("one", "split")
+WITH_NAME = ROOT / "run" / "with-name"
+LAYOUTS = ("one", "split", "roles")
 ALL_ROLES = "api,relay,worker,consumer"
 NICENESS = "10"  # run/supervisord.conf's CPU_NICENESS and TEMPORAL_DEV_NICENESS
-PIPELINE_ROLES = "worker,relay,consumer"
+PIPELINE_ROLES = {"split": "worker,relay,consumer", "roles": "worker,relay"}
 
 
 class Temporal:
@@ -55,6 +60,11 @@ class Temporal:
 
     def stop(self) -> None:
         subprocess.run([str(START_SH), "--stop"], env=self._env, check=False)
+
+    @property
+    def data(self) -> Path:
+        """Its data folder (the SQLite files, the pid file)."""
+        return self._data
 
     @property
     def pid(self) -> int:
@@ -142,17 +152,31 @@ class Stack:
 
 @contextmanager
 def stack(
-    config: BenchConfig, temporal_address: str, layout: str, rabbitmq_port: int | None = None
+    config: BenchConfig,
+    temporal_address: str,
+    layout: str,
+    rabbitmq_port: int | None = None,
+    run_logs: bool = False,
 ) -> Iterator[Stack]:
-    """The service's process(es) and a Celery worker, started in that layout."""
+    """The service's process(es) and a Celery worker, started in that layout; with
+    `run_logs`, logging as under `make run` (INFO, each process's lines through
+    run/with-name, whose `awk` is the process's child: its CPU and memory count)."""
     if layout not in LAYOUTS:
         raise SystemExit(f"unknown layout {layout!r}: one of {', '.join(LAYOUTS)}")
     purge(config)
     environ = env(config, temporal_address, rabbitmq_port)
+    level = "INFO" if run_logs else "WARNING"
+    environ["LOG_LEVEL"] = level
+    if run_logs:  # with-name writes to its own stdout, the process's log file
+        environ["WITH_NAME_OUTPUT"] = "/dev/stdout"
     background = {**environ, "CPU_NICENESS": NICENESS}
     url = config.url(config.service_port)
     orders = servers.ORDERS.as_posix()
-    celery = [orders, "celery", "--concurrency", "2", "--loglevel", "WARNING"]
+
+    def named(name: str, argv: list[str]) -> list[str]:
+        return [WITH_NAME.as_posix(), name, *argv] if run_logs else argv
+
+    celery = [orders, "celery", "--concurrency", "2", "--loglevel", level]
     celery += ["--without-gossip", "--without-mingle", "--without-heartbeat"]
     api_roles = ALL_ROLES if layout == "one" else "api"
     api = [orders, "serve", "--roles", api_roles, "--port", str(config.service_port)]
@@ -161,13 +185,22 @@ def stack(
         api += operator
     with contextlib.ExitStack() as running:
         log_dir = config.log_dir
+        celery = named("celery", celery)
         c = running.enter_context(servers.running("stack-celery", celery, background, log_dir))
         groups: dict[str, tuple[int, ...]] = {}
-        if layout == "split":
+        if layout in PIPELINE_ROLES:
             port = config.pipeline_port
-            argv = [orders, "serve", "--roles", PIPELINE_ROLES, "--port", str(port), *operator]
+            roles = PIPELINE_ROLES[layout]
+            argv = named("pipeline", [orders, "serve", "--roles", roles, "--port", str(port)])
+            argv += operator
             p = servers.running("stack-pipeline", argv, background, log_dir, config.url(port))
             groups["pipeline"] = (running.enter_context(p).pid,)
+        if layout == "roles":
+            port = config.consumer_port
+            argv = named("consumer", [orders, "serve", "--roles", "consumer", "--port", str(port)])
+            p = servers.running("stack-consumer", argv, background, log_dir, config.url(port))
+            groups["consumer"] = (running.enter_context(p).pid,)
+        api = named("api" if layout != "one" else "service", api)
         s = running.enter_context(servers.running(f"stack-{layout}", api, environ, log_dir, url))
         groups = {("service" if layout == "one" else "api"): (s.pid,), **groups}
         groups["celery"] = (c.pid,)

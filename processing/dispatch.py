@@ -48,6 +48,7 @@ class CeleryDispatch:
                 await asyncio.to_thread(send)  # kombu is synchronous
         except KombuOperationalError as exc:
             raise ConnectionError(f"celery broker: {exc}") from exc
-        log.info(
+        # DEBUG: the Celery side logs the order's outcome; the hand-offs are counted.
+        log.debug(
             "order handed to celery order_id=%s event_id=%s", event.aggregate_id, event.event_id
         )

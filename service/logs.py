@@ -39,6 +39,37 @@ class JsonFormatter(logging.Formatter):
         return orjson.dumps(entry, default=str).decode()
 
 
+def plain_activity_lines() -> None:
+    """Activity log lines as written, as workflow lines are (workflows/log.py): the SDK's
+    `activity.logger` appends its context dictionary (activity and workflow ids, type,
+    attempt, namespace, task queue) to every message and puts it in the record's extras;
+    our lines name the order already. Called where the worker is built."""
+    from temporalio import activity
+
+    activity.logger.activity_info_on_message = False
+    activity.logger.activity_info_on_extra = False
+
+
+def quiet_celery_task_lines() -> None:
+    """No line from Celery for each task received or succeeded: `processing.order` logs
+    the order's outcome with its id (and the task's duration is a metric); a retry, a
+    failure and a rejection are still logged. Called before the worker builds its tasks
+    (Celery reads the levels once, then)."""
+    from celery.app import trace
+
+    logging.getLogger("celery.worker.strategy").setLevel(logging.WARNING)
+    logging.getLogger("celery.app.trace").addFilter(_NotSucceeded(trace.LOG_SUCCESS))
+
+
+class _NotSucceeded(logging.Filter):
+    def __init__(self, success_format: str) -> None:
+        super().__init__()
+        self._success = success_format
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.msg is not self._success
+
+
 def configure_logging(level: str = "INFO", fmt: str = "text") -> None:
     handler = logging.StreamHandler(sys.stderr)
     if fmt == "json":

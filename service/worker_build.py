@@ -13,6 +13,7 @@ from temporalio.common import WorkerDeploymentVersion
 from temporalio.worker import PollerBehaviorSimpleMaximum, Worker, WorkerDeploymentConfig
 
 from activities.order import OrderActivities
+from service.logs import plain_activity_lines
 from service.settings import setting_default
 from workflows import versions
 from workflows.replay import WORKFLOWS
@@ -44,6 +45,7 @@ def build_worker(
     """`sandboxed`: run the workflows in the Temporal sandbox (workflows/sandbox.py);
     `deployment`: the version this worker is (None: an unversioned worker); `workflows`:
     another version's code (a deploy test); `max_activities`: activities run at once."""
+    plain_activity_lines()
     config = None
     if deployment is not None:
         config = WorkerDeploymentConfig(

@@ -54,6 +54,7 @@ def _work(settings: Settings, argv: list[str]) -> None:
     from processing.tasks import close_connection
     from service import celery_config
     from service.celery_metrics import serve_multiprocess_metrics
+    from service.logs import quiet_celery_task_lines
     from service.tracing import start_from
 
     # Before the pool forks: the SDK restarts its export thread in each child.
@@ -75,4 +76,5 @@ def _work(settings: Settings, argv: list[str]) -> None:
         serve_multiprocess_metrics(settings.celery_metrics_port, settings.celery_metrics_host)
     # The pool from CELERY_POOL, unless the arguments name one (the last --pool wins).
     pool = ["--pool", settings.celery_pool]
+    quiet_celery_task_lines()
     app.worker_main(["worker", "--loglevel", settings.log_level, *pool, *argv])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 import orjson
+import pytest
 
 from core import correlation
 from service.logs import TEXT_FORMAT, CorrelationFilter, JsonFormatter
@@ -31,3 +32,54 @@ def test_text_and_json_lines_carry_the_bound_correlation_id() -> None:
 
 def test_outside_any_request_the_id_is_a_dash() -> None:
     assert _record("starting").correlation_id == correlation.NONE  # type: ignore[attr-defined]
+
+
+def test_celery_logs_no_line_per_task_received_or_succeeded_but_keeps_a_retry() -> None:
+    from celery.app import trace
+
+    from service.logs import quiet_celery_task_lines
+
+    traced, strategy = (
+        logging.getLogger("celery.app.trace"),
+        logging.getLogger("celery.worker.strategy"),
+    )
+    level, filters = strategy.level, list(traced.filters)
+    try:
+        quiet_celery_task_lines()
+
+        def record(msg: str) -> logging.LogRecord:
+            return logging.LogRecord(traced.name, logging.INFO, __file__, 1, msg, (), None)
+
+        assert not traced.filter(record(trace.LOG_SUCCESS))
+        assert traced.filter(record(trace.LOG_RETRY))
+        assert not strategy.isEnabledFor(logging.INFO)
+        assert strategy.isEnabledFor(logging.WARNING)
+    finally:
+        strategy.setLevel(level)
+        traced.filters[:] = filters
+
+
+async def test_activity_lines_carry_no_sdk_context_dictionary(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from temporalio import activity
+    from temporalio.testing import ActivityEnvironment
+
+    from service.logs import plain_activity_lines
+
+    @activity.defn
+    async def publish() -> None:
+        activity.logger.info("event published order_id=%s", 7)
+
+    on_message = activity.logger.activity_info_on_message
+    on_extra = activity.logger.activity_info_on_extra
+    try:
+        plain_activity_lines()
+        with caplog.at_level(logging.INFO):
+            await ActivityEnvironment().run(publish)
+    finally:
+        activity.logger.activity_info_on_message = on_message
+        activity.logger.activity_info_on_extra = on_extra
+    [line] = [r for r in caplog.records if "event published" in r.getMessage()]
+    assert line.getMessage() == "event published order_id=7"
+    assert not hasattr(line, "temporal_activity")
