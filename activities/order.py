@@ -132,7 +132,7 @@ class OrderActivities:
             published_at = datetime.now(UTC)
         # A first publish is recorded in its outbox row (published_at): DEBUG; a retry or
         # a republish says why, at INFO.
-        level = logging.INFO if attempt > 1 or event.reason else logging.DEBUG
+        level = logging.INFO if attempt > 1 or publish.reason else logging.DEBUG
         activity.logger.log(
             level,
             "event published order_id=%s event_id=%s event_type=%s attempt=%d%s",
