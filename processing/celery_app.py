@@ -23,10 +23,10 @@ class CeleryConfig:
     broker_url: str
     queue: str
     dsn: str  # PostgreSQL, where process_order records its effect
-    work_seconds: float = 2.0  # the simulated work of process_order
+    work_seconds: float  # the simulated work of process_order (PROCESS_ORDER_SECONDS)
     # process_order's claim on an order: no other delivery does its work meanwhile; a
     # claim whose worker died runs out after this. Longer than the work.
-    lease_seconds: float = 60.0
+    lease_seconds: float  # PROCESS_ORDER_LEASE_SECONDS
 
 
 def create_celery(config: CeleryConfig, *, tasks: bool = True) -> Celery:

@@ -35,8 +35,6 @@ log = logging.getLogger(__name__)
 # a warehouse or a payment provider; here a sleep (`simulated_work`).
 Work = Callable[[UUID], None]
 
-DEFAULT_LEASE_SECONDS = 60.0
-
 
 def simulated_work(seconds: float) -> Work:
     """The stand-in for real work: `seconds` of sleep (PROCESS_ORDER_SECONDS)."""
@@ -66,7 +64,7 @@ def process(
     *,
     order_id: str,
     work: Work,
-    lease_seconds: float = DEFAULT_LEASE_SECONDS,
+    lease_seconds: float,
     correlation_id: str | None = None,
 ) -> Result:
     """Claim the order, do the work and record it.

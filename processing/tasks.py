@@ -18,7 +18,7 @@ from core import correlation
 from core.backoff import RETRY
 from processing.connection import WorkerConnection
 from processing.names import PROCESS_ORDER
-from processing.order import DEFAULT_LEASE_SECONDS, Outcome, Work, process
+from processing.order import Outcome, Work, process
 
 # A busy order's retry comes this long after the other claim would run out.
 BUSY_MARGIN_SECONDS = 1.0
@@ -33,9 +33,7 @@ def close_connection(app: Celery) -> None:
         connection.close()
 
 
-def register_tasks(
-    app: Celery, *, dsn: str, work: Work, lease_seconds: float = DEFAULT_LEASE_SECONDS
-) -> None:
+def register_tasks(app: Celery, *, dsn: str, work: Work, lease_seconds: float) -> None:
     """Register `process_order` on `app`, doing `work` under a claim of `lease_seconds`,
     recording into the database at `dsn`."""
     connection = _connections[app] = WorkerConnection(dsn)

@@ -36,17 +36,20 @@ class Batch:
 
 @dataclass(frozen=True, slots=True)
 class RelayConfig:
+    """The relay's settings (service.pipeline.relay_config builds it from them: the
+    defaults are the settings', nowhere else)."""
+
     dsn: str  # for the LISTEN connection
-    batch_size: int = 100  # the window's maximum: rows in flight at once
-    min_batch_size: int = 8  # the window's minimum
-    latency_tolerance: float = 2.0  # a batch slower than this times the baseline shrinks it
-    latency_target_seconds: float = 0.25  # ... and slower than this
-    poll_interval_seconds: float = 1.0
-    db_timeout_seconds: float = 10.0
-    max_attempts: int = 1440  # about a day of failures at RETRY's 60 s cap
+    batch_size: int  # the window's maximum: rows in flight at once
+    min_batch_size: int  # the window's minimum
+    latency_tolerance: float  # a batch slower than this times the baseline shrinks it
+    latency_target_seconds: float  # ... and slower than this
+    poll_interval_seconds: float
+    db_timeout_seconds: float
+    max_attempts: int  # failures before a row is parked
     # How long a claimed row is this relay's: a hand-off is cut off after it, and a row
     # whose relay died is claimable again after it. Above the hand-off's own timeout.
-    lease_seconds: float = 30.0
+    lease_seconds: float
 
     def window_policy(self) -> WindowPolicy:
         return WindowPolicy(

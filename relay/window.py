@@ -37,10 +37,14 @@ BASELINE_DRIFT: Final = 1.005
 
 @dataclass(frozen=True, slots=True)
 class WindowPolicy:
-    minimum: int = 4
-    maximum: int = 100
-    tolerance: float = 2.0
-    latency_target_seconds: float = 0.25
+    """The bounds and the latency rule, from RELAY_MIN_BATCH_SIZE, RELAY_BATCH_SIZE,
+    RELAY_LATENCY_TOLERANCE and RELAY_LATENCY_TARGET_SECONDS (their defaults are the
+    settings', nowhere else)."""
+
+    minimum: int
+    maximum: int
+    tolerance: float
+    latency_target_seconds: float
 
     def __post_init__(self) -> None:
         if not 1 <= self.minimum <= self.maximum:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 from uuid import UUID
 
 import asyncpg
@@ -68,6 +68,12 @@ def relay(
     )
     if traced:
         handoff = TracedHandoff(handoff)
+    retention = OutboxRetention(pool, keep=settings.outbox_retention)
+    return OutboxRelay(pool, handoff, relay_config(settings), retention)
+
+
+def relay_config(settings: Settings, **changes: Any) -> RelayConfig:
+    """The relay's config from the settings; `changes`: a test's own values."""
     config = RelayConfig(
         dsn=settings.dsn,
         batch_size=settings.relay_batch_size,
@@ -79,8 +85,7 @@ def relay(
         max_attempts=settings.outbox_max_attempts,
         lease_seconds=settings.relay_lease_seconds,
     )
-    retention = OutboxRetention(pool, keep=settings.outbox_retention)
-    return OutboxRelay(pool, handoff, config, retention)
+    return replace(config, **changes)
 
 
 def consumer(settings: Settings, celery_app: Celery) -> EventConsumer:

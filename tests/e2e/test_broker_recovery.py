@@ -3,7 +3,7 @@ return, and while it is away their attempts per second stay under a bound that d
 grow with the backlog.
 
 RabbitMQ sits behind a TCP proxy the test cuts and restores (the shared server is never
-stopped). The settings are scaled down so that a 30 s outage shows what an hour would:
+stopped). The settings are scaled down so that a 20 s outage shows what an hour would:
 10 activity slots, 8 publishes waiting at most 8 s for the broker, the others 5 s.
 """
 
@@ -28,10 +28,10 @@ from tests.support.waiting import eventually
 pytestmark = pytest.mark.slow
 
 ORDERS = 50
-OUTAGE_S = 30.0
+OUTAGE_S = 20.0
 SLOTS, WAITERS, WAIT_S = 10, 8, 8.0
 OVERFLOW_WAIT_S = 5.0  # activities.broker_gate.OVERFLOW_WAIT_SECONDS
-COUNTED_S = 20.0  # the attempts counted: from 10 s into the outage to its end
+COUNTED_S = 12.0  # the attempts counted: from 8 s into the outage to its end
 
 
 def attempts_bound(seconds: float) -> float:

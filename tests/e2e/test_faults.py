@@ -46,6 +46,9 @@ async def test_temporal_unreachable_during_50_orders(
 async def test_service_killed_with_200_orders_in_flight(
     stack: Stack, http: aiohttp.ClientSession, db: asyncpg.Connection
 ) -> None:
+    # Rows the killed relay had claimed are claimable again once their lease runs out:
+    # shortened from 30 s (above the hand-off's timeout, as the settings require).
+    stack.overrides.update(TEMPORAL_TIMEOUT_SECONDS="5", RELAY_LEASE_SECONDS="6")
     service = stack.start_service()
     celery = stack.start_celery()
     user = await ApiUser(http, stack.base_url).sign_up()

@@ -16,6 +16,7 @@ from core.order import Order, OrderItem, OrderView
 from processing.connection import WorkerConnection
 from processing.order import process, simulated_work
 from relay.outbox import OutboxRelay
+from service.settings import setting_default
 from store import orders, users
 from store.cache import OrderCache
 from tests.support.outbox import outbox_rows
@@ -82,13 +83,21 @@ async def relay_all(relay: OutboxRelay, pool: asyncpg.Pool, placed: PlacedOrder)
     await eventually(probe, what="the order's outbox rows to be relayed")
 
 
+# process_order's claim in these tests: PROCESS_ORDER_LEASE_SECONDS's default.
+LEASE_SECONDS: float = setting_default("process_order_lease_seconds")
+
+
 async def record_processed(dsn: str, placed: PlacedOrder) -> None:
     """process_order's effect, as the Celery task records it (its `order_processed` outbox
     row too), with no work to do."""
     connection = WorkerConnection(dsn)
     try:
         await asyncio.to_thread(
-            process, connection, order_id=str(placed.id), work=simulated_work(0)
+            process,
+            connection,
+            order_id=str(placed.id),
+            work=simulated_work(0),
+            lease_seconds=LEASE_SECONDS,
         )
     finally:
         connection.close()

@@ -95,9 +95,9 @@ def test_the_baseline_drifts_up_so_a_slower_machine_is_not_congestion_forever() 
 
 def test_bad_bounds_fail_at_once() -> None:
     with pytest.raises(ValueError, match="window bounds"):
-        WindowPolicy(minimum=10, maximum=5)
+        WindowPolicy(minimum=10, maximum=5, tolerance=2.0, latency_target_seconds=0.05)
     with pytest.raises(ValueError, match="tolerance"):
-        WindowPolicy(tolerance=1.0)
+        WindowPolicy(minimum=4, maximum=100, tolerance=1.0, latency_target_seconds=0.05)
 
 
 def test_a_batch_that_fills_the_room_left_grows_it_by_its_rows() -> None:

@@ -24,7 +24,7 @@ from service import celery_config
 from service.settings import Settings
 from store.cache import OrderCache
 from tests.support.faults import free_port
-from tests.support.orders import place_order
+from tests.support.orders import LEASE_SECONDS, place_order
 from tests.support.waiting import eventually
 
 
@@ -101,7 +101,9 @@ def deliver_together(
 
         def deliver(connection: WorkerConnection) -> Result:
             together.wait()
-            return process(connection, order_id=str(order_id), work=work)
+            return process(
+                connection, order_id=str(order_id), work=work, lease_seconds=LEASE_SECONDS
+            )
 
         try:
             return list(await asyncio.gather(*(asyncio.to_thread(deliver, c) for c in connections)))
@@ -187,7 +189,13 @@ async def test_a_duplicate_does_no_work_and_tells_the_workflow_when_its_signal_i
     connection = WorkerConnection(settings.dsn)
 
     def deliver() -> Result:
-        return process(connection, order_id=str(placed.id), work=work, correlation_id="req-7")
+        return process(
+            connection,
+            order_id=str(placed.id),
+            work=work,
+            lease_seconds=LEASE_SECONDS,
+            correlation_id="req-7",
+        )
 
     signal = "SELECT id, relayed_at FROM outbox WHERE aggregate_id = $1 AND event_type = $2"
     try:
@@ -256,7 +264,12 @@ def test_an_unreachable_database_raises_for_a_retry() -> None:
     """The task retries on OperationalError (a real worker re-queues it with backoff)."""
     connection = WorkerConnection(f"postgresql://postgres@127.0.0.1:{free_port()}/orders")
     with pytest.raises(psycopg.OperationalError):
-        process(connection, order_id=str(uuid.uuid4()), work=simulated_work(0))
+        process(
+            connection,
+            order_id=str(uuid.uuid4()),
+            work=simulated_work(0),
+            lease_seconds=LEASE_SECONDS,
+        )
 
 
 async def test_the_processed_event_carries_the_correlation_id(

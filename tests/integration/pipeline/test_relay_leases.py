@@ -18,7 +18,8 @@ import asyncpg
 import pytest
 
 from core.lifecycle import OrderStatus
-from relay.outbox import OutboxRelay, RelayConfig
+from relay.outbox import OutboxRelay
+from service import pipeline
 from service.settings import Settings
 from store import outbox, outbox_marks
 from store.cache import OrderCache
@@ -45,8 +46,8 @@ class FakeHandoff:
 
 
 def relay(settings: Settings, pool: asyncpg.Pool, handoff: FakeHandoff) -> OutboxRelay:
-    config = RelayConfig(
-        dsn=settings.dsn, batch_size=100, min_batch_size=100, poll_interval_seconds=0.2
+    config = pipeline.relay_config(
+        settings, batch_size=100, min_batch_size=100, poll_interval_seconds=0.2
     )
     return OutboxRelay(pool, handoff, config)
 

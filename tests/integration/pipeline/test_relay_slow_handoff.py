@@ -26,7 +26,8 @@ from temporalio.testing import WorkflowEnvironment
 from activities.names import ACTIVITY_PUBLISH_EVENT
 from messaging.publisher import Publisher
 from messaging.topology import Topology
-from relay.outbox import Handoff, OutboxRelay, RelayConfig
+from relay.outbox import Handoff, OutboxRelay
+from service import pipeline
 from service.settings import Settings
 from service.worker import build_worker
 from store.cache import OrderCache
@@ -70,8 +71,8 @@ class Delayed:
 
 
 def relay_with(settings: Settings, pool: asyncpg.Pool, handoff: Delayed) -> OutboxRelay:
-    config = RelayConfig(
-        dsn=settings.dsn, batch_size=100, min_batch_size=100, poll_interval_seconds=0.2
+    config = pipeline.relay_config(
+        settings, batch_size=100, min_batch_size=100, poll_interval_seconds=0.2
     )
     return OutboxRelay(pool, handoff, config)
 

@@ -11,7 +11,8 @@ import pytest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from relay.outbox import Handoff, OutboxRelay, RelayConfig
+from relay.outbox import Handoff, OutboxRelay
+from service import pipeline
 from service.settings import Settings
 from store.cache import OrderCache
 from store.outbox import OutboxRow
@@ -54,8 +55,8 @@ def relay_to(client: Client, settings: Settings, pool: asyncpg.Pool) -> tuple[Ou
             processing_timeout=settings.processing_timeout,
         )
     )
-    config = RelayConfig(
-        dsn=settings.dsn,
+    config = pipeline.relay_config(
+        settings,
         batch_size=16,
         min_batch_size=2,
         latency_tolerance=2.0,
