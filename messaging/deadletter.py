@@ -9,10 +9,10 @@ import contextlib
 import logging
 from typing import Final
 
-import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage
 
 from core.backoff import Backoff
+from messaging.envelope import resent
 from messaging.failures import AMQP_FAILURES
 from messaging.metrics import DELIVERIES
 
@@ -50,16 +50,7 @@ class DeadLetters:
     async def _dead_letter(
         self, channel: AbstractChannel, message: AbstractIncomingMessage, reason: str
     ) -> None:
-        parked = aio_pika.Message(
-            message.body,
-            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-            content_type=message.content_type,
-            message_id=message.message_id,
-            type=message.type,
-            correlation_id=message.correlation_id,
-            timestamp=message.timestamp,
-            headers={**(message.headers or {}), DLQ_REASON_HEADER: reason[:500]},
-        )
+        parked = resent(message, {**(message.headers or {}), DLQ_REASON_HEADER: reason[:500]})
         async with asyncio.timeout(self._timeout):
             await channel.default_exchange.publish(parked, routing_key=self._dlq, mandatory=True)
         await message.ack()

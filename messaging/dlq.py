@@ -28,6 +28,7 @@ from aio_pika.abc import AbstractIncomingMessage
 from core import audit
 from core.events import NEW_ORDER
 from messaging.deadletter import DLQ_REASON_HEADER
+from messaging.envelope import resent
 from messaging.topology import Topology, declare_topology, open_robust
 
 REPLAYED_HEADER = "x-replayed"  # how many times replays sent the message back, in all
@@ -153,14 +154,6 @@ class DeadLetters:
         times = headers.get(REPLAYED_HEADER, 0)
         headers[REPLAYED_HEADER] = (times if isinstance(times, int) else 0) + 1
         headers[RUN_HEADER] = run
-        again = aio_pika.Message(
-            message.body,
-            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-            content_type=message.content_type,
-            message_id=message.message_id,
-            correlation_id=message.correlation_id,
-            type=message.type or NEW_ORDER,
-            headers=headers,
-        )
+        again = resent(message, headers, default_type=NEW_ORDER)
         async with asyncio.timeout(self._timeout):
             await exchange.publish(again, routing_key=NEW_ORDER, mandatory=True)

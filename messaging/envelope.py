@@ -40,6 +40,23 @@ def event_message(event: EventEnvelope) -> aio_pika.Message:
     )
 
 
+def resent(
+    message: AbstractIncomingMessage, headers: dict[str, Any], *, default_type: str = ""
+) -> aio_pika.Message:
+    """`message` as a new persistent one with `headers` (to the DLQ, or back from it): its
+    body and envelope properties as they came; `default_type` when it had none."""
+    return aio_pika.Message(
+        message.body,
+        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+        content_type=message.content_type,
+        message_id=message.message_id,
+        type=message.type or default_type or None,
+        correlation_id=message.correlation_id,
+        timestamp=message.timestamp,
+        headers=headers,
+    )
+
+
 def envelope_of(message: AbstractIncomingMessage) -> EventEnvelope:
     """The envelope a message carries in its properties; one published without it (before
     it was, or by hand: no aggregate header) takes its ids from its body. InvalidEvent when
