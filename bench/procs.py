@@ -77,6 +77,29 @@ def comm(pid: int, task: int | None = None) -> str:
 Groups = Mapping[str, tuple[int, ...]]
 
 
+def named(command: str) -> tuple[int, ...]:
+    """The roots of the trees of processes named `command` (PostgreSQL's postmaster, whose
+    tree holds every session's backend: a server the bench did not start)."""
+    pids = {
+        int(e.name) for e in PROC.iterdir() if e.name.isdigit() and comm(int(e.name)) == command
+    }
+    roots = []
+    for pid in pids:
+        try:
+            if int(_stat(pid)[1]) not in pids:
+                roots.append(pid)
+        except (OSError, ValueError, IndexError):
+            continue  # exited while we looked
+    return tuple(sorted(roots))
+
+
+def machine_cpu() -> tuple[float, float]:
+    """(busy, idle) CPU seconds of the whole machine since boot, every core (/proc/stat)."""
+    fields = [int(x) for x in (PROC / "stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    return (sum(fields[:8]) - idle) / TICKS, idle / TICKS
+
+
 @dataclass(frozen=True)
 class CpuSnapshot:
     per_pid: dict[str, dict[int, float]]  # group -> pid -> CPU seconds

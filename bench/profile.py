@@ -36,8 +36,11 @@ def _py_spy() -> str | None:
 
 
 @contextmanager
-def recording(enabled: bool, groups: procs.Groups, out_dir: Path) -> Iterator[None]:
-    """Sample every service process (not Celery, not Temporal) for the block."""
+def recording(
+    enabled: bool, groups: procs.Groups, out_dir: Path, phase: str = ""
+) -> Iterator[None]:
+    """Sample every service process (not Celery, not Temporal) for the block; `phase` names
+    the files of a block other than the burst (`profile-<process>-<phase>.txt`)."""
     spy = _py_spy() if enabled else None
     if enabled and spy is None:
         print("--profile: py-spy not found (.venv/bin/pip install py-spy); no profile")
@@ -49,7 +52,7 @@ def recording(enabled: bool, groups: procs.Groups, out_dir: Path) -> Iterator[No
         if group in SKIP_GROUPS:
             continue
         for pid in roots:
-            out = out_dir / f"profile-{group}.txt"
+            out = out_dir / f"profile-{group}{'-' + phase if phase else ''}.txt"
             argv = [spy, "record", "--pid", str(pid), "--format", "raw", "--output", str(out)]
             argv += ["--rate", "100", "--gil", "--native"]
             process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

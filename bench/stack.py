@@ -35,7 +35,8 @@ START_SH = ROOT / "temporal-dev" / "start.sh"
 WITH_NAME = ROOT / "run" / "with-name"
 LAYOUTS = ("one", "split", "roles")
 ALL_ROLES = "api,relay,worker,consumer"
-NICENESS = "10"  # run/supervisord.conf's CPU_NICENESS and TEMPORAL_DEV_NICENESS
+# run/supervisord.conf's CPU_NICENESS and TEMPORAL_DEV_NICENESS; BENCH_NICENESS for an A/B
+NICENESS = os.environ.get("BENCH_NICENESS", "10")
 PIPELINE_ROLES = {"split": "worker,relay,consumer", "roles": "worker,relay"}
 
 
