@@ -87,7 +87,7 @@ def prepare_database(config: BenchConfig) -> None:
         raise SystemExit(f"refusing to empty database {name!r}: its name must end in _bench")
     apply_migrations(config.dsn)
     with psycopg.connect(config.dsn, autocommit=True) as conn:
-        conn.execute("TRUNCATE users, orders, outbox RESTART IDENTITY CASCADE")
+        conn.execute("TRUNCATE users, orders, outbox, relays_listening RESTART IDENTITY CASCADE")
         conn.execute("VACUUM ANALYZE")
 
 

@@ -16,8 +16,9 @@ The hand-offs under way are at most the relay's window (relay.window), so a back
 fed to the engine at the pace it completes orders. Each row fails alone, with its own
 backoff, or is parked (relay.handoff); relay.batch holds a claim's rows and the pacing.
 
-Woken by LISTEN/NOTIFY, with polling as the fallback; it claims again (paced as above)
-while claims come back full. While Temporal is unreachable rows wait with backoff, orders are
+Woken by LISTEN/NOTIFY while it waits for work, with polling as the fallback; it claims
+again (paced as above) while claims come back full, and writers send no NOTIFY meanwhile
+(relay.wakeups). While Temporal is unreachable rows wait with backoff, orders are
 still accepted, and the relay catches up when Temporal returns. It also deletes old rows
 (relay.retention).
 """
@@ -38,6 +39,7 @@ from relay.listener import OutboxListener
 from relay.marks import Mark, Outcome, OutcomeWriter
 from relay.metrics import WINDOW, observe
 from relay.retention import OutboxRetention
+from relay.wakeups import WakeUps
 from relay.window import HandoffWindow
 from store.db import FAILURES as DB_FAILURES
 from store.outbox import OutboxRow
@@ -63,6 +65,7 @@ class OutboxRelay:
         self._progress = asyncio.Event()  # a row handed over and recorded
         self._latest: Batch | None = None  # the batch claimed last
         self._listener = OutboxListener(config.dsn, self._wake, timeout=config.db_timeout_seconds)
+        self._wakeups = WakeUps(pool, timeout=config.db_timeout_seconds)
         self._claims = Claims(
             pool, lease_seconds=config.lease_seconds, db_timeout=config.db_timeout_seconds
         )
@@ -99,7 +102,10 @@ class OutboxRelay:
                     if self._retention is not None:
                         await self._retention.prune_if_due()
                     if full and not self._burst.failing:
+                        await self._wakeups.busy()
                         continue
+                    if await self._wakeups.listen():
+                        continue  # rows committed before it sent no NOTIFY: claim once more
                     await _until(self._wake, self._config.poll_interval_seconds)
         except ExceptionGroup as group:  # a batch's bug: the role fails with it, not its group
             raise group.exceptions[0] from None
@@ -108,6 +114,7 @@ class OutboxRelay:
             with contextlib.suppress(asyncio.CancelledError):
                 await listener
             await self._release()
+            await self._wakeups.stop()
 
     async def relay_once(self) -> BatchResult:
         """Claim one batch (as many rows as the window has room for), hand it to Temporal,
