@@ -9,7 +9,9 @@ from bench.e2e import Burst
 from bench.report import Results, Target
 
 CPU_TARGET = Target("<= 15 ms", at_most=15.0)
-RSS_TARGET = Target("< 330 MiB", at_most=330.0)
+RSS_TARGET = Target("< 330 MiB", at_most=330.0)  # issue 10: ours, the supervisor not counted
+# Issue 19: make run's layout with its supervisor and helpers (the `run` layout).
+SUPERVISED_RSS_TARGET = Target("< 300 MiB", at_most=300.0)
 TOP_THREADS = 6
 
 
@@ -77,4 +79,5 @@ def memory(when: str, groups: procs.Groups, results: Results, baseline_when: str
         results.add(name, value, "MiB", f"RSS {baseline_when}: {group}" if baseline_when else "")
     name = f"RSS {when}: ours (Temporal excluded)"
     base = f"RSS {baseline_when}: ours (Temporal excluded)" if baseline_when else ""
-    results.add(name, rss, "MiB", base, RSS_TARGET)
+    supervised = any(r.group == "supervisor" for r in rows)
+    results.add(name, rss, "MiB", base, SUPERVISED_RSS_TARGET if supervised else RSS_TARGET)

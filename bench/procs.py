@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,15 +44,27 @@ def children_map() -> dict[int, list[int]]:
     return children
 
 
-def tree(root: int, children: Mapping[int, list[int]] | None = None) -> list[int]:
-    """`root` and its descendants, root first."""
+def tree(
+    root: int, children: Mapping[int, list[int]] | None = None, apart: Collection[int] = ()
+) -> list[int]:
+    """`root` and its descendants, root first; those under a pid in `apart` (another
+    group's root: a supervisor's programs) are left to that group."""
     children = children_map() if children is None else children
     found, todo = [], [root]
     while todo:
         pid = todo.pop(0)
         found.append(pid)
-        todo.extend(sorted(children.get(pid, ())))
+        todo.extend(sorted(c for c in children.get(pid, ()) if c not in apart))
     return found
+
+
+def members(groups: Groups, children: Mapping[int, list[int]]) -> dict[str, list[int]]:
+    """Each group's processes: its roots and their descendants, each process in one group."""
+    roots = {pid for pids in groups.values() for pid in pids}
+    return {
+        name: [pid for root in pids for pid in tree(root, children, roots - {root})]
+        for name, pids in groups.items()
+    }
 
 
 def cpu_seconds(pid: int) -> float:
@@ -127,8 +139,7 @@ def cpu_snapshot(groups: Groups) -> CpuSnapshot:
     children = children_map()
     per_pid: dict[str, dict[int, float]] = {}
     threads: dict[str, dict[tuple[int, int], tuple[str, float]]] = {}
-    for name, roots in groups.items():
-        pids = [pid for root in roots for pid in tree(root, children)]
+    for name, pids in members(groups, children).items():
         per_pid[name] = {pid: cpu_seconds(pid) for pid in pids}
         threads[name] = _threads(pids)
     return CpuSnapshot(per_pid, threads)
@@ -181,8 +192,8 @@ def memory(groups: Groups) -> list[Memory]:
     """VmRSS and Pss of every process of every group, in MiB."""
     children = children_map()
     rows = []
-    for name, roots in groups.items():
-        for pid in (pid for root in roots for pid in tree(root, children)):
+    for name, pids in members(groups, children).items():
+        for pid in pids:
             rss = _kib(PROC / str(pid) / "status", "VmRSS") / MIB
             pss = _kib(PROC / str(pid) / "smaps_rollup", "Pss") / MIB
             rows.append(Memory(name, pid, comm(pid), rss, pss))

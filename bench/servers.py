@@ -121,7 +121,7 @@ def service_env(config: BenchConfig) -> dict[str, str]:
     return env
 
 
-def _wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+def wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -149,7 +149,7 @@ def running(
         )
         try:
             if url:
-                _wait_healthy(url, process, log)
+                wait_healthy(url, process, log)
             yield process
         finally:
             _stop(process)

@@ -7,7 +7,11 @@ Layouts (`--layout`):
   roles  each role its own process, as the production recipe scales them:
          `orders serve --roles api`, `--roles worker,relay` (BENCH_PIPELINE_PORT) and
          `--roles consumer` (BENCH_CONSUMER_PORT), so that each one's CPU is its own
-both beside `orders celery --concurrency 2` (`make run`'s `celery`). As under `make run`,
+  run    `make run` itself: supervisord with run/supervisord.conf (the split layout, each
+         program through run/with-name, logging at INFO), on the bench's ports; its
+         `temporal` program watches the bench's dev server; supervisord and that watcher
+         are the `supervisor` group (`bench.supervised`)
+all beside `orders celery --concurrency 2` (`make run`'s `celery`). As under `make run`,
 all but the API (and the dev server) run at nice 10 (`NICENESS`). PROCESS_ORDER_SECONDS
 is 0; queues and the exchange carry the bench database's name, so two engineers' runs on
 one RabbitMQ and Redis never take each other's messages; they are emptied at each start.
@@ -28,12 +32,12 @@ from pathlib import Path
 import aio_pika
 import redis
 
-from bench import servers
+from bench import servers, supervised
 from bench.servers import ROOT, BenchConfig
 
 START_SH = ROOT / "temporal-dev" / "start.sh"
 WITH_NAME = ROOT / "run" / "with-name"
-LAYOUTS = ("one", "split", "roles")
+LAYOUTS = ("one", "split", "roles", "run")
 ALL_ROLES = "api,relay,worker,consumer"
 # run/supervisord.conf's CPU_NICENESS and TEMPORAL_DEV_NICENESS; BENCH_NICENESS for an A/B
 NICENESS = os.environ.get("BENCH_NICENESS", "10")
@@ -166,6 +170,10 @@ def stack(
         raise SystemExit(f"unknown layout {layout!r}: one of {', '.join(LAYOUTS)}")
     purge(config)
     environ = env(config, temporal_address, rabbitmq_port)
+    if layout == "run":
+        with supervised.stack(config, environ) as (url, programs):
+            yield Stack(url, layout, programs, config.url(config.operator_port))
+        return
     level = "INFO" if run_logs else "WARNING"
     environ["LOG_LEVEL"] = level
     if run_logs:  # with-name writes to its own stdout, the process's log file
