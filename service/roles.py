@@ -168,6 +168,11 @@ async def outbox_relay(app: web.Application) -> AsyncIterator[None]:
             return None  # PostgreSQL's own probe says why
 
     app[READINESS].add_detail("outbox_parked", parked)
+
+    async def v5_fields() -> bool:
+        return compat.needed()
+
+    app[READINESS].add_detail("v5_fields", v5_fields)  # sent beside each argument, or not
     monitor = BacklogMonitor(app[DB_POOL])
     tasks = [
         _start(app, Role.RELAY.value, relay.run),
