@@ -146,6 +146,8 @@ def _service(
     with stack.stack(config, temporal.address, layout, port, plan.run_logs) as s:
         groups = {**s.groups, "temporal": (temporal.pid,)}
         users = asyncio.run(warm(s.url, config.dsn, plan.e2e_warmup, plan.drain_timeout))
+        if not stack.v5_fields_dropped(s):
+            print("\nnote: the relay still sends workflow v5's fields (its /ready detail)")
         if "rss" in parts:
             costs.idle(f"at rest [{layout}]", groups, plan.rest_seconds, results)
             costs.memory(f"at rest [{layout}]", groups, results)

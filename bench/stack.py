@@ -21,9 +21,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import shutil
 import subprocess
+import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -214,3 +218,26 @@ def stack(
         groups = {("service" if layout == "one" else "api"): (s.pid,), **groups}
         groups["celery"] = (c.pid,)
         yield Stack(url, layout, groups, config.url(config.operator_port))
+
+
+V5_FIELDS_WAIT_SECONDS = 30.0
+
+
+def v5_fields_dropped(s: Stack) -> bool:
+    """Wait until the relay sends workflow v5's compatibility fields no more (its /ready
+    detail `v5_fields`, checked every TEMPORAL_COMPAT_CHECK_INTERVAL), so a burst measures a
+    deployment with no v5 left rather than its first seconds; False if it still does."""
+    deadline = time.monotonic() + V5_FIELDS_WAIT_SECONDS
+    while time.monotonic() < deadline:
+        details: dict[str, object] = {}
+        try:
+            with urllib.request.urlopen(f"{s.worker_url}/ready", timeout=2) as resp:
+                details = json.load(resp).get("details", {})
+        except urllib.error.HTTPError as exc:  # 503: not ready, the body still tells
+            details = json.load(exc).get("details", {})
+        except (urllib.error.URLError, OSError):
+            pass
+        if details.get("v5_fields") is False:
+            return True
+        time.sleep(0.5)
+    return False

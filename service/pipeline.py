@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import partial
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -24,7 +25,9 @@ from relay.outbox import Handoff, OutboxRelay, RelayConfig
 from relay.retention import OutboxRetention
 from service.settings import Settings
 from service.tracing import TracedHandoff
+from workflows.compat_gate import CompatGate, look
 from workflows.starter import TemporalHandoff
+from workflows.versions import Deployment, default_build_id
 
 
 def topology(settings: Settings) -> Topology:
@@ -45,6 +48,24 @@ def publisher(settings: Settings) -> Publisher:
     )
 
 
+def deployment(settings: Settings) -> Deployment:
+    """This code's version of the Worker Deployment that serves the task queue."""
+    return Deployment(
+        settings.temporal_task_queue, settings.temporal_build_id or default_build_id()
+    )
+
+
+def compat_gate(client: Client, settings: Settings) -> CompatGate:
+    """Whether a v5 reader may exist, for the relay's arguments (run its `run` beside it)."""
+    ours = deployment(settings)
+    return CompatGate(
+        partial(look, client, ours),
+        ours.build_id,
+        interval_seconds=settings.temporal_compat_check_interval.total_seconds(),
+        timeout_seconds=settings.temporal_timeout_seconds,
+    )
+
+
 def relay(
     pool: asyncpg.Pool,
     client: Client,
@@ -53,10 +74,13 @@ def relay(
     *,
     traced: bool = False,
     setup_problem: Callable[[], str | None] | None = None,
+    v5_fields: Callable[[], bool] | None = None,
 ) -> OutboxRelay:
     """`worker_client`: the worker's client in this process, for eager starts; `traced`: each
     row's hand-off continues the trace of the request that wrote it; `setup_problem`: what
-    the namespace lacks, if anything (`SetupCheck.problem`), new orders waiting meanwhile."""
+    the namespace lacks, if anything (`SetupCheck.problem`), new orders waiting meanwhile;
+    `v5_fields`: whether v5's fields go beside each argument (`CompatGate.needed`; None:
+    always)."""
     handoff: Handoff = TemporalHandoff(
         client,
         task_queue=settings.temporal_task_queue,
@@ -65,6 +89,7 @@ def relay(
         processing_timeout=settings.processing_timeout,
         worker_client=worker_client,
         setup_problem=setup_problem,
+        v5_fields=v5_fields,
     )
     if traced:
         handoff = TracedHandoff(handoff)

@@ -47,7 +47,6 @@ from service.worker import WorkerRunner
 from store.db import FAILURES as DB_FAILURES
 from usecases.outbox import Outbox
 from workflows.stuck import PhaseMonitor
-from workflows.versions import Deployment, default_build_id
 
 log = logging.getLogger(__name__)
 
@@ -109,10 +108,7 @@ async def temporal_worker(app: web.Application) -> AsyncIterator[None]:
         max_waiting=settings.publish_max_waiting,
     )
     activities = OrderActivities(app[ORDERS], Outbox(app[DB_POOL]), app[PUBLISHER], probe, gate)
-    deployment = None
-    if settings.temporal_worker_versioning:
-        build_id = settings.temporal_build_id or default_build_id()
-        deployment = Deployment(settings.temporal_task_queue, build_id)
+    deployment = pipeline.deployment(settings) if settings.temporal_worker_versioning else None
     port = app.get(TEMPORAL_METRICS_PORT)
     runner = WorkerRunner(
         runtime=temporal_runtime(port) if port else None,
@@ -153,6 +149,7 @@ async def outbox_relay(app: web.Application) -> AsyncIterator[None]:
     worker_client = (lambda: runner.client) if runner is not None else None
     traced = TRACER_PROVIDER in app
     setup = app[TEMPORAL_SETUP]  # new orders wait in the outbox while the namespace lacks setup
+    compat = pipeline.compat_gate(app[TEMPORAL], app[SETTINGS])  # v5's fields while v5 may read
     relay = pipeline.relay(
         app[DB_POOL],
         app[TEMPORAL],
@@ -160,6 +157,7 @@ async def outbox_relay(app: web.Application) -> AsyncIterator[None]:
         worker_client,
         traced=traced,
         setup_problem=lambda: setup.problem,
+        v5_fields=compat.needed,
     )
     outbox = Outbox(app[DB_POOL])
 
@@ -170,10 +168,16 @@ async def outbox_relay(app: web.Application) -> AsyncIterator[None]:
             return None  # PostgreSQL's own probe says why
 
     app[READINESS].add_detail("outbox_parked", parked)
+
+    async def v5_fields() -> bool:
+        return compat.needed()
+
+    app[READINESS].add_detail("v5_fields", v5_fields)  # sent beside each argument, or not
     monitor = BacklogMonitor(app[DB_POOL])
     tasks = [
         _start(app, Role.RELAY.value, relay.run),
         app[SUPERVISOR].start("outbox-backlog", monitor.run),  # gauges only: not in /ready
+        app[SUPERVISOR].start("compat-check", compat.run),  # its failures mean "send them"
     ]
     yield
     for task in tasks:

@@ -36,13 +36,21 @@ class SignalRaced(RuntimeError):
 
 
 async def signal(
-    client: Client, task_queue: str, kind: EventType, event: EventEnvelope, rpc_timeout: timedelta
+    client: Client,
+    task_queue: str,
+    kind: EventType,
+    event: EventEnvelope,
+    rpc_timeout: timedelta,
+    *,
+    v5_fields: bool,
 ) -> None:
-    """Signal the event's workflow with it; when that workflow is over, publish the event
-    alone if its type is published."""
+    """Signal the event's workflow with it (and v5's fields beside it, when `v5_fields`:
+    workflows.compat); when that workflow is over, publish the event alone if its type is
+    published."""
     handle = client.get_workflow_handle(workflow_id(event.aggregate_id))
+    argument = signal_argument(event, v5_fields=v5_fields)
     try:
-        await handle.signal(kind.signal, signal_argument(event), rpc_timeout=rpc_timeout)
+        await handle.signal(kind.signal, argument, rpc_timeout=rpc_timeout)
         return
     except RPCError as exc:
         if exc.status != RPCStatusCode.NOT_FOUND:

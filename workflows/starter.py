@@ -72,6 +72,9 @@ class TemporalHandoff:
     # What the namespace lacks, when the process's setup check knows (None: nothing known):
     # a start would be refused, so the row waits instead of being parked.
     setup_problem: Callable[[], str | None] | None = None
+    # Whether a reader of version 5 may exist, so v5's fields go beside each argument
+    # (workflows.compat; `CompatGate.needed` in the service). None: always send them.
+    v5_fields: Callable[[], bool] | None = None
 
     async def hand_over(self, row: OutboxRow) -> None:
         """Start or signal the row's workflow; raises one of `errors` on failure, and
@@ -84,7 +87,14 @@ class TemporalHandoff:
                 if kind.handoff is Handoff.START:
                     await self._start(event)
                 elif kind.handoff is Handoff.SIGNAL:
-                    await signal(self.client, self.task_queue, kind, event, timeout)
+                    await signal(
+                        self.client,
+                        self.task_queue,
+                        kind,
+                        event,
+                        timeout,
+                        v5_fields=self._v5_fields,
+                    )
                 else:
                     await publish_alone(self.client, self.task_queue, event, "", timeout)
         except RPCError as exc:
@@ -107,7 +117,7 @@ class TemporalHandoff:
         try:
             await (local or self.client).start_workflow(
                 WORKFLOW_NAME,
-                start_argument(order),  # v5's fields too, for a deploy (workflows.compat)
+                start_argument(order, v5_fields=self._v5_fields),  # workflows.compat
                 result_type=LifecycleView,
                 id=workflow_id(event.aggregate_id),
                 task_queue=self.task_queue,
@@ -126,6 +136,10 @@ class TemporalHandoff:
             )
         except WorkflowAlreadyStartedError:
             log.info("workflow already started order_id=%s", event.aggregate_id)
+
+    @property
+    def _v5_fields(self) -> bool:
+        return self.v5_fields() if self.v5_fields is not None else True
 
     @property
     def _rpc_timeout(self) -> timedelta:

@@ -77,10 +77,18 @@ def should_promote(ours: str, current: str | None) -> bool:
 
 async def current_build_id(client: Client, deployment: Deployment) -> str | None:
     """The current version's build id; None while unversioned workers get the tasks."""
+    return (await routing(client, deployment))[0]
+
+
+async def routing(client: Client, deployment: Deployment) -> tuple[str | None, str | None]:
+    """The build ids of the current version and of the ramping one (None: none, or the
+    unversioned workers)."""
     info = await _describe(client, deployment)
     if info is None:
-        return None
-    return info.routing_config.current_deployment_version.build_id or None
+        return None, None
+    config = info.routing_config
+    current = config.current_deployment_version.build_id or None
+    return current, config.ramping_deployment_version.build_id or None
 
 
 async def build_ids(client: Client, deployment: Deployment) -> list[str]:

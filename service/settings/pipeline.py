@@ -73,6 +73,10 @@ class PipelineSettings(BaseSettings):
     # The worker makes its version current when none is, or an older v<N> is, and wakes
     # the runs on the others. False: promote by hand (`orders workflows promote`).
     temporal_worker_promote: bool = True
+    # How often the relay checks whether a worker or run of version 5 may still read what
+    # it sends (workflows/compat_gate.py): v5's fields go beside each argument until a
+    # check says none may. Also how long a rollback to v5 goes unseen.
+    temporal_compat_check_interval: Duration = Field(timedelta(seconds=10), gt=timedelta(0))
     payment_timeout: Duration = timedelta(hours=24)
     # A workflow that published `new_order` and heard no `processed` for this long
     # publishes it again (same event id), then waits longer each time.

@@ -137,7 +137,7 @@ def through_temporal(value: object, hint: object) -> Any:
 def test_a_v6_relays_arguments_read_as_v5s_and_as_v6s() -> None:
     new_order = EventEnvelope("e-1", NEW_ORDER, str(ORDER), NOW, '{"user_id": 7}', "req-1")
     order = OrderWorkflowInput(new_order, 7, 60.0, 30.0)
-    start = compat.start_argument(order)
+    start = compat.start_argument(order, v5_fields=True)
     assert through_temporal(start, OrderWorkflowInput | dict[str, Any]) == order
     v5 = through_temporal(start, V5Input)
     assert (v5.order_id, v5.event_id, v5.event_json, v5.created_at) == (
@@ -149,13 +149,43 @@ def test_a_v6_relays_arguments_read_as_v5s_and_as_v6s() -> None:
     assert (v5.correlation_id, v5.revision, v5.processing_timeout_seconds) == ("req-1", 3, 30.0)
 
     paid = envelope(StatusChangedEvent(7, OrderStatus.PENDING, OrderStatus.PAID, NOW))
-    signal = compat.signal_argument(paid)
+    signal = compat.signal_argument(paid, v5_fields=True)
     assert through_temporal(signal, EventEnvelope | dict[str, Any]) == paid
     old = through_temporal(signal, V5StatusChanged)
     assert (old.event_id, old.old_status, old.new_status) == (paid.event_id, "PENDING", "PAID")
     assert old.event_json == paid.payload
 
     done = envelope(OrderProcessedEvent(NOW))
-    signal = compat.signal_argument(done)
+    signal = compat.signal_argument(done, v5_fields=True)
     assert through_temporal(signal, EventEnvelope | dict[str, Any]) == done
     assert through_temporal(signal, V5Processed) == V5Processed(done.event_id, NOW)
+
+
+V5_ONLY = {"order_id", "event_json", "created_at", "old_status", "processed_at", "changed_at"}
+
+
+def test_without_v5s_fields_the_arguments_are_v6s_alone() -> None:
+    """No v5 reader left (workflows.compat_gate): exactly the dataclasses' fields, and no
+    payload parsed (one that is not JSON passes through untouched)."""
+    new_order = EventEnvelope("e-1", NEW_ORDER, str(ORDER), NOW, '{"user_id": 7}', "req-1")
+    order = OrderWorkflowInput(new_order, 7, 60.0, 30.0)
+    start = compat.start_argument(order, v5_fields=False)
+    assert start == dataclasses.asdict(order)
+    assert not V5_ONLY & set(start)
+    assert through_temporal(start, OrderWorkflowInput | dict[str, Any]) == order
+
+    paid = envelope(StatusChangedEvent(7, OrderStatus.PENDING, OrderStatus.PAID, NOW))
+    done = envelope(OrderProcessedEvent(NOW))
+    for event in (paid, done, dataclasses.replace(paid, payload="not json")):
+        signal = compat.signal_argument(event, v5_fields=False)
+        assert signal == dataclasses.asdict(event)
+        assert through_temporal(signal, EventEnvelope | dict[str, Any]) == event
+    with_v5 = compat.start_argument(order, v5_fields=True)  # today's shape, for a v5 reader
+    assert set(with_v5) - set(start) == {
+        *("order_id", "event_id", "event_json", "created_at", "correlation_id"),
+    }
+    assert len(json_bytes(start)) + len(new_order.payload) < len(json_bytes(with_v5))
+
+
+def json_bytes(value: object) -> bytes:
+    return DataConverter.default.payload_converter.to_payloads([value])[0].data

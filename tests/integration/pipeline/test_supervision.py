@@ -121,3 +121,4 @@ async def test_a_role_that_fails_restarts_and_ready_is_503_meanwhile(
         assert body["checks"]["rabbitmq"] == "ok"
     else:
         assert isinstance(body["details"]["outbox_parked"], int)
+        assert body["details"]["v5_fields"] is True  # no version current here: v5 may read
