@@ -1,4 +1,5 @@
-"""Fixtures shared by every test layer: settings for the real local servers, the schema."""
+"""Fixtures shared by every test layer: settings for the real local servers, the schema; how
+`make test` shares the tests among its workers."""
 
 from __future__ import annotations
 
@@ -13,6 +14,17 @@ from store.db import create_pool
 from store.migrate import apply_migrations
 from tests.support.settings import TEST_DSN, make_settings
 from tests.support.temporal import start_dev_server, start_time_skipping_server
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The units `make test` (`pytest -n 2 --dist loadgroup`) hands to its workers: a module
+    (its tests run one after another, as they were written to), and the `slow` tests, which
+    start many processes and time what they do under faults, all on one worker in turn, so
+    no two of them share the machine. Without -n the groups do nothing."""
+    for item in items:
+        group = "slow" if item.get_closest_marker("slow") else item.nodeid.split("::", 1)[0]
+        item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture(scope="session")
