@@ -53,10 +53,10 @@ lock-verify:
 	@echo "wrote .env (mode 0600) from .env.example with a fresh SECRET_KEY"
 
 # The suite on two workers (pytest-xdist), each with its own test database and Temporal dev
-# server; a module's tests stay together on one worker, and the `slow` tests all run on one,
-# in turn (tests/conftest.py). TEST_WORKERS=0: one process, as `pytest` alone runs it.
+# server; a module's tests stay together on one worker, and the `slow` modules all run on
+# one, in turn (tests/support/scheduling.py). TEST_WORKERS=0: one process, as `pytest` alone.
 TEST_WORKERS ?= 2
-PYTEST_WORKERS = -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
+PYTEST_WORKERS = -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 test: install
 	$(PY) -m pytest $(PYTEST_WORKERS)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import asyncpg
 import pytest
@@ -12,19 +13,21 @@ from temporalio.testing import WorkflowEnvironment
 from service.settings import Settings
 from store.db import create_pool
 from store.migrate import apply_migrations
+from tests.support.scheduling import SlowTogether
 from tests.support.settings import TEST_DSN, make_settings
 from tests.support.temporal import start_dev_server, start_time_skipping_server
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The units `make test` (`pytest -n 2 --dist loadgroup`) hands to its workers: a module
-    (its tests run one after another, as they were written to), and the `slow` tests, which
-    start many processes and time what they do under faults, all on one worker in turn, so
-    no two of them share the machine. Without -n the groups do nothing."""
-    for item in items:
-        group = "slow" if item.get_closest_marker("slow") else item.nodeid.split("::", 1)[0]
-        item.add_marker(pytest.mark.xdist_group(group))
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> SlowTogether | None:
+    """`make test`'s workers (`--dist loadfile`): a module per unit, the slow ones one unit."""
+    return SlowTogether(config, log) if config.getvalue("dist") == "loadfile" else None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """In an xdist worker, the slow tests first: their unit, the longest, goes out first."""
+    if hasattr(config, "workerinput"):
+        items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 @pytest.fixture(scope="session")
