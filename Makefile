@@ -52,11 +52,17 @@ lock-verify:
 	@umask 077 && $(PYTHON) -c "import os,secrets,pathlib; t=pathlib.Path('.env.example').read_text().replace('change-me-to-a-random-string-of-at-least-32-characters', secrets.token_urlsafe(48)); fd=os.open('.env', os.O_WRONLY|os.O_CREAT|os.O_EXCL, 0o600); os.write(fd, t.encode()); os.close(fd)"
 	@echo "wrote .env (mode 0600) from .env.example with a fresh SECRET_KEY"
 
+# The suite on two workers (pytest-xdist), each with its own test database and Temporal dev
+# server; a module's tests stay together on one worker, and the `slow` modules all run on
+# one, in turn (tests/support/scheduling.py). TEST_WORKERS=0: one process, as `pytest` alone.
+TEST_WORKERS ?= 2
+PYTEST_WORKERS = -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
+
 test: install
-	$(PY) -m pytest
+	$(PY) -m pytest $(PYTEST_WORKERS)
 
 test-fast: install
-	$(PY) -m pytest -m "not slow"
+	$(PY) -m pytest $(PYTEST_WORKERS) -m "not slow"
 
 lint: install
 	$(BIN)/ruff check .

@@ -56,9 +56,11 @@ class WorkerRunner:
         deployment: Deployment | None = None,
         promote: bool = PROMOTE,
         max_activities: int = MAX_ACTIVITIES,
+        version_check_seconds: float = VERSION_CHECK_SECONDS,
     ) -> None:
         self._max_activities = max_activities
         self._deployment = deployment  # None: an unversioned worker
+        self._version_check_seconds = version_check_seconds
         self._promote = promote  # make its version current (when none is, or an older v<N>)
         self._current = False  # its version is the current one (as last read)
         self._workflow_cache = workflow_cache
@@ -151,7 +153,7 @@ class WorkerRunner:
                 self._current = current == deployment.build_id
             except TEMPORAL_FAILURES as exc:
                 log.warning("temporal worker cannot read its version's state error=%s", exc)
-            await asyncio.sleep(VERSION_CHECK_SECONDS)
+            await asyncio.sleep(self._version_check_seconds)
 
     async def shutdown(self) -> None:
         """Stop polling and wait for in-flight activities (bounded by GRACEFUL_SHUTDOWN)."""

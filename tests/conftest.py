@@ -1,8 +1,10 @@
-"""Fixtures shared by every test layer: settings for the real local servers, the schema."""
+"""Fixtures shared by every test layer: settings for the real local servers, the schema; how
+`make test` shares the tests among its workers."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import asyncpg
 import pytest
@@ -11,8 +13,21 @@ from temporalio.testing import WorkflowEnvironment
 from service.settings import Settings
 from store.db import create_pool
 from store.migrate import apply_migrations
+from tests.support.scheduling import SlowTogether
 from tests.support.settings import TEST_DSN, make_settings
 from tests.support.temporal import start_dev_server, start_time_skipping_server
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> SlowTogether | None:
+    """`make test`'s workers (`--dist loadfile`): a module per unit, the slow ones one unit."""
+    return SlowTogether(config, log) if config.getvalue("dist") == "loadfile" else None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """In an xdist worker, the slow tests first: their unit, the longest, goes out first."""
+    if hasattr(config, "workerinput"):
+        items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 @pytest.fixture(scope="session")

@@ -103,6 +103,9 @@ async def test_publishes_resume_at_once_and_attempts_stay_bounded(
         first_s = time.monotonic() - back_at
         await assert_processed_exactly_once(db, [celery], ids)
         all_s = time.monotonic() - back_at
+        # Stopped while RabbitMQ is still reachable: a consumer cut off from it waits out its
+        # shutdown grace cancelling its subscription (5 s of the fixture's teardown).
+        stack.stop_all()
 
     assert attempts <= attempts_bound(counted_s), f"{attempts} publish attempts in {counted_s:.1f}s"
     assert first_s <= 10.0, f"the first order was processed {first_s:.1f}s after RabbitMQ's return"

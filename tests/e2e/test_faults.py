@@ -15,11 +15,18 @@ import pytest
 
 from tests.e2e.checks import DEADLINE_S, assert_processed_exactly_once, create_many, outbox_count
 from tests.support.api import ApiUser
-from tests.support.faults import tcp_proxy
+from tests.support.faults import free_port, tcp_proxy
 from tests.support.stack import Stack
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.slow
+
+
+async def worker_current(http: aiohttp.ClientSession, ready: str) -> bool:
+    """Whether the service's worker says its version is the current one (operator /ready)."""
+    async with http.get(ready) as resp:
+        details = (await resp.json())["details"]
+    return bool(details["worker_version"]["current"])
 
 
 async def test_temporal_unreachable_during_50_orders(
@@ -28,9 +35,18 @@ async def test_temporal_unreachable_during_50_orders(
     host, port = stack.temporal.address.rsplit(":", 1)
     with tcp_proxy(host, int(port)) as temporal:
         stack.overrides["TEMPORAL_ADDRESS"] = temporal.address
-        stack.start_service()
+        # A hand-off Temporal does not answer fails after this (10 s by default): the relay's
+        # first failed attempts come, and the outage can end, 5 s sooner.
+        stack.overrides["TEMPORAL_TIMEOUT_SECONDS"] = "5"
+        operator_port = free_port()
+        stack.start_service(operator_port=operator_port)
         celery = stack.start_celery()
         user = await ApiUser(http, stack.base_url).sign_up()
+        # The outage of a service that runs: its worker has made its version current (else
+        # it reads that again 10 s after the cut made its first read fail, whenever the cut
+        # happened to come first).
+        ready = f"http://127.0.0.1:{operator_port}/ready"
+        await eventually(lambda: worker_current(http, ready), what="the worker's version current")
 
         temporal.cut()
         ids = await create_many(user, 50)
@@ -41,6 +57,7 @@ async def test_temporal_unreachable_during_50_orders(
         await eventually(relay_retried, deadline_s=DEADLINE_S, what="failed relay attempts")
         temporal.restore()
         await assert_processed_exactly_once(db, [celery], ids)
+        stack.stop_all()  # while Temporal is reachable: its worker's shutdown is quick then
 
 
 async def test_service_killed_with_200_orders_in_flight(

@@ -12,7 +12,7 @@ import aiohttp
 import asyncpg
 import pytest
 
-from tests.e2e.checks import PROCESSED, assert_processed_exactly_once
+from tests.e2e.checks import PROCESSED, assert_processed_exactly_once, now
 from tests.support.api import ApiUser
 from tests.support.faults import free_port
 from tests.support.processes import Process
@@ -83,6 +83,7 @@ async def test_one_of_each_role_sigkilled_mid_burst_loses_no_order(
     killed: list[Process] = [fronts[0], backs[0], celery[0]]
     for proc in killed:
         proc.kill()
+    killed_at = await now(db)
     restarted = await asyncio.gather(
         asyncio.to_thread(stack.start_service, "api-relay-0b", "api,relay", ports[0]),
         asyncio.to_thread(
@@ -94,7 +95,9 @@ async def test_one_of_each_role_sigkilled_mid_burst_loses_no_order(
     assert len(accepted) > ORDERS * 0.9, len(accepted)  # nearly all were accepted somewhere
 
     workers = [*celery, restarted[2]]
-    await assert_processed_exactly_once(db, workers, accepted, deadline_s=90)
+    await assert_processed_exactly_once(
+        db, workers, accepted, deadline_s=90, celery_killed_at=killed_at
+    )
     # Orders committed by an API killed before its 201 are processed too, once each.
     query = "SELECT (SELECT count(*) FROM orders) - (SELECT count(*) FROM processed_orders)"
 

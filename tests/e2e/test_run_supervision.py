@@ -15,13 +15,14 @@ import signal
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import aiohttp
 import asyncpg
 import pytest
 
-from tests.e2e.checks import assert_processed_exactly_once
+from tests.e2e.checks import assert_processed_exactly_once, now
 from tests.e2e.run_layout import PROGRAMS, RunLayout, argv_of, descendants, stop_tree
 from tests.support.api import ApiUser
 from tests.support.stack import Stack
@@ -133,6 +134,7 @@ async def test_each_process_sigkilled_in_turn_comes_back_and_no_order_is_refused
     stop = asyncio.Event()
     poster = asyncio.create_task(post_orders(user, attempts, stop))
     api_down: tuple[float, float] | None = None
+    celery_killed_at: datetime | None = None
 
     async def newest_processed() -> bool:
         """The newest accepted order is processed: orders flow through every process."""
@@ -150,6 +152,8 @@ async def test_each_process_sigkilled_in_turn_comes_back_and_no_order_is_refused
             victim = layout.pids()[name]
             killed_at = time.monotonic()
             os.kill(victim, signal.SIGKILL)
+            if name == "celery":
+                celery_killed_at = await now(db)
 
             def restarted(name: str = name, victim: int = victim) -> int | None:
                 pid = layout.pids().get(name)
@@ -173,7 +177,9 @@ async def test_each_process_sigkilled_in_turn_comes_back_and_no_order_is_refused
     assert refused == []
     accepted = [a.order_id for a in attempts if a.order_id]
     assert len(accepted) > 50, len(accepted)
-    await assert_processed_exactly_once(db, [make], accepted, deadline_s=BACK_S)
+    await assert_processed_exactly_once(
+        db, [make], accepted, deadline_s=BACK_S, celery_killed_at=celery_killed_at
+    )
     assert set(layout.pids()) == set(PROGRAMS)  # all back, none given up on
 
     # Ctrl-C: everything stops, nothing but INFO lines on the way, and make is interrupted

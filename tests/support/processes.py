@@ -48,12 +48,17 @@ class Process:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(timeout=10)
 
+    def terminate(self) -> None:
+        """SIGTERM the whole process group, without waiting (`stop` waits)."""
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+
     def stop(self, timeout: float = 20) -> int | None:
         """SIGTERM and wait; SIGKILL if it does not stop in time."""
         if self.proc is None:
             return None
         if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
+            self.terminate()
             try:
                 self.proc.wait(timeout=timeout)
             except subprocess.TimeoutExpired:

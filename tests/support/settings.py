@@ -1,7 +1,7 @@
-"""Settings for tests: the real local servers, a test database (TEST_DATABASE_URL), no .env
-file; a secret key start-up accepts, for tests that build settings of their own; and the
-brokers' URLs for tests that talk to RabbitMQ or Celery's Redis themselves; the environment
-the tests of reading settings start from."""
+"""Settings for tests: the real local servers, a test database (TEST_DATABASE_URL, one per
+worker under `pytest -n`), no .env file; a secret key start-up accepts, for tests that build
+settings of their own; and the brokers' URLs for tests that talk to RabbitMQ or Celery's
+Redis themselves; the environment the tests of reading settings start from."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import os
 import uuid
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -16,7 +17,21 @@ from service.settings import ConfigError, Settings, load_settings
 
 # Random, as start-up demands (service/settings/secret_key.py); for tests only.
 TEST_SECRET_KEY = "kJ4x-Qm9_TzR2vLp8WnY3bHc6dFs0gAe7uXo1NiV5rMw-Ek3jUh_ZyT8qPaOl2Dx"
-TEST_DSN = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/orders_test")
+
+
+def worker_dsn(dsn: str, worker: str | None) -> str:
+    """`dsn`, or under `pytest -n` (xdist names its workers gw0, gw1, ...) a database of the
+    worker's own beside it: the API suite empties its tables before each test."""
+    if not worker:
+        return dsn
+    parts = urlsplit(dsn)
+    return urlunsplit(parts._replace(path=f"{parts.path}_{worker}"))
+
+
+TEST_DSN = worker_dsn(
+    os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/orders_test"),
+    os.environ.get("PYTEST_XDIST_WORKER"),
+)
 RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672/"
 CELERY_BROKER_URL = "redis://127.0.0.1:6379/15"  # a database of its own on the shared Redis
 

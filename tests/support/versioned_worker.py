@@ -16,6 +16,13 @@ from service.worker import WorkerRunner
 from workflows import versions
 from workflows.client import TemporalConnection
 
+# How often the runner reads which version is current: the production's 10 s
+# (service.worker.VERSION_CHECK_SECONDS) shortened, so a promotion's tests wait for the old
+# worker to see it about a second, not up to 10 s. Not much shorter: the dev server limits
+# the requests to one Worker Deployment, and at 0.2 s a promotion's own were refused ("too
+# many requests issued to Worker Deployment").
+VERSION_CHECK_SECONDS = 1.0
+
 
 @contextlib.asynccontextmanager
 async def versioned_runner(
@@ -31,6 +38,7 @@ async def versioned_runner(
         sandboxed=True,
         deployment=versions.Deployment(settings.temporal_task_queue, build_id),
         promote=True,
+        version_check_seconds=VERSION_CHECK_SECONDS,
     )
     task = asyncio.create_task(runner.run())
     try:

@@ -66,8 +66,13 @@ async def test_a_stuck_order_is_listed_counted_and_retried(
         await eventually(stuck, what="the order stuck", deadline_s=60)
         # What the Temporal UI shows on the order's page (its "Current Details").
         metadata = await handle.query("__temporal_workflow_metadata", result_type=WorkflowMetadata)
-        listed = await orders(fast, temporal_env, "stuck")
-        old_ones = await orders(fast, temporal_env, "stuck", "--older-than", "1h")
+        # The commands that only read, at once (each is a process of its own, about a second).
+        listed, old_ones, version_report, replayed = await asyncio.gather(
+            orders(fast, temporal_env, "stuck"),
+            orders(fast, temporal_env, "stuck", "--older-than", "1h"),
+            orders(fast, temporal_env, "versions"),
+            orders(fast, temporal_env, "replay"),  # this version's histories
+        )
         counts = await count_by_phase(client)
         monitor = asyncio.create_task(PhaseMonitor(client).run())
         stuck_gauge = partial(
@@ -79,8 +84,6 @@ async def test_a_stuck_order_is_listed_counted_and_retried(
             monitor.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await monitor
-        version_report = await orders(fast, temporal_env, "versions")
-        replayed = await orders(fast, temporal_env, "replay")  # this version's histories
         promoted = await orders(fast, temporal_env, "promote")
 
         retried = await orders(fast, temporal_env, "retry", str(placed.id))
