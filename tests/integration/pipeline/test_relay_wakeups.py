@@ -6,17 +6,19 @@ with a backlog claims again without one, so it says so, and it listens again onc
 backlog is gone: a new order then wakes it at once, not at its next poll.
 
 Real PostgreSQL and Temporal dev server; the hand-offs are the real ones, held back by a
-gate so that the backlog lasts as long as the test needs.
+gate so that the backlog lasts as long as the test needs. A database of its own: another
+test's relay or rows on the pipeline's database would listen or claim in its place.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Iterator
 from dataclasses import dataclass, field
 
 import asyncpg
+import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from relay.handoff import Handoff
@@ -25,9 +27,12 @@ from relay.outbox import OutboxRelay
 from service import pipeline
 from service.settings import Settings
 from store.cache import OrderCache
+from store.db import create_pool
 from store.outbox import OutboxRow
+from tests.support.databases import create_database, drop_database
 from tests.support.orders import PlacedOrder, place_order
 from tests.support.outbox import outbox_rows
+from tests.support.settings import TEST_DSN
 from tests.support.waiting import eventually
 from workflows.starter import TemporalHandoff
 
@@ -71,6 +76,20 @@ def gated_relay(
     return OutboxRelay(pool, gate, config), gate
 
 
+@pytest.fixture(scope="module")
+def wakeups_dsn() -> Iterator[str]:
+    dsn = create_database(TEST_DSN, "orders_wakeups")
+    yield dsn
+    drop_database(dsn)
+
+
+@pytest.fixture
+async def own_pool(wakeups_dsn: str) -> AsyncIterator[asyncpg.Pool]:
+    pool = await create_pool(wakeups_dsn, min_size=1, max_size=10)
+    yield pool
+    await pool.close()
+
+
 @contextlib.asynccontextmanager
 async def running(relay: OutboxRelay) -> AsyncIterator[None]:
     task = asyncio.create_task(relay.run())
@@ -105,10 +124,15 @@ async def relayed(pool: asyncpg.Pool, orders: list[PlacedOrder]) -> bool:
 
 
 async def test_a_busy_relay_asks_for_no_notify_and_listens_again_once_idle(
-    temporal_env: WorkflowEnvironment, pool: asyncpg.Pool, cache: OrderCache, settings: Settings
+    temporal_env: WorkflowEnvironment,
+    own_pool: asyncpg.Pool,
+    cache: OrderCache,
+    settings: Settings,
+    wakeups_dsn: str,
 ) -> None:
+    pool = own_pool
+    settings = settings.model_copy(update={"database_url": wakeups_dsn})
     relay, gate = gated_relay(pool, temporal_env, settings)
-    await pool.execute("DELETE FROM relays_listening")  # no other test's relay counts
     # Orders the relay cannot see yet (marked relayed), for a backlog that appears at once.
     backlog = [await place_order(pool, cache, relayed=True) for _ in range(BACKLOG)]
     async with running(relay), notifications(settings.dsn) as received:
