@@ -12,7 +12,7 @@ Layouts (`--layout`):
          `temporal` program watches the bench's dev server; supervisord and that watcher
          are the `supervisor` group (`bench.supervised`)
 all beside `orders celery --concurrency 2` (`make run`'s `celery`). As under `make run`,
-all but the API (and the dev server) run at nice 10 (`NICENESS`). PROCESS_ORDER_SECONDS
+all but the API (and the dev server) run at nice 19 (`NICENESS`). PROCESS_ORDER_SECONDS
 is 0; queues and the exchange carry the bench database's name, so two engineers' runs on
 one RabbitMQ and Redis never take each other's messages; they are emptied at each start.
 """
@@ -44,7 +44,7 @@ WITH_NAME = ROOT / "run" / "with-name"
 LAYOUTS = ("one", "split", "roles", "run")
 ALL_ROLES = "api,relay,worker,consumer"
 # run/supervisord.conf's CPU_NICENESS and TEMPORAL_DEV_NICENESS; BENCH_NICENESS for an A/B
-NICENESS = os.environ.get("BENCH_NICENESS", "10")
+NICENESS = os.environ.get("BENCH_NICENESS", "19")
 PIPELINE_ROLES = {"split": "worker,relay,consumer", "roles": "worker,relay"}
 
 

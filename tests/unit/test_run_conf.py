@@ -31,10 +31,10 @@ def test_the_api_keeps_its_priority_and_the_others_yield() -> None:
     procs = programs()
     assert set(procs) == {"temporal", "api", "pipeline", "celery"}
     assert {name: niceness(p) for name, p in procs.items()} == {
-        "temporal": 10,
+        "temporal": 19,
         "api": 0,
-        "pipeline": 10,
-        "celery": 10,
+        "pipeline": 19,
+        "celery": 19,
     }
 
 
