@@ -4,6 +4,7 @@ The service and Celery run as processes, against the real servers."""
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import aiohttp
@@ -108,4 +109,6 @@ async def test_tasks_lost_after_the_hand_off_are_published_again_and_processed_o
     published = [e["details"] for e in history if e["kind"] == "published"]
     assert published[0] == {"event_id": published[0]["event_id"], "event_type": "new_order"}
     assert published[1]["event_id"] == published[0]["event_id"]  # the same event again
-    assert published[1]["reason"].startswith("not processed after 3 s, republish 1")
+    # Republished at the first check that found the task gone: at 3 s, or at the next (6 s)
+    # when the first came before the queue was emptied and found the tasks waiting there.
+    assert re.match(r"not processed after (3|6) s, republish 1\b", published[1]["reason"])
