@@ -1,14 +1,19 @@
-"""Outbox rows as the tests see them: each row's state, rows written by hand, parked rows."""
+"""Outbox rows as the tests see them: each row's state, rows written by hand, parked rows,
+the NOTIFYs the outbox's writers send."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import asyncpg
 import orjson
 
 from core.events import NEW_ORDER
+from relay.listener import CHANNEL
 
 
 @dataclass(frozen=True)
@@ -66,3 +71,15 @@ async def parked(pool: asyncpg.Pool, event_id: uuid.UUID) -> asyncpg.Record | No
         " WHERE id = $1 AND parked_at IS NOT NULL",
         event_id,
     )
+
+
+@contextlib.asynccontextmanager
+async def notifications(dsn: str) -> AsyncIterator[asyncio.Queue[str]]:
+    """The NOTIFYs on the relay's channel, as a relay's listener receives them."""
+    received: asyncio.Queue[str] = asyncio.Queue()
+    conn = await asyncpg.connect(dsn)
+    await conn.add_listener(CHANNEL, lambda *args: received.put_nowait(str(args[3])))
+    try:
+        yield received
+    finally:
+        await conn.close()

@@ -22,17 +22,15 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from relay.handoff import Handoff
-from relay.listener import CHANNEL
 from relay.outbox import OutboxRelay
 from service import pipeline
 from service.settings import Settings
 from store.cache import OrderCache
 from store.db import create_pool
 from store.outbox import OutboxRow
-from tests.support.databases import create_database, drop_database
+from tests.support.databases import own_database
 from tests.support.orders import PlacedOrder, place_order
-from tests.support.outbox import outbox_rows
-from tests.support.settings import TEST_DSN
+from tests.support.outbox import notifications, outbox_rows
 from tests.support.waiting import eventually
 from workflows.starter import TemporalHandoff
 
@@ -78,9 +76,8 @@ def gated_relay(
 
 @pytest.fixture(scope="module")
 def wakeups_dsn() -> Iterator[str]:
-    dsn = create_database(TEST_DSN, "orders_wakeups")
-    yield dsn
-    drop_database(dsn)
+    with own_database("orders_wakeups") as dsn:
+        yield dsn
 
 
 @pytest.fixture
@@ -99,17 +96,6 @@ async def running(relay: OutboxRelay) -> AsyncIterator[None]:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
-
-
-@contextlib.asynccontextmanager
-async def notifications(dsn: str) -> AsyncIterator[asyncio.Queue[str]]:
-    received: asyncio.Queue[str] = asyncio.Queue()
-    conn = await asyncpg.connect(dsn)
-    await conn.add_listener(CHANNEL, lambda *args: received.put_nowait(str(args[3])))
-    try:
-        yield received
-    finally:
-        await conn.close()
 
 
 async def listening(pool: asyncpg.Pool) -> int:

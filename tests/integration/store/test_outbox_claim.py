@@ -20,8 +20,7 @@ import pytest
 
 from store import outbox
 from store.db import create_pool
-from tests.support.databases import create_database, drop_database
-from tests.support.settings import TEST_DSN
+from tests.support.databases import own_database
 
 WAITING = 20_000  # a burst's backlog (the bench's left about 8,000 after 10 s of POSTs)
 BATCH = 100  # the relay's largest window
@@ -29,9 +28,8 @@ BATCH = 100  # the relay's largest window
 
 @pytest.fixture(scope="module")
 def claim_dsn() -> Iterator[str]:
-    dsn = create_database(TEST_DSN, "orders_claim")
-    yield dsn
-    drop_database(dsn)
+    with own_database("orders_claim") as dsn:
+        yield dsn
 
 
 @pytest.fixture

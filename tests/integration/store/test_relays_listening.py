@@ -19,21 +19,18 @@ from datetime import timedelta
 import asyncpg
 import pytest
 
-from relay.listener import CHANNEL
 from store import relays_listening
 from store.db import create_pool
-from tests.support.databases import create_database, drop_database
-from tests.support.outbox import insert_row
-from tests.support.settings import TEST_DSN
+from tests.support.databases import own_database
+from tests.support.outbox import insert_row, notifications
 
 QUIET = 0.3  # a NOTIFY arrives within milliseconds; none in this long is none at all
 
 
 @pytest.fixture(scope="module")
 def listen_dsn() -> Iterator[str]:
-    dsn = create_database(TEST_DSN, "orders_listen")
-    yield dsn
-    drop_database(dsn)
+    with own_database("orders_listen") as dsn:
+        yield dsn
 
 
 @pytest.fixture
@@ -46,12 +43,8 @@ async def db(listen_dsn: str) -> AsyncIterator[asyncpg.Pool]:
 
 @pytest.fixture
 async def notified(listen_dsn: str) -> AsyncIterator[asyncio.Queue[str]]:
-    """The NOTIFYs on the relay's channel, as a relay's listener receives them."""
-    received: asyncio.Queue[str] = asyncio.Queue()
-    conn = await asyncpg.connect(listen_dsn)
-    await conn.add_listener(CHANNEL, lambda *args: received.put_nowait(str(args[3])))
-    yield received
-    await conn.close()
+    async with notifications(listen_dsn) as received:
+        yield received
 
 
 async def _none_within(received: asyncio.Queue[str], seconds: float) -> bool:
