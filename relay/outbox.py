@@ -35,11 +35,10 @@ import asyncpg
 from relay.batch import Batch, BatchResult, FailureBurst, RelayConfig, hold_seconds
 from relay.claims import Claims
 from relay.handoff import Handoff, RowHandoff
-from relay.listener import OutboxListener
 from relay.marks import Mark, Outcome, OutcomeWriter
 from relay.metrics import WINDOW, observe
 from relay.retention import OutboxRetention
-from relay.wakeups import WakeUps
+from relay.wakeups import WakeUps, until
 from relay.window import HandoffWindow
 from store.db import FAILURES as DB_FAILURES
 from store.outbox import OutboxRow
@@ -61,11 +60,9 @@ class OutboxRelay:
         self._row_handoff = RowHandoff(handoff, config.lease_seconds, config.max_attempts)
         self._config = config
         self._retention = retention
-        self._wake = asyncio.Event()  # a NOTIFY (the listener): rows to claim
         self._progress = asyncio.Event()  # a row handed over and recorded
         self._latest: Batch | None = None  # the batch claimed last
-        self._listener = OutboxListener(config.dsn, self._wake, timeout=config.db_timeout_seconds)
-        self._wakeups = WakeUps(pool, timeout=config.db_timeout_seconds)
+        self._wakeups = WakeUps(pool, config.dsn, timeout=config.db_timeout_seconds)
         self._claims = Claims(
             pool, lease_seconds=config.lease_seconds, db_timeout=config.db_timeout_seconds
         )
@@ -84,20 +81,20 @@ class OutboxRelay:
     @property
     def listening(self) -> asyncio.Event:
         """Set while the LISTEN connection is up (tests wait for it)."""
-        return self._listener.connected
+        return self._wakeups.connected
 
     async def run(self) -> None:
         """Relay until cancelled; a stopped relay gives back the rows it had in flight."""
-        listener = asyncio.create_task(self._listener.run(), name="outbox-listener")
+        listener = asyncio.create_task(self._wakeups.run_listener(), name="outbox-listener")
         try:
             async with asyncio.TaskGroup() as batches:
                 while True:
                     hold = self._hold_seconds()
                     if hold > 0:  # paced: until a hand-off ends, or the hold runs out
                         self._progress.clear()
-                        await _until(self._progress, hold)
+                        await until(self._progress, hold)
                         continue
-                    self._wake.clear()  # before claiming: a NOTIFY meanwhile wakes us again
+                    self._wakeups.clear()  # before claiming: a NOTIFY meanwhile wakes us again
                     full = await self._claim_into(batches)
                     if self._retention is not None:
                         await self._retention.prune_if_due()
@@ -106,7 +103,7 @@ class OutboxRelay:
                         continue
                     if await self._wakeups.listen():
                         continue  # rows committed before it sent no NOTIFY: claim once more
-                    await _until(self._wake, self._config.poll_interval_seconds)
+                    await self._wakeups.wait(self._config.poll_interval_seconds)
         except ExceptionGroup as group:  # a batch's bug: the role fails with it, not its group
             raise group.exceptions[0] from None
         finally:
@@ -197,10 +194,3 @@ class OutboxRelay:
         """Give the rows still in flight back (a stop mid-hand-off), claimable at once."""
         leases, self._leases = list(self._leases.items()), {}
         await self._claims.release(leases)
-
-
-async def _until(event: asyncio.Event, seconds: float) -> None:
-    """Until `event` is set, or `seconds` passed."""
-    with contextlib.suppress(TimeoutError):
-        async with asyncio.timeout(seconds):
-            await event.wait()

@@ -1,5 +1,8 @@
 """How the relay is woken: by a NOTIFY while it waits for work, by nothing while it is busy.
 
+It owns the relay's LISTEN connection (relay.listener) and the wake-up it sets, and says
+whether the outbox's writers should send a NOTIFY at all.
+
 A NOTIFY costs every writer: PostgreSQL serializes the commits of the transactions that
 send one (migrations/0011_relays_listening.sql), so under a burst of orders each POST
 waited its turn. The outbox's trigger notifies only while a relay is listening. A relay
@@ -14,6 +17,7 @@ still polls, and tries again at its next turn.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from typing import Final
@@ -21,6 +25,7 @@ from uuid import uuid4
 
 import asyncpg
 
+from relay.listener import OutboxListener
 from store import relays_listening
 from store.db import FAILURES as DB_FAILURES
 
@@ -30,12 +35,31 @@ REFRESH_SECONDS: Final = 60.0  # well under the trigger's 5 minutes
 
 
 class WakeUps:
-    def __init__(self, pool: asyncpg.Pool, *, timeout: float) -> None:
+    def __init__(self, pool: asyncpg.Pool, dsn: str, *, timeout: float) -> None:
         self._pool = pool
         self._timeout = timeout
+        self._wake = asyncio.Event()  # a NOTIFY (the listener): rows to claim
+        self._listener = OutboxListener(dsn, self._wake, timeout=timeout)
         self.relay_id = uuid4()
         self._listening: bool | None = None  # None: unknown (not yet said, or a failed write)
         self._said_at = 0.0
+
+    @property
+    def connected(self) -> asyncio.Event:
+        """Set while the LISTEN connection is up."""
+        return self._listener.connected
+
+    async def run_listener(self) -> None:
+        """Keep the LISTEN connection up until cancelled."""
+        await self._listener.run()
+
+    def clear(self) -> None:
+        """Before a claim: a NOTIFY from then on wakes the next wait."""
+        self._wake.clear()
+
+    async def wait(self, seconds: float) -> None:
+        """Until a NOTIFY (since the last `clear`), or `seconds` passed: the poll."""
+        await until(self._wake, seconds)
 
     @property
     def listening(self) -> bool | None:
@@ -77,3 +101,10 @@ class WakeUps:
         if self._listening is not None:
             log.warning("relay cannot %s for NOTIFY, polling error=%r", what, exc)
         self._listening = None
+
+
+async def until(event: asyncio.Event, seconds: float) -> None:
+    """Until `event` is set, or `seconds` passed."""
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(seconds):
+            await event.wait()
